@@ -1,0 +1,114 @@
+//! Conversions from the fields an annotation names to dimensions and byte strides.
+
+use crate::export::ExportError;
+
+/// An integer field usable as one entry of `shape = [...]`.
+#[diagnostic::on_unimplemented(
+    message = "shape entry of type `{Self}` is not an integer",
+    label = "expected an integer field",
+    note = "`shape = [a, b]` takes integer fields (`usize`, `u32`, `i64`, ...) or integer literals"
+)]
+pub trait Dim: Copy {
+    /// The value as a dimension; `None` if negative or too large.
+    fn to_dim(self) -> Option<usize>;
+    /// The value as a byte stride; `None` if out of `isize` range.
+    fn to_stride(self) -> Option<isize>;
+    #[doc(hidden)]
+    fn to_i128(self) -> i128;
+}
+
+macro_rules! int_dims {
+    ($($t:ty),*) => {$(
+        impl Dim for $t {
+            #[inline]
+            fn to_dim(self) -> Option<usize> {
+                usize::try_from(self).ok().filter(|&d| d <= isize::MAX as usize)
+            }
+            #[inline]
+            fn to_stride(self) -> Option<isize> {
+                isize::try_from(self).ok()
+            }
+            fn to_i128(self) -> i128 {
+                self as i128
+            }
+        }
+    )*};
+}
+int_dims!(u8, u16, u32, u64, usize, i8, i16, i32, i64, isize);
+
+/// A field holding a whole shape (`shape = field`), e.g. `Vec<usize>`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot hold a whole shape",
+    label = "expected `Vec<usize>`, `Box<[usize]>` or `[usize; N]`"
+)]
+pub trait DimsField {
+    fn dims(&self) -> &[usize];
+}
+
+/// A field holding all byte strides (`strides = field`), e.g. `Vec<isize>`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot hold byte strides",
+    label = "expected `Vec<isize>`, `Box<[isize]>` or `[isize; N]`"
+)]
+pub trait StridesField {
+    fn strides(&self) -> &[isize];
+}
+
+impl DimsField for Vec<usize> {
+    fn dims(&self) -> &[usize] {
+        self
+    }
+}
+impl DimsField for Box<[usize]> {
+    fn dims(&self) -> &[usize] {
+        self
+    }
+}
+impl<const N: usize> DimsField for [usize; N] {
+    fn dims(&self) -> &[usize] {
+        self
+    }
+}
+impl StridesField for Vec<isize> {
+    fn strides(&self) -> &[isize] {
+        self
+    }
+}
+impl StridesField for Box<[isize]> {
+    fn strides(&self) -> &[isize] {
+        self
+    }
+}
+impl<const N: usize> StridesField for [isize; N] {
+    fn strides(&self) -> &[isize] {
+        self
+    }
+}
+
+/// One shape entry from field `field`.
+#[doc(hidden)]
+#[inline]
+pub fn dim<D: Dim>(value: D, field: &'static str) -> Result<usize, ExportError> {
+    value.to_dim().ok_or(ExportError::BadField { field, value: value.to_i128() })
+}
+
+/// One byte stride (or offset) from field `field`.
+#[doc(hidden)]
+#[inline]
+pub fn stride<D: Dim>(value: D, field: &'static str) -> Result<isize, ExportError> {
+    value.to_stride().ok_or(ExportError::BadField { field, value: value.to_i128() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conversions() {
+        assert_eq!(dim(3u8, "a").unwrap(), 3);
+        assert!(matches!(dim(-1i64, "rows"), Err(ExportError::BadField { field: "rows", value: -1 })));
+        assert!(dim(u64::MAX, "a").is_err());
+        assert_eq!(stride(-8i32, "s").unwrap(), -8);
+        assert!(stride(u64::MAX, "s").is_err());
+    }
+}

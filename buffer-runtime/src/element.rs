@@ -1,0 +1,191 @@
+//! Element types: what one buffer item is ([`Element`]) and fixed-size blocks of them
+//! ([`Shaped`]: an element, or nested arrays whose lengths become trailing dimensions).
+
+use std::ffi::CStr;
+
+/// A type whose values can be buffer items, described by a PEP 3118 (`struct` module) format.
+///
+/// Implemented for `i8..i64`, `u8..u64`, `isize`, `usize`, `f32`, `f64` and `bool`.
+///
+/// # Safety
+/// - `FORMAT` describes exactly the layout of `Self`: `struct.calcsize(FORMAT)` equals
+///   `size_of::<Self>()`, with native byte order.
+/// - `load` returns a valid `Self` for *any* bytes at `p`: a consumer may write any bytes
+///   through a writable view (a `bool` must be read as a byte and normalised, say).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a buffer element",
+    label = "not a buffer element",
+    note = "buffer elements are `i8`..`i64`, `u8`..`u64`, `isize`, `usize`, `f32`, `f64`, `bool`, and fixed-size arrays of them"
+)]
+pub unsafe trait Element: Copy + Send + Sync + 'static {
+    /// The NUL-terminated format string, e.g. `c"d"` for `f64`.
+    const FORMAT: &'static CStr;
+
+    /// Reads an element from memory that a consumer may have written.
+    ///
+    /// # Safety
+    /// `p` is valid for reads of `size_of::<Self>()` bytes and aligned for `Self`.
+    unsafe fn load(p: *const Self) -> Self;
+}
+
+macro_rules! plain_elements {
+    ($($ty:ty => $fmt:literal),* $(,)?) => {$(
+        // SAFETY: the format is the `struct` module's native code for this type, and every bit
+        // pattern is a valid value.
+        unsafe impl Element for $ty {
+            const FORMAT: &'static CStr = $fmt;
+            #[inline]
+            unsafe fn load(p: *const Self) -> Self {
+                // SAFETY: the caller guarantees `p` is valid and aligned.
+                unsafe { p.read() }
+            }
+        }
+    )*};
+}
+
+plain_elements! {
+    i8 => c"b", u8 => c"B", i16 => c"h", u16 => c"H", i32 => c"i", u32 => c"I",
+    i64 => c"q", u64 => c"Q", isize => c"n", usize => c"N", f32 => c"f", f64 => c"d",
+}
+
+// SAFETY: `?` is the `struct` module's one-byte bool. A consumer may store any byte, so the
+// byte is read as `u8` and normalised instead of being reinterpreted.
+unsafe impl Element for bool {
+    const FORMAT: &'static CStr = c"?";
+    #[inline]
+    unsafe fn load(p: *const Self) -> Self {
+        // SAFETY: `bool` is one byte; the caller guarantees `p` is valid.
+        unsafe { p.cast::<u8>().read() != 0 }
+    }
+}
+
+/// The most array nesting levels a [`Shaped`] type may have.
+pub const MAX_ARRAY_DEPTH: usize = 16;
+
+/// Dimensions contributed by a [`Shaped`] type, outermost first.
+#[derive(Clone, Copy, Debug)]
+pub struct Dims {
+    len: usize,
+    dims: [usize; MAX_ARRAY_DEPTH],
+}
+
+impl Dims {
+    /// No dimension: a single element.
+    pub const SCALAR: Dims = Dims { len: 0, dims: [0; MAX_ARRAY_DEPTH] };
+
+    /// `[inner; n]`: `n` in front of `inner`'s dimensions.
+    pub const fn outer(n: usize, inner: Dims) -> Dims {
+        assert!(inner.len < MAX_ARRAY_DEPTH, "arrays nested too deeply for a buffer element");
+        let mut dims = [0; MAX_ARRAY_DEPTH];
+        dims[0] = n;
+        let mut i = 0;
+        while i < inner.len {
+            dims[i + 1] = inner.dims[i];
+            i += 1;
+        }
+        Dims { len: inner.len + 1, dims }
+    }
+
+    /// The dimensions, outermost first.
+    pub const fn as_slice(&self) -> &[usize] {
+        self.dims.split_at(self.len).0
+    }
+
+    /// How many elements: the product of the dimensions.
+    pub const fn count(&self) -> usize {
+        let mut n = 1;
+        let mut i = 0;
+        while i < self.len {
+            n *= self.dims[i];
+            i += 1;
+        }
+        n
+    }
+}
+
+/// A fixed-size block of [`Element`]s: an element (no dimension) or `[S; N]` of a `Shaped`
+/// `S` (dimension `N` in front of `S`'s). `[[f32; 4]; 4]` has dims `(4, 4)`.
+///
+/// # Safety
+/// `Self` is laid out as `DIMS.count()` consecutive `Elem`s, and `load` returns a valid `Self`
+/// for any bytes at `p`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a buffer element or a fixed-size array of them",
+    label = "not a buffer element",
+    note = "buffer elements are `i8`..`i64`, `u8`..`u64`, `isize`, `usize`, `f32`, `f64`, `bool`, and fixed-size arrays of them"
+)]
+pub unsafe trait Shaped: Copy + Send + Sync + 'static {
+    /// The item type.
+    type Elem: Element;
+    /// The trailing dimensions this type contributes.
+    const DIMS: Dims;
+
+    /// Reads a value from memory that a consumer may have written.
+    ///
+    /// # Safety
+    /// As [`Element::load`].
+    unsafe fn load(p: *const Self) -> Self;
+}
+
+// SAFETY: an element is one element; `load` is the element's own.
+unsafe impl<E: Element> Shaped for E {
+    type Elem = E;
+    const DIMS: Dims = Dims::SCALAR;
+    #[inline]
+    unsafe fn load(p: *const Self) -> Self {
+        // SAFETY: forwarded contract.
+        unsafe { E::load(p) }
+    }
+}
+
+// SAFETY: `[S; N]` is `N` consecutive `S` with no padding (the array layout guarantee).
+unsafe impl<S: Shaped, const N: usize> Shaped for [S; N] {
+    type Elem = S::Elem;
+    const DIMS: Dims = Dims::outer(N, S::DIMS);
+    #[inline]
+    unsafe fn load(p: *const Self) -> Self {
+        // SAFETY: element `i` of a valid `[S; N]` is valid and aligned.
+        std::array::from_fn(|i| unsafe { S::load(p.cast::<S>().add(i)) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::mem::size_of;
+
+    #[test]
+    fn dims_of_nested_arrays() {
+        assert_eq!(<f64 as Shaped>::DIMS.as_slice(), &[] as &[usize]);
+        assert_eq!(<[u8; 4] as Shaped>::DIMS.as_slice(), &[4]);
+        assert_eq!(<[[f32; 4]; 3] as Shaped>::DIMS.as_slice(), &[3, 4]);
+        assert_eq!(<[[f32; 4]; 3] as Shaped>::DIMS.count(), 12);
+        assert_eq!(<[[f32; 0]; 3] as Shaped>::DIMS.count(), 0);
+    }
+
+    #[test]
+    fn formats_match_struct_sizes() {
+        fn size(fmt: &CStr) -> usize {
+            match fmt.to_bytes() {
+                b"b" | b"B" | b"?" => 1,
+                b"h" | b"H" => 2,
+                b"i" | b"I" | b"f" => 4,
+                b"q" | b"Q" | b"d" => 8,
+                b"n" | b"N" => size_of::<usize>(),
+                other => panic!("unexpected format {other:?}"),
+            }
+        }
+        macro_rules! check { ($($t:ty),*) => {$( assert_eq!(size(<$t>::FORMAT), size_of::<$t>()); )*} }
+        check!(i8, u8, i16, u16, i32, u32, i64, u64, isize, usize, f32, f64, bool);
+    }
+
+    #[test]
+    fn bool_load_normalises_any_byte() {
+        let bytes = [0u8, 1, 2, 255];
+        let got: Vec<bool> = bytes
+            .iter()
+            .map(|b| unsafe { <bool as Element>::load((b as *const u8).cast()) })
+            .collect();
+        assert_eq!(got, [false, true, true, true]);
+    }
+}

@@ -1,0 +1,337 @@
+//! Filling and releasing `Py_buffer`: the `bf_getbuffer` / `bf_releasebuffer` logic shared by
+//! every generated provider.
+
+use std::ffi::c_void;
+use std::fmt;
+use std::os::raw::c_int;
+use std::ptr::{self, NonNull};
+
+use pyo3::exceptions::PyBufferError;
+use pyo3::ffi;
+use pyo3::pyclass::boolean_struct::{False, True};
+use pyo3::types::PyTypeMethods;
+use pyo3::{Bound, PyClass, PyErr, PyResult};
+
+use crate::element::Element;
+use crate::flags::Request;
+use crate::hold::Hold;
+use crate::layout::{self, LayoutError, Order, MAX_NDIM};
+use crate::record::RecordBox;
+use crate::storage::Storage;
+
+/// A `#[pyclass]` that can export a buffer. Implemented by `#[derive(PyBuffer)]`.
+pub trait PyBuffer: PyClass {
+    /// Describes the buffer to export; generated code, not for hand use.
+    #[doc(hidden)]
+    fn __export(&self, ex: Exporter) -> Result<Exported, ExportError>;
+}
+
+/// Whether a pyclass is `frozen` (its fields can never be borrowed mutably).
+#[doc(hidden)]
+pub trait FrozenFlag {
+    const FROZEN: bool;
+}
+impl FrozenFlag for True {
+    const FROZEN: bool = true;
+}
+impl FrozenFlag for False {
+    const FROZEN: bool = false;
+}
+
+/// Why an export was refused; becomes a `BufferError` naming the class.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ExportError {
+    /// The request cannot be served by this layout.
+    Request { request: Request, reason: &'static str },
+    /// The described layout is invalid for the storage.
+    Layout(LayoutError),
+    /// A shape or stride field holds a value that is not a valid dimension.
+    BadField { field: &'static str, value: i128 },
+    /// The object is mutably borrowed by a running method.
+    Borrowed,
+}
+
+impl fmt::Display for ExportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExportError::Request { request, reason } => {
+                write!(f, "cannot serve a {request} request: {reason}")
+            }
+            ExportError::Layout(e) => write!(f, "invalid buffer layout: {e}"),
+            ExportError::BadField { field, value } => {
+                write!(f, "invalid buffer layout: field `{field}` is {value}")
+            }
+            ExportError::Borrowed => {
+                write!(f, "cannot export a buffer while the object is mutably borrowed")
+            }
+        }
+    }
+}
+
+impl From<LayoutError> for ExportError {
+    fn from(e: LayoutError) -> Self {
+        ExportError::Layout(e)
+    }
+}
+
+/// The shape of an export, as the annotation gives it.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug)]
+pub enum Shape<'a> {
+    /// The storage's own shape (`Vec` length, array dims).
+    Natural,
+    /// An explicit shape, in elements.
+    Dims(&'a [usize]),
+}
+
+/// How elements are placed, as the annotation gives it.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug)]
+pub enum Strides<'a> {
+    /// Contiguous in this order.
+    Order(Order),
+    /// Explicit byte strides, with the byte offset of element `(0, ..., 0)`.
+    Bytes { strides: &'a [isize], offset: isize },
+}
+
+/// Capability to describe one export: handed to [`PyBuffer::__export`] by [`getbuffer`] only.
+#[doc(hidden)]
+pub struct Exporter {
+    request: Request,
+}
+
+/// A checked export, ready to be written into the view.
+#[doc(hidden)]
+pub struct Exported {
+    buf: *mut u8,
+    len: usize,
+    itemsize: usize,
+    ndim: usize,
+    readonly: bool,
+    format: *const std::os::raw::c_char,
+    /// Owns the shape/strides tables the view points to, and the holds.
+    record: Option<RecordBox>,
+    /// Whether the view gets the record's shape / strides table.
+    with_shape: bool,
+    with_strides: bool,
+    /// Plain storage: the owner's shared borrow must be kept (unless frozen).
+    needs_borrow: bool,
+}
+
+fn refuse(request: Request, reason: &'static str) -> ExportError {
+    ExportError::Request { request, reason }
+}
+
+impl Exporter {
+    /// Checks the described layout against the storage and the request, and prepares the
+    /// view's contents. Nothing is written to the view here.
+    pub fn export<S: Storage + ?Sized>(
+        self,
+        storage: &S,
+        shape: Shape<'_>,
+        strides: Strides<'_>,
+        readonly: bool,
+    ) -> Result<Exported, ExportError> {
+        let req = self.request;
+        let itemsize = std::mem::size_of::<S::Elem>();
+        let readonly = readonly || !S::SHARED;
+        if req.writable() && readonly {
+            return Err(refuse(req, "the buffer is read-only"));
+        }
+
+        // Shape, in a stack table first: nothing is allocated or held before every check passed.
+        let mut dims = [0usize; MAX_NDIM];
+        let ndim = match shape {
+            Shape::Dims(d) => {
+                if d.len() > MAX_NDIM {
+                    return Err(LayoutError::TooManyDims(d.len()).into());
+                }
+                dims[..d.len()].copy_from_slice(d);
+                d.len()
+            }
+            Shape::Natural => {
+                let nat = storage.natural_shape();
+                let inner = nat.inner.as_slice();
+                let start = usize::from(nat.outer.is_some());
+                if let Some(n) = nat.outer {
+                    dims[0] = n;
+                }
+                dims[start..start + inner.len()].copy_from_slice(inner);
+                start + inner.len()
+            }
+        };
+        let dims = &dims[..ndim];
+        let count = layout::element_count(dims).ok_or(LayoutError::Overflow)?;
+        let len = count.checked_mul(itemsize).filter(|&n| n <= isize::MAX as usize);
+        let len = len.ok_or(LayoutError::Overflow)?;
+
+        let raw = storage.raw_parts();
+        let mut steps = [0isize; MAX_NDIM];
+        let offset = match strides {
+            Strides::Order(order) => {
+                if count != raw.count {
+                    return Err(LayoutError::CountMismatch {
+                        shape_count: count,
+                        storage_count: raw.count,
+                    }
+                    .into());
+                }
+                layout::contiguous_strides(dims, itemsize, order, &mut steps);
+                0
+            }
+            Strides::Bytes { strides: s, offset } => {
+                if s.len() != ndim {
+                    return Err(LayoutError::StridesRank { shape: ndim, strides: s.len() }.into());
+                }
+                steps[..ndim].copy_from_slice(s);
+                layout::check_bounds(dims, s, itemsize, offset, raw.count * itemsize)?;
+                offset
+            }
+        };
+        let steps = &steps[..ndim];
+
+        let c = layout::is_c_contiguous(dims, steps, itemsize);
+        if req.c_contiguous() && !c {
+            return Err(refuse(req, "the buffer is not C-contiguous"));
+        }
+        let f = || layout::is_f_contiguous(dims, steps, itemsize);
+        if req.f_contiguous() && !f() {
+            return Err(refuse(req, "the buffer is not Fortran-contiguous"));
+        }
+        if req.any_contiguous() && !c && !f() {
+            return Err(refuse(req, "the buffer is not contiguous"));
+        }
+        if !req.strides() && !c {
+            return Err(refuse(req, "the buffer is not C-contiguous, so it needs PyBUF_STRIDES"));
+        }
+        if !req.nd() && req.format() {
+            return Err(refuse(
+                req,
+                "PyBUF_FORMAT without PyBUF_ND: data without a shape is exposed as unsigned bytes",
+            ));
+        }
+
+        // Only the tables the request asks for are kept; a 0-d buffer has none.
+        let mut record = None;
+        let keep_shape = req.nd() && ndim > 0;
+        if keep_shape {
+            let rec = record.insert(RecordBox::new()).get_mut();
+            for (slot, &d) in rec.shape.iter_mut().zip(dims) {
+                *slot = d as ffi::Py_ssize_t; // <= isize::MAX: checked by element_count
+            }
+            if req.strides() {
+                rec.strides[..ndim].copy_from_slice(steps);
+            }
+        }
+        if let Some(hold) = storage.keep_alive() {
+            record.get_or_insert_with(RecordBox::new).get_mut().holds[0] = Some(hold);
+        }
+
+        Ok(Exported {
+            // Inside the storage (checked above), or the storage's own (possibly dangling)
+            // pointer when no element is addressed.
+            buf: raw.ptr.wrapping_offset(offset),
+            len,
+            itemsize,
+            ndim: if req.nd() { ndim } else { 1 },
+            readonly,
+            format: if req.format() { S::Elem::FORMAT.as_ptr() } else { ptr::null() },
+            record,
+            with_shape: keep_shape,
+            with_strides: keep_shape && req.strides(),
+            needs_borrow: !S::SHARED,
+        })
+    }
+}
+
+fn buffer_error<T: PyClass>(slf: &Bound<'_, T>, e: ExportError) -> PyErr {
+    let name = slf.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "object".into());
+    PyBufferError::new_err(format!("{name}: {e}"))
+}
+
+/// `bf_getbuffer` for a [`PyBuffer`] class.
+///
+/// # Safety
+/// `view` is null or valid for writes of a `Py_buffer` (what CPython passes to `bf_getbuffer`).
+pub unsafe fn getbuffer<T>(slf: Bound<'_, T>, view: *mut ffi::Py_buffer, flags: c_int) -> PyResult<()>
+where
+    T: PyBuffer,
+    T::Frozen: FrozenFlag,
+{
+    if view.is_null() {
+        return Err(PyBufferError::new_err("bf_getbuffer called with a NULL view"));
+    }
+    // SAFETY: `view` is valid for writes (contract). CPython releases a view whose `obj` is set
+    // even after a failed request, so it must be NULL until success.
+    unsafe { (*view).obj = ptr::null_mut() };
+
+    let guard = slf.try_borrow().map_err(|_| buffer_error(&slf, ExportError::Borrowed))?;
+    let exported = guard
+        .__export(Exporter { request: Request::new(flags) })
+        .map_err(|e| buffer_error(&slf, e))?;
+
+    let Exported {
+        buf, len, itemsize, ndim, readonly, format, mut record, with_shape, with_strides, needs_borrow,
+    } = exported;
+    if needs_borrow && !<T::Frozen as FrozenFlag>::FROZEN {
+        // Plain storage of a mutable class: no `&mut self` until this export is released.
+        record.get_or_insert_with(RecordBox::new).get_mut().holds[1] = Some(Hold::borrow(guard));
+    } else {
+        drop(guard);
+    }
+
+    let (shape, strides, internal) = match record {
+        Some(rec) => {
+            let p = rec.into_raw();
+            let r = p.as_ptr().cast::<crate::record::Record>();
+            // SAFETY: `r` is the live record just given up; only field addresses are taken.
+            let (shape, strides) =
+                unsafe { (ptr::addr_of_mut!((*r).shape), ptr::addr_of_mut!((*r).strides)) };
+            let pick = |on: bool, t: *mut [ffi::Py_ssize_t; MAX_NDIM]| {
+                if on { t.cast::<ffi::Py_ssize_t>() } else { ptr::null_mut() }
+            };
+            (pick(with_shape, shape), pick(with_strides, strides), p.as_ptr())
+        }
+        None => (ptr::null_mut(), ptr::null_mut(), ptr::null_mut::<c_void>()),
+    };
+
+    // SAFETY: `view` is valid for writes; every pointer stored stays valid until release: the
+    // tables live in the record, `format` is static, and `buf` is kept alive by `obj` (and by
+    // the storage's hold, for shared storage).
+    unsafe {
+        let v = &mut *view;
+        v.buf = buf.cast();
+        v.len = len as ffi::Py_ssize_t;
+        v.itemsize = itemsize as ffi::Py_ssize_t;
+        v.readonly = c_int::from(readonly);
+        v.ndim = ndim as c_int;
+        v.format = format.cast_mut();
+        v.shape = shape;
+        v.strides = strides;
+        v.suboffsets = ptr::null_mut();
+        v.internal = internal;
+        // A new strong reference, set last.
+        v.obj = slf.into_ptr();
+    }
+    Ok(())
+}
+
+/// `bf_releasebuffer` for a [`PyBuffer`] class: gives back what the export held. Does not
+/// touch `view.obj` (`PyBuffer_Release` drops that reference).
+///
+/// # Safety
+/// `view` is a view (or a copy of one) filled by [`getbuffer`] and not yet released.
+pub unsafe fn releasebuffer<T: PyBuffer>(_slf: Bound<'_, T>, view: *mut ffi::Py_buffer) {
+    if view.is_null() {
+        return;
+    }
+    // SAFETY: `view` is valid (contract); `internal` is null or a record from `getbuffer`,
+    // taken back once because a view is released once.
+    unsafe {
+        if let Some(rec) = NonNull::new((*view).internal) {
+            (*view).internal = ptr::null_mut();
+            drop(RecordBox::from_raw(rec));
+        }
+    }
+}

@@ -1,0 +1,212 @@
+//! Pure layout arithmetic: strides for an order, CPython's contiguity tests, byte extents.
+//!
+//! All functions take `shape` in elements and `strides` in bytes, like `Py_buffer`.
+
+use std::fmt;
+
+/// The most dimensions a buffer may have (`PyBUF_MAX_NDIM` in CPython).
+pub const MAX_NDIM: usize = 64;
+
+/// Memory order of a contiguous n-d buffer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Order {
+    /// Row-major: the last index varies fastest (numpy's `order="C"`).
+    #[default]
+    C,
+    /// Column-major: the first index varies fastest (numpy's `order="F"`).
+    F,
+}
+
+/// Why a described layout cannot be exported.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LayoutError {
+    /// More than [`MAX_NDIM`] dimensions.
+    TooManyDims(usize),
+    /// `strides` has another length than `shape`.
+    StridesRank { shape: usize, strides: usize },
+    /// The byte size does not fit in `Py_ssize_t`.
+    Overflow,
+    /// A contiguous shape whose element count differs from the storage's.
+    CountMismatch { shape_count: usize, storage_count: usize },
+    /// Strided addressing reaches outside the storage.
+    OutOfBounds { low: isize, high: isize, storage_bytes: usize },
+}
+
+impl fmt::Display for LayoutError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LayoutError::TooManyDims(n) => {
+                write!(f, "{n} dimensions exceed the limit of {MAX_NDIM}")
+            }
+            LayoutError::StridesRank { shape, strides } => {
+                write!(f, "{strides} strides given for {shape} dimensions")
+            }
+            LayoutError::Overflow => write!(f, "buffer size overflows Py_ssize_t"),
+            LayoutError::CountMismatch { shape_count, storage_count } => write!(
+                f,
+                "shape has {shape_count} elements but the storage holds {storage_count}"
+            ),
+            LayoutError::OutOfBounds { low, high, storage_bytes } => write!(
+                f,
+                "strides address bytes {low}..{high} but the storage has {storage_bytes} bytes"
+            ),
+        }
+    }
+}
+
+/// Number of elements of `shape` (1 for 0-d), or `None` on overflow of `Py_ssize_t`.
+pub fn element_count(shape: &[usize]) -> Option<usize> {
+    if shape.iter().any(|&d| d > isize::MAX as usize) {
+        return None;
+    }
+    if shape.contains(&0) {
+        return Some(0);
+    }
+    let mut n: usize = 1;
+    for &d in shape {
+        n = n.checked_mul(d)?;
+    }
+    (n <= isize::MAX as usize).then_some(n)
+}
+
+/// Writes the strides of a contiguous `shape` in `order` into `out[..shape.len()]`.
+pub fn contiguous_strides(shape: &[usize], itemsize: usize, order: Order, out: &mut [isize]) {
+    let mut step = itemsize as isize;
+    let mut put = |i: usize| {
+        out[i] = step;
+        // Wrapping: only reached after the full size was checked, or for a zero-sized dim.
+        step = step.wrapping_mul(shape[i].max(1) as isize);
+    };
+    match order {
+        Order::C => (0..shape.len()).rev().for_each(&mut put),
+        Order::F => (0..shape.len()).for_each(&mut put),
+    }
+}
+
+fn contiguous_in(shape: &[usize], strides: &[isize], itemsize: usize, dims: impl Iterator<Item = usize>) -> bool {
+    if shape.contains(&0) {
+        return true;
+    }
+    let mut expect = itemsize as isize;
+    for i in dims {
+        if shape[i] > 1 && strides[i] != expect {
+            return false;
+        }
+        expect = expect.wrapping_mul(shape[i] as isize);
+    }
+    true
+}
+
+/// CPython's `PyBuffer_IsContiguous(view, 'C')`: length-1 dims ignore their stride and an
+/// empty buffer is contiguous.
+pub fn is_c_contiguous(shape: &[usize], strides: &[isize], itemsize: usize) -> bool {
+    contiguous_in(shape, strides, itemsize, (0..shape.len()).rev())
+}
+
+/// CPython's `PyBuffer_IsContiguous(view, 'F')`.
+pub fn is_f_contiguous(shape: &[usize], strides: &[isize], itemsize: usize) -> bool {
+    contiguous_in(shape, strides, itemsize, 0..shape.len())
+}
+
+/// The byte range `[low, high)` that a strided layout touches, relative to its first element;
+/// `(0, 0)` when the buffer has no element. `None` on overflow.
+pub fn byte_extent(shape: &[usize], strides: &[isize], itemsize: usize) -> Option<(isize, isize)> {
+    if shape.contains(&0) {
+        return Some((0, 0));
+    }
+    let (mut low, mut high) = (0isize, 0isize);
+    for (&n, &s) in shape.iter().zip(strides) {
+        let reach = s.checked_mul(isize::try_from(n - 1).ok()?)?;
+        if reach < 0 {
+            low = low.checked_add(reach)?;
+        } else {
+            high = high.checked_add(reach)?;
+        }
+    }
+    Some((low, high.checked_add(isize::try_from(itemsize).ok()?)?))
+}
+
+/// Checks that a strided layout whose first element sits `offset` bytes into a storage of
+/// `storage_bytes` bytes stays inside it.
+pub fn check_bounds(
+    shape: &[usize],
+    strides: &[isize],
+    itemsize: usize,
+    offset: isize,
+    storage_bytes: usize,
+) -> Result<(), LayoutError> {
+    let (low, high) = byte_extent(shape, strides, itemsize).ok_or(LayoutError::Overflow)?;
+    if low == high {
+        return Ok(()); // no element is addressed
+    }
+    let low = offset.checked_add(low).ok_or(LayoutError::Overflow)?;
+    let high = offset.checked_add(high).ok_or(LayoutError::Overflow)?;
+    if low < 0 || high as usize > storage_bytes {
+        return Err(LayoutError::OutOfBounds { low, high, storage_bytes });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strides(shape: &[usize], itemsize: usize, order: Order) -> Vec<isize> {
+        let mut out = vec![0; shape.len()];
+        contiguous_strides(shape, itemsize, order, &mut out);
+        out
+    }
+
+    #[test]
+    fn c_and_f_strides() {
+        assert_eq!(strides(&[2, 3, 4], 8, Order::C), [96, 32, 8]);
+        assert_eq!(strides(&[2, 3, 4], 8, Order::F), [8, 16, 48]);
+        assert_eq!(strides(&[], 8, Order::C), Vec::<isize>::new());
+        // A zero dim does not zero the strides of the dims before it.
+        assert_eq!(strides(&[3, 0, 2], 4, Order::C), [8, 8, 4]);
+    }
+
+    #[test]
+    fn contiguity_is_cpythons() {
+        // Both orders for 1-d, 0-d, and shapes with at most one dim > 1.
+        for shape in [&[5][..], &[], &[1, 5, 1], &[1, 1]] {
+            let s = strides(shape, 4, Order::C);
+            assert!(is_c_contiguous(shape, &s, 4) && is_f_contiguous(shape, &s, 4), "{shape:?}");
+        }
+        let c = strides(&[2, 3], 8, Order::C);
+        assert!(is_c_contiguous(&[2, 3], &c, 8) && !is_f_contiguous(&[2, 3], &c, 8));
+        let f = strides(&[2, 3], 8, Order::F);
+        assert!(!is_c_contiguous(&[2, 3], &f, 8) && is_f_contiguous(&[2, 3], &f, 8));
+        // Length-1 dims ignore their stride.
+        assert!(is_c_contiguous(&[1, 3], &[999, 8], 8));
+        // Zero-size buffers are contiguous whatever the strides.
+        assert!(is_c_contiguous(&[0, 3], &[7, -5], 8) && is_f_contiguous(&[0, 3], &[7, -5], 8));
+        // A row pitch breaks C contiguity.
+        assert!(!is_c_contiguous(&[2, 3], &[32, 8], 8));
+        // Negative strides are never contiguous when the dim has more than one element.
+        assert!(!is_c_contiguous(&[3], &[-8], 8));
+    }
+
+    #[test]
+    fn extents_and_bounds() {
+        assert_eq!(byte_extent(&[2, 3], &[32, 8], 8), Some((0, 32 + 16 + 8)));
+        assert_eq!(byte_extent(&[3], &[-8], 8), Some((-16, 8)));
+        assert_eq!(byte_extent(&[0, 3], &[8, 8], 8), Some((0, 0)));
+        assert_eq!(byte_extent(&[], &[], 8), Some((0, 8)));
+        assert!(check_bounds(&[2, 3], &[32, 8], 8, 0, 56).is_ok());
+        assert!(check_bounds(&[2, 3], &[32, 8], 8, 0, 55).is_err());
+        assert!(check_bounds(&[3], &[-8], 8, 16, 24).is_ok());
+        assert!(check_bounds(&[3], &[-8], 8, 8, 24).is_err());
+        assert!(check_bounds(&[usize::MAX / 2], &[8], 8, 0, 64).is_err());
+        assert!(check_bounds(&[0], &[8], 8, 1000, 0).is_ok());
+    }
+
+    #[test]
+    fn counts() {
+        assert_eq!(element_count(&[]), Some(1));
+        assert_eq!(element_count(&[2, 0, 5]), Some(0));
+        assert_eq!(element_count(&[usize::MAX, 2]), None);
+        assert_eq!(element_count(&[1 << 40, 1 << 30]), None);
+        assert_eq!(element_count(&[1 << 40, 1 << 30, 0]), Some(0));
+    }
+}
