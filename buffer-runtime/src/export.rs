@@ -9,7 +9,7 @@ use std::ptr::{self, NonNull};
 use pyo3::exceptions::PyBufferError;
 use pyo3::ffi;
 use pyo3::pyclass::boolean_struct::{False, True};
-use pyo3::types::PyTypeMethods;
+use pyo3::types::{PyAnyMethods, PyTypeMethods};
 use pyo3::{Bound, PyClass, PyErr, PyResult};
 
 use crate::element::Element;
@@ -246,7 +246,7 @@ impl Exporter {
 }
 
 fn buffer_error<T: PyClass>(slf: &Bound<'_, T>, e: ExportError) -> PyErr {
-    let name = slf.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "object".into());
+    let name = slf.as_any().get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "object".into());
     PyBufferError::new_err(format!("{name}: {e}"))
 }
 

@@ -142,6 +142,12 @@ impl<S: Shaped> SharedVec<S> {
         Ok(())
     }
 
+    /// Appends every element of `iter`; refused (with nothing appended) while exported.
+    pub fn extend<I: IntoIterator<Item = S>>(&mut self, iter: I) -> Result<(), ExportedError> {
+        self.unique()?.extend(iter.into_iter().map(UnsafeCell::new));
+        Ok(())
+    }
+
     /// The vector, when no export is alive (a `&mut` to it can move or resize it).
     fn unique(&mut self) -> Result<&mut Vec<UnsafeCell<S>>, ExportedError> {
         let exports = self.exports();

@@ -1,0 +1,298 @@
+//! Parsing of `#[buffer(...)]` attributes into typed values, with every error spanned on the
+//! user's token.
+
+use proc_macro2::{Span, TokenStream, TokenTree};
+use syn::ext::IdentExt;
+use syn::parse::{ParseStream, Parser};
+use syn::spanned::Spanned;
+use syn::{Expr, Ident, Lit, Token};
+
+use crate::errors::Errors;
+
+/// Attribute and key names.
+pub const BUFFER: &str = "buffer";
+pub const SHAPE: &str = "shape";
+pub const STRIDES: &str = "strides";
+pub const OFFSET: &str = "offset";
+pub const ORDER: &str = "order";
+pub const READONLY: &str = "readonly";
+pub const WRITABLE: &str = "writable";
+pub const CRATE: &str = "crate";
+
+const FIELD_KEYS: &[&str] = &[SHAPE, STRIDES, OFFSET, ORDER, READONLY, WRITABLE];
+
+/// One entry of a `shape`, `strides` or `offset` value.
+#[derive(Clone)]
+pub enum Entry {
+    /// A field of the struct, read at every export.
+    Field(Ident),
+    /// An integer literal (negative allowed for strides and offset).
+    Int { value: i128, span: Span },
+    /// `{ const expression }`.
+    Const(syn::ExprBlock),
+}
+
+/// `shape = [..]` or `strides = [..]` (a list of entries) or `= field` (a field holding all).
+pub enum List {
+    Entries { entries: Vec<Entry>, span: Span },
+    Field(Ident),
+}
+
+/// `order = "C" | "F" | field`.
+pub enum OrderValue {
+    C,
+    F,
+    Field(Ident),
+}
+
+/// `readonly`, `readonly = bool | field`, `writable`.
+pub enum ReadonlyValue {
+    Yes,
+    No,
+    Field(Ident),
+}
+
+/// A value with the span of its key, for errors about the key.
+pub struct Keyed<T> {
+    pub key: Ident,
+    pub value: T,
+}
+
+/// Everything `#[buffer(...)]` on the buffer field says.
+#[derive(Default)]
+pub struct FieldAttr {
+    pub shape: Option<Keyed<List>>,
+    pub strides: Option<Keyed<List>>,
+    pub offset: Option<Keyed<Entry>>,
+    pub order: Option<Keyed<OrderValue>>,
+    pub readonly: Option<Keyed<ReadonlyValue>>,
+}
+
+/// One `key` or `key = value` item of an attribute, before its value is parsed.
+struct Item {
+    key: Ident,
+    value: Option<TokenStream>,
+}
+
+/// Splits an attribute's arguments at top-level commas, so that one bad value does not hide
+/// the errors of the others.
+fn items(attr: &syn::Attribute) -> syn::Result<Vec<Item>> {
+    if let syn::Meta::Path(_) = attr.meta {
+        return Ok(Vec::new()); // bare `#[buffer]`
+    }
+    attr.parse_args_with(|input: ParseStream| {
+        let mut out = Vec::new();
+        while !input.is_empty() {
+            let key = input.call(Ident::parse_any)?;
+            let value = if input.peek(Token![=]) {
+                let eq: Token![=] = input.parse()?;
+                let mut tokens = TokenStream::new();
+                while !input.is_empty() && !input.peek(Token![,]) {
+                    tokens.extend([input.parse::<TokenTree>()?]);
+                }
+                if tokens.is_empty() {
+                    return Err(syn::Error::new(eq.span, format!("expected a value for `{key}`")));
+                }
+                Some(tokens)
+            } else {
+                None
+            };
+            out.push(Item { key, value });
+            if !input.is_empty() {
+                input.parse::<Token![,]>()?;
+            }
+        }
+        Ok(out)
+    })
+}
+
+fn expect_value(item: &Item, what: &str) -> syn::Result<TokenStream> {
+    item.value.clone().ok_or_else(|| {
+        syn::Error::new(item.key.span(), format!("expected `{} = {what}`", item.key))
+    })
+}
+
+fn set_once<T>(slot: &mut Option<Keyed<T>>, key: &Ident, value: T, errors: &mut Errors) {
+    if slot.is_some() {
+        errors.push(syn::Error::new(key.span(), format!("`{key}` may only be specified once")));
+    } else {
+        *slot = Some(Keyed { key: key.clone(), value });
+    }
+}
+
+/// `readonly` and `writable` share one slot: giving both is a contradiction.
+fn set_readonly(
+    slot: &mut Option<Keyed<ReadonlyValue>>,
+    key: &Ident,
+    value: ReadonlyValue,
+    errors: &mut Errors,
+) {
+    match slot {
+        Some(prev) if prev.key != *key => errors.push(syn::Error::new(
+            key.span(),
+            format!("`{key}` contradicts `{}`: give one of them", prev.key),
+        )),
+        _ => set_once(slot, key, value, errors),
+    }
+}
+
+/// Parses `#[buffer(...)]` on the buffer field.
+pub fn parse_field_attr(attr: &syn::Attribute, out: &mut FieldAttr, errors: &mut Errors) {
+    let Some(items) = errors.push_result(items(attr)) else { return };
+    for item in items {
+        let key = item.key.to_string();
+        let parsed = match key.as_str() {
+            SHAPE => expect_value(&item, "[dims, ...]")
+                .and_then(|v| parse_list(v, false))
+                .map(|v| set_once(&mut out.shape, &item.key, v, errors)),
+            STRIDES => expect_value(&item, "[byte strides, ...]")
+                .and_then(|v| parse_list(v, true))
+                .map(|v| set_once(&mut out.strides, &item.key, v, errors)),
+            OFFSET => expect_value(&item, "byte offset")
+                .and_then(|v| Parser::parse2(|s: ParseStream| parse_entry(s, true), v))
+                .map(|v| set_once(&mut out.offset, &item.key, v, errors)),
+            ORDER => expect_value(&item, "\"C\" | \"F\" | field")
+                .and_then(parse_order)
+                .map(|v| set_once(&mut out.order, &item.key, v, errors)),
+            READONLY => match &item.value {
+                None => Ok(set_readonly(&mut out.readonly, &item.key, ReadonlyValue::Yes, errors)),
+                Some(v) => parse_readonly(v.clone())
+                    .map(|v| set_readonly(&mut out.readonly, &item.key, v, errors)),
+            },
+            WRITABLE => match &item.value {
+                None => Ok(set_readonly(&mut out.readonly, &item.key, ReadonlyValue::No, errors)),
+                Some(v) => Err(syn::Error::new(v.span(), "`writable` takes no value")),
+            },
+            _ => Err(syn::Error::new(
+                item.key.span(),
+                format!("unknown key `{key}`; expected one of {}", one_of(FIELD_KEYS)),
+            )),
+        };
+        errors.push_result(parsed);
+    }
+}
+
+/// Parses struct-level `#[buffer(crate = "path")]`.
+pub fn parse_struct_attr(attr: &syn::Attribute, krate: &mut Option<syn::Path>, errors: &mut Errors) {
+    let Some(items) = errors.push_result(items(attr)) else { return };
+    for item in items {
+        let parsed = if item.key == CRATE {
+            expect_value(&item, "\"path\"").and_then(parse_crate_path).map(|p| {
+                if krate.is_some() {
+                    errors.push(syn::Error::new(item.key.span(), "`crate` may only be specified once"));
+                }
+                *krate = Some(p);
+            })
+        } else {
+            Err(syn::Error::new(
+                item.key.span(),
+                format!(
+                    "unknown key `{}` on the struct; expected `crate`, or put `#[buffer(...)]` on the field that holds the data",
+                    item.key
+                ),
+            ))
+        };
+        errors.push_result(parsed);
+    }
+}
+
+/// `"path::to::buffer_runtime"`.
+pub fn parse_crate_path(tokens: TokenStream) -> syn::Result<syn::Path> {
+    let lit: syn::LitStr = syn::parse2(tokens)?;
+    lit.parse::<syn::Path>()
+        .map_err(|_| syn::Error::new(lit.span(), "expected a path such as \"::buffer_runtime\""))
+}
+
+fn one_of(keys: &[&str]) -> String {
+    keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+}
+
+fn parse_list(tokens: TokenStream, signed: bool) -> syn::Result<List> {
+    let span = tokens.span();
+    Parser::parse2(
+        |input: ParseStream| {
+            if input.peek(syn::token::Bracket) {
+                let content;
+                syn::bracketed!(content in input);
+                let mut entries = Vec::new();
+                while !content.is_empty() {
+                    entries.push(parse_entry(&content, signed)?);
+                    if !content.is_empty() {
+                        content.parse::<Token![,]>()?;
+                    }
+                }
+                Ok(List::Entries { entries, span })
+            } else if input.peek(Ident) && input.peek2(syn::parse::End) {
+                Ok(List::Field(input.parse()?))
+            } else {
+                Err(input.error("expected `[entry, ...]` or the name of a field holding them all"))
+            }
+        },
+        tokens,
+    )
+}
+
+/// A field name, an integer literal (`-` allowed if `signed`) or `{ const expression }`.
+fn parse_entry(input: ParseStream, signed: bool) -> syn::Result<Entry> {
+    if input.peek(syn::token::Brace) {
+        return Ok(Entry::Const(input.parse()?));
+    }
+    if input.peek(Ident) {
+        return Ok(Entry::Field(input.parse()?));
+    }
+    let expr: Expr = input.parse()?;
+    let (neg, lit) = match &expr {
+        Expr::Lit(l) => (false, &l.lit),
+        Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) && signed => match &*u.expr {
+            Expr::Lit(l) => (true, &l.lit),
+            _ => return Err(bad_entry(&expr, signed)),
+        },
+        _ => return Err(bad_entry(&expr, signed)),
+    };
+    let Lit::Int(int) = lit else { return Err(bad_entry(&expr, signed)) };
+    let value: i128 = int.base10_parse()?;
+    Ok(Entry::Int { value: if neg { -value } else { value }, span: expr.span() })
+}
+
+fn bad_entry(expr: &Expr, signed: bool) -> syn::Error {
+    let int = if signed { "an integer literal" } else { "a non-negative integer literal" };
+    syn::Error::new(expr.span(), format!("expected a field name, {int} or `{{ const expression }}`"))
+}
+
+fn parse_order(tokens: TokenStream) -> syn::Result<OrderValue> {
+    Parser::parse2(
+        |input: ParseStream| {
+            if input.peek(Ident) {
+                return Ok(OrderValue::Field(input.parse()?));
+            }
+            let lit: syn::LitStr = input.parse().map_err(|e| {
+                syn::Error::new(e.span(), "expected \"C\", \"F\" or a field of type `buffer_runtime::Order`")
+            })?;
+            match lit.value().as_str() {
+                "C" => Ok(OrderValue::C),
+                "F" => Ok(OrderValue::F),
+                other => Err(syn::Error::new(
+                    lit.span(),
+                    format!("unsupported order \"{other}\"; expected \"C\" or \"F\""),
+                )),
+            }
+        },
+        tokens,
+    )
+}
+
+fn parse_readonly(tokens: TokenStream) -> syn::Result<ReadonlyValue> {
+    Parser::parse2(
+        |input: ParseStream| {
+            if input.peek(syn::LitBool) {
+                let b: syn::LitBool = input.parse()?;
+                return Ok(if b.value { ReadonlyValue::Yes } else { ReadonlyValue::No });
+            }
+            if input.peek(Ident) {
+                return Ok(ReadonlyValue::Field(input.parse()?));
+            }
+            Err(input.error("expected `true`, `false` or the name of a `bool` field"))
+        },
+        tokens,
+    )
+}

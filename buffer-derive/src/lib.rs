@@ -1,0 +1,25 @@
+//! Procedural macros for `buffer-runtime`; use them through that crate.
+
+mod ast;
+mod attr;
+mod errors;
+mod expand;
+mod methods;
+mod valid;
+
+use proc_macro::TokenStream;
+
+/// Implements `buffer_runtime::PyBuffer` for a `#[pyclass]` struct from its `#[buffer(...)]`
+/// field annotation. See the `buffer_runtime` documentation for the keys.
+#[proc_macro_derive(PyBuffer, attributes(buffer))]
+pub fn derive_py_buffer(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    expand::derive(&input).into()
+}
+
+/// Adds `__getbuffer__` / `__releasebuffer__` to a `#[pymethods]` block. Must be placed above
+/// `#[pymethods]`.
+#[proc_macro_attribute]
+pub fn buffer_methods(args: TokenStream, item: TokenStream) -> TokenStream {
+    methods::expand(args.into(), item.into()).into()
+}

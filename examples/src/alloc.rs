@@ -1,0 +1,31 @@
+//! Checked sizes and allocations for constructor arguments: a bad size is a Python error,
+//! never an abort.
+
+use pyo3::exceptions::{PyMemoryError, PyValueError};
+use pyo3::PyResult;
+
+/// The product of `dims`, or `ValueError` if it overflows a buffer's byte size.
+pub fn checked_count(dims: &[usize], itemsize: usize) -> PyResult<usize> {
+    dims.iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .filter(|n| n.checked_mul(itemsize).is_some_and(|b| b <= isize::MAX as usize))
+        .ok_or_else(|| PyValueError::new_err(format!("shape {dims:?} is too large")))
+}
+
+/// `n` copies of `value`, or `MemoryError`.
+pub fn filled<T: Clone>(n: usize, value: T) -> PyResult<Vec<T>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n)
+        .map_err(|_| PyMemoryError::new_err(format!("cannot allocate {n} elements")))?;
+    v.resize(n, value);
+    Ok(v)
+}
+
+/// `ValueError` unless `values` has `expected` elements.
+pub fn check_len(what: &str, got: usize, expected: usize) -> PyResult<()> {
+    if got == expected {
+        Ok(())
+    } else {
+        Err(PyValueError::new_err(format!("{what}: expected {expected} values, got {got}")))
+    }
+}

@@ -1,0 +1,74 @@
+//! `Grid`: a `d` buffer whose ndim (0 to 64) and order ("C" or "F") are chosen at run time.
+
+use buffer_runtime::{buffer_methods, layout::MAX_NDIM, Order, PyBuffer, SharedVec};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+
+use crate::alloc::{checked_count, filled};
+
+#[pyclass(module = "buffer_examples")]
+#[derive(PyBuffer)]
+pub struct Grid {
+    #[buffer(shape = dims, order = order)]
+    data: SharedVec<f64>,
+    dims: Vec<usize>,
+    order: Order,
+}
+
+#[buffer_methods]
+#[pymethods]
+impl Grid {
+    /// The element at logical index (i0, i1, ...) is its C-order flat index.
+    #[new]
+    #[pyo3(signature = (shape, order = "C"))]
+    fn new(shape: Vec<i64>, order: &str) -> PyResult<Self> {
+        let order = match order {
+            "C" => Order::C,
+            "F" => Order::F,
+            other => return Err(PyValueError::new_err(format!("order must be \"C\" or \"F\", not {other:?}"))),
+        };
+        if shape.len() > MAX_NDIM {
+            return Err(PyValueError::new_err(format!("at most {MAX_NDIM} dimensions, got {}", shape.len())));
+        }
+        let dims = shape
+            .iter()
+            .map(|&d| usize::try_from(d).map_err(|_| PyValueError::new_err(format!("negative dimension {d}"))))
+            .collect::<PyResult<Vec<usize>>>()?;
+        let n = checked_count(&dims, 8)?;
+        let mut data = filled(n, 0.0)?;
+        match order {
+            Order::C => data.iter_mut().enumerate().for_each(|(i, x)| *x = i as f64),
+            Order::F => fill_fortran(&dims, &mut data),
+        }
+        Ok(Grid { data: data.into(), dims, order })
+    }
+
+    #[getter]
+    fn shape(&self) -> Vec<usize> {
+        self.dims.clone()
+    }
+}
+
+/// Stores, at each position of a Fortran-ordered block, the C-order flat index of the logical
+/// index found there.
+fn fill_fortran(dims: &[usize], data: &mut [f64]) {
+    // Element strides of the C order, walked with the first index fastest.
+    let mut c_stride = vec![1usize; dims.len()];
+    for d in (0..dims.len().saturating_sub(1)).rev() {
+        c_stride[d] = c_stride[d + 1] * dims[d + 1];
+    }
+    let mut index = vec![0usize; dims.len()];
+    let mut flat = 0usize;
+    for x in data.iter_mut() {
+        *x = flat as f64;
+        for d in 0..dims.len() {
+            index[d] += 1;
+            flat += c_stride[d];
+            if index[d] < dims[d] {
+                break;
+            }
+            flat -= c_stride[d] * dims[d];
+            index[d] = 0;
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! Two-dimensional and 0-d providers: `IntMatrix` (C order), `FortranMatrix` (F order),
+//! `Mat4` (an inline `[[f32; 4]; 4]`) and `Scalar` (0-d).
+
+use buffer_runtime::{buffer_methods, PyBuffer, SharedArray, SharedVec};
+use pyo3::prelude::*;
+
+use crate::alloc::{check_len, checked_count, filled};
+
+/// 2-D `i`, C order, writable.
+#[pyclass(module = "buffer_examples")]
+#[derive(PyBuffer)]
+pub struct IntMatrix {
+    #[buffer(shape = [rows, cols])]
+    data: SharedVec<i32>,
+    rows: usize,
+    cols: usize,
+}
+
+#[buffer_methods]
+#[pymethods]
+impl IntMatrix {
+    #[new]
+    #[pyo3(signature = (rows, cols, values = None))]
+    fn new(rows: usize, cols: usize, values: Option<Vec<i32>>) -> PyResult<Self> {
+        let n = checked_count(&[rows, cols], 4)?;
+        let data = match values {
+            None => filled(n, 0)?,
+            Some(v) => {
+                check_len("IntMatrix", v.len(), n)?;
+                v
+            }
+        };
+        Ok(IntMatrix { data: data.into(), rows, cols })
+    }
+
+    /// Nested lists, row by row.
+    fn tolist(&self) -> Vec<Vec<i32>> {
+        let flat = self.data.to_vec();
+        (0..self.rows).map(|r| flat[r * self.cols..(r + 1) * self.cols].to_vec()).collect()
+    }
+
+    #[getter]
+    fn shape(&self) -> (usize, usize) {
+        (self.rows, self.cols)
+    }
+}
+
+/// 2-D `d`, Fortran order, writable.
+#[pyclass(module = "buffer_examples")]
+#[derive(PyBuffer)]
+pub struct FortranMatrix {
+    #[buffer(shape = [rows, cols], order = "F")]
+    data: SharedVec<f64>,
+    rows: usize,
+    cols: usize,
+}
+
+#[buffer_methods]
+#[pymethods]
+impl FortranMatrix {
+    /// `values` are in logical (row-major) order; they are stored column by column.
+    #[new]
+    fn new(rows: usize, cols: usize, values: Vec<f64>) -> PyResult<Self> {
+        let n = checked_count(&[rows, cols], 8)?;
+        check_len("FortranMatrix", values.len(), n)?;
+        let mut data = filled(n, 0.0)?;
+        for r in 0..rows {
+            for c in 0..cols {
+                data[c * rows + r] = values[r * cols + c];
+            }
+        }
+        Ok(FortranMatrix { data: data.into(), rows, cols })
+    }
+
+    /// Nested lists, row by row (logical order).
+    fn tolist(&self) -> Vec<Vec<f64>> {
+        let flat = self.data.to_vec();
+        (0..self.rows).map(|r| (0..self.cols).map(|c| flat[c * self.rows + r]).collect()).collect()
+    }
+}
+
+/// A 4x4 `f` matrix stored inline as `[[f32; 4]; 4]`, writable.
+#[pyclass(module = "buffer_examples")]
+#[derive(PyBuffer)]
+pub struct Mat4 {
+    #[buffer]
+    m: SharedArray<[[f32; 4]; 4]>,
+}
+
+#[buffer_methods]
+#[pymethods]
+impl Mat4 {
+    /// `values`: 16 floats, row-major; the identity by default.
+    #[new]
+    #[pyo3(signature = (values = None))]
+    fn new(values: Option<Vec<f32>>) -> PyResult<Self> {
+        let mut m = [[0f32; 4]; 4];
+        match values {
+            None => (0..4).for_each(|i| m[i][i] = 1.0),
+            Some(v) => {
+                check_len("Mat4", v.len(), 16)?;
+                for (i, x) in v.into_iter().enumerate() {
+                    m[i / 4][i % 4] = x;
+                }
+            }
+        }
+        Ok(Mat4 { m: SharedArray::new(m) })
+    }
+
+    fn tolist(&self) -> Vec<Vec<f32>> {
+        self.m.get().iter().map(|row| row.to_vec()).collect()
+    }
+}
+
+/// A 0-d `d`, writable.
+#[pyclass(module = "buffer_examples")]
+#[derive(PyBuffer)]
+pub struct Scalar {
+    #[buffer]
+    value: SharedArray<f64>,
+}
+
+#[buffer_methods]
+#[pymethods]
+impl Scalar {
+    #[new]
+    fn new(value: f64) -> Self {
+        Scalar { value: SharedArray::new(value) }
+    }
+
+    #[getter]
+    fn value(&self) -> f64 {
+        self.value.get()
+    }
+
+    #[setter]
+    fn set_value(&mut self, value: f64) {
+        self.value.set(value)
+    }
+}
