@@ -6,6 +6,7 @@ mod consumer;
 mod grid;
 mod image;
 mod matrices;
+mod plain;
 mod vectors;
 
 use pyo3::prelude::*;
@@ -20,6 +21,8 @@ fn buffer_examples(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<matrices::Mat4>()?;
     m.add_class::<matrices::Scalar>()?;
     m.add_class::<image::Image>()?;
+    m.add_class::<plain::Table>()?;
+    m.add_class::<plain::Readings>()?;
     m.add_class::<grid::Grid>()?;
     m.add_function(wrap_pyfunction!(consumer::sum_array, m)?)?;
     Ok(())
