@@ -12,7 +12,6 @@ use pyo3::pyclass::boolean_struct::{False, True};
 use pyo3::types::{PyAnyMethods, PyTypeMethods};
 use pyo3::{Bound, PyClass, PyErr, PyResult};
 
-use crate::element::Element;
 use crate::flags::Request;
 use crate::hold::Hold;
 use crate::layout::{self, LayoutError, Order, MAX_NDIM};
@@ -134,7 +133,7 @@ impl Exporter {
         readonly: bool,
     ) -> Result<Exported, ExportError> {
         let req = self.request;
-        let itemsize = std::mem::size_of::<S::Elem>();
+        let itemsize = storage.itemsize();
         let readonly = readonly || !S::SHARED;
         if req.writable() && readonly {
             return Err(refuse(req, "the buffer is read-only"));
@@ -236,7 +235,7 @@ impl Exporter {
             itemsize,
             ndim: if req.nd() { ndim } else { 1 },
             readonly,
-            format: if req.format() { S::Elem::FORMAT.as_ptr() } else { ptr::null() },
+            format: if req.format() { storage.format().as_ptr() } else { ptr::null() },
             record,
             with_shape: keep_shape,
             with_strides: keep_shape && req.strides(),

@@ -107,7 +107,7 @@ impl fmt::Display for Request {
             | bits::FORMAT
             | bits::WRITABLE;
         if self.raw & !known != 0 {
-            write!(f, " (flags {:#x})", self.raw)?;
+            write!(f, " (flags {})", self.raw)?;
         }
         Ok(())
     }
@@ -153,6 +153,6 @@ mod tests {
             "PyBUF_C_CONTIGUOUS|PyBUF_WRITABLE"
         );
         assert_eq!(Request::new(INDIRECT | FORMAT).to_string(), "PyBUF_INDIRECT|PyBUF_FORMAT");
-        assert!(Request::new(-1).to_string().contains("flags -0x1"));
+        assert!(Request::new(-1).to_string().contains("(flags -1)"));
     }
 }

@@ -12,13 +12,14 @@
 //!   during a Python callback made by a Rust method) is seen by the next read.
 
 use std::cell::UnsafeCell;
+use std::ffi::CStr;
 use std::fmt;
 use std::sync::Arc;
 
 use pyo3::exceptions::PyBufferError;
 use pyo3::PyErr;
 
-use crate::element::Shaped;
+use crate::element::{Element, Shaped};
 use crate::hold::Hold;
 use crate::storage::{NaturalShape, RawParts, Storage, WritableStorage};
 
@@ -195,7 +196,12 @@ impl<S: Shaped + fmt::Debug> fmt::Debug for SharedVec<S> {
 // `DIMS.count()` elements; the block lives as long as `&self` or any `Hold` from `keep_alive`,
 // and it cannot move or resize while such a `Hold` lives (`Arc::get_mut` fails).
 unsafe impl<S: Shaped> Storage for SharedVec<S> {
-    type Elem = S::Elem;
+    fn itemsize(&self) -> usize {
+        std::mem::size_of::<S::Elem>()
+    }
+    fn format(&self) -> &'static CStr {
+        S::Elem::FORMAT
+    }
     const SHARED: bool = true;
     const FIXED_COUNT: Option<usize> = None;
     fn natural_shape(&self) -> NaturalShape {
@@ -278,7 +284,12 @@ impl<S: Shaped + fmt::Debug> fmt::Debug for SharedArray<S> {
 
 // SAFETY: one `S` is `DIMS.count()` elements in a heap cell kept alive by the `Arc`.
 unsafe impl<S: Shaped> Storage for SharedArray<S> {
-    type Elem = S::Elem;
+    fn itemsize(&self) -> usize {
+        std::mem::size_of::<S::Elem>()
+    }
+    fn format(&self) -> &'static CStr {
+        S::Elem::FORMAT
+    }
     const SHARED: bool = true;
     const FIXED_COUNT: Option<usize> = Some(S::DIMS.count());
     fn natural_shape(&self) -> NaturalShape {

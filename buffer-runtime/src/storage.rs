@@ -1,6 +1,8 @@
 //! [`Storage`]: the field types the derive can export, plain or shared.
 
-use crate::element::{Dims, Shaped};
+use std::ffi::CStr;
+
+use crate::element::{Dims, Element, Shaped};
 use crate::hold::Hold;
 
 /// Where the exported elements live, as the export needs it.
@@ -9,7 +11,7 @@ use crate::hold::Hold;
 pub struct RawParts {
     /// The first element (dangling but non-null when there is none).
     pub ptr: *mut u8,
-    /// How many `Elem`s the storage holds.
+    /// How many items the storage holds.
     pub count: usize,
 }
 
@@ -31,7 +33,8 @@ pub struct NaturalShape {
 ///   [`SharedVec`](crate::SharedVec) and [`SharedArray`](crate::SharedArray).
 ///
 /// # Safety
-/// `raw` describes `count` consecutive, initialised `Self::Elem`s that stay valid and do not
+/// `raw_parts` describes `count` consecutive, initialised items of `itemsize` bytes each,
+/// laid out as `format` says, that stay valid and do not
 /// move while `&self` lives, and, for shared storage, for as long as the `Hold` returned by
 /// `keep_alive` lives. Plain storage (`SHARED == false`) is never written through the pointer.
 #[diagnostic::on_unimplemented(
@@ -40,8 +43,12 @@ pub struct NaturalShape {
     note = "use `Vec<T>`, `Box<[T]>`, `[T; N]` (read-only) or `SharedVec<T>`, `SharedArray<A>` (writable), with `T` a buffer element"
 )]
 pub unsafe trait Storage {
-    /// The element type of the buffer.
-    type Elem: crate::Element;
+    /// The size of one item in bytes.
+    #[doc(hidden)]
+    fn itemsize(&self) -> usize;
+    /// The item's format string.
+    #[doc(hidden)]
+    fn format(&self) -> &'static CStr;
     /// Whether this is shared storage (may be written through views).
     #[doc(hidden)]
     const SHARED: bool;
@@ -73,7 +80,12 @@ pub unsafe trait WritableStorage: Storage {}
 // frozen) for the export's lifetime, and plain storage is only exported read-only.
 
 unsafe impl<S: Shaped> Storage for S {
-    type Elem = S::Elem;
+    fn itemsize(&self) -> usize {
+        std::mem::size_of::<S::Elem>()
+    }
+    fn format(&self) -> &'static CStr {
+        S::Elem::FORMAT
+    }
     const SHARED: bool = false;
     const FIXED_COUNT: Option<usize> = Some(S::DIMS.count());
     fn natural_shape(&self) -> NaturalShape {
@@ -88,7 +100,12 @@ unsafe impl<S: Shaped> Storage for S {
 }
 
 unsafe impl<S: Shaped> Storage for [S] {
-    type Elem = S::Elem;
+    fn itemsize(&self) -> usize {
+        std::mem::size_of::<S::Elem>()
+    }
+    fn format(&self) -> &'static CStr {
+        S::Elem::FORMAT
+    }
     const SHARED: bool = false;
     const FIXED_COUNT: Option<usize> = None;
     fn natural_shape(&self) -> NaturalShape {
@@ -105,7 +122,12 @@ unsafe impl<S: Shaped> Storage for [S] {
 macro_rules! deref_to_slice {
     ($($ty:ty),*) => {$(
         unsafe impl<S: Shaped> Storage for $ty {
-            type Elem = S::Elem;
+            fn itemsize(&self) -> usize {
+                std::mem::size_of::<S::Elem>()
+            }
+            fn format(&self) -> &'static CStr {
+                S::Elem::FORMAT
+            }
             const SHARED: bool = false;
             const FIXED_COUNT: Option<usize> = None;
             fn natural_shape(&self) -> NaturalShape {
