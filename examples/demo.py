@@ -1,0 +1,105 @@
+"""What each example exposes, and proof that numpy and memoryview read it without a copy.
+
+Run with `make demo` (builds the module into .venv first).
+"""
+
+import numpy as np
+
+import buffer_examples as be
+
+
+def address(view: memoryview) -> int:
+    """The address of a view's first byte (works for read-only views too)."""
+    return np.asarray(view).__array_interface__["data"][0]
+
+
+def show(name: str, obj) -> None:
+    m = memoryview(obj)
+    print(
+        f"{name:<34} format={m.format!r:<5} itemsize={m.itemsize} ndim={m.ndim} "
+        f"shape={m.shape} strides={m.strides} readonly={m.readonly} "
+        f"C={m.c_contiguous} F={m.f_contiguous}"
+    )
+    m.release()
+
+
+def main() -> None:
+    print("== What each example exposes (memoryview fields)")
+    examples = {
+        "IntArray([1, 2, 3])": be.IntArray([1, 2, 3]),
+        "IntMatrix(2, 3)": be.IntMatrix(2, 3, list(range(6))),
+        "FortranMatrix(2, 3, ...)": be.FortranMatrix(2, 3, [float(i) for i in range(6)]),
+        "Frozen(b'hello')": be.Frozen(b"hello"),
+        "Image(2, 3, 4, pitch=16)": be.Image(2, 3, 4, 16),
+        "Mat4()": be.Mat4(),
+        "Scalar(2.5)": be.Scalar(2.5),
+        "Grid((2, 3, 4), 'F')": be.Grid((2, 3, 4), "F"),
+        "Table(2, ...)": be.Table(2, [float(i) for i in range(6)]),
+        "GrowableArray([0.5, 1.5])": be.GrowableArray([0.5, 1.5]),
+    }
+    for name, obj in examples.items():
+        show(name, obj)
+
+    print("\n== Zero copy: numpy and memoryview share the object's memory")
+    m = be.IntMatrix(2, 3, list(range(6)))
+    a = np.asarray(m)
+    view = memoryview(m)
+    same = a.__array_interface__["data"][0] == address(view)
+    a[1, 2] = 100  # write through numpy ...
+    print(f"numpy and memoryview see the same address: {same}")
+    print(f"write through numpy, read through memoryview: {view[1, 2]}, through Rust: {m.tolist()}")
+    view.release()
+    del a
+
+    img = be.Image(2, 3, 4, 16)
+    a = np.asarray(img)
+    print(f"Image row pitch 16 with 12 data bytes per row: numpy strides {a.strides}, "
+          f"padding never exposed: {a.shape}, pixel (1, 2) = {a[1, 2].tolist()}")
+    del a
+
+    big = be.Grid((1 << 24,))  # 128 MiB of float64
+    before = address(memoryview(big))
+    arrays = [np.asarray(big) for _ in range(10)]
+    print(f"10 numpy arrays over a 128 MiB Grid share one block: "
+          f"{all(x.__array_interface__['data'][0] == before for x in arrays)}")
+    del arrays
+
+    print("\n== Export safety: a growable array cannot be resized while a view is alive")
+    g = be.GrowableArray([1.0, 2.0, 3.0])
+    with memoryview(g) as v:
+        v[0] = 10.0
+        try:
+            g.append(4.0)
+        except BufferError as e:
+            print(f"append while exported -> BufferError: {e}")
+        print(f"sum() sees the write made through the view: {g.sum()}")
+    g.append(4.0)
+    print(f"after the view is released, append works: {g.tolist()}")
+
+    print("\n== Request flags are honoured (CPython's _testbuffer as the consumer)")
+    try:
+        import _testbuffer as tb
+
+        for name, flags in [("PyBUF_SIMPLE", tb.PyBUF_SIMPLE), ("PyBUF_ND", tb.PyBUF_ND),
+                            ("PyBUF_STRIDES", tb.PyBUF_STRIDES),
+                            ("PyBUF_F_CONTIGUOUS", tb.PyBUF_F_CONTIGUOUS),
+                            ("PyBUF_C_CONTIGUOUS", tb.PyBUF_C_CONTIGUOUS)]:
+            try:
+                n = tb.ndarray(be.FortranMatrix(2, 3, [0.0] * 6), getbuf=flags)
+                print(f"FortranMatrix with {name:<20} ndim={n.ndim} shape={n.shape} strides={n.strides}")
+            except BufferError as e:
+                print(f"FortranMatrix with {name:<20} BufferError: {e}")
+    except ImportError:
+        print("(_testbuffer is not available in this Python)")
+
+    print("\n== A consumer: sum_array reads any native int32 buffer in place")
+    print(f"sum_array(IntMatrix)            = {be.sum_array(be.IntMatrix(2, 3, list(range(6))))}")
+    print(f"sum_array(numpy int32[::-2])    = {be.sum_array(np.arange(10, dtype=np.int32)[::-2])}")
+    try:
+        be.sum_array(np.arange(3, dtype=">i4"))
+    except TypeError as e:
+        print(f"sum_array(big-endian int32)     -> TypeError: {e}")
+
+
+if __name__ == "__main__":
+    main()
