@@ -14,7 +14,7 @@ use pyo3::{Bound, PyClass, PyErr, PyResult};
 
 use crate::flags::Request;
 use crate::hold::Hold;
-use crate::layout::{self, LayoutError, Order, MAX_NDIM};
+use crate::layout::{self, LayoutError, Order, Table, MAX_NDIM};
 use crate::record::RecordBox;
 use crate::storage::Storage;
 
@@ -139,34 +139,28 @@ impl Exporter {
             return Err(refuse(req, "the buffer is read-only"));
         }
 
-        // Shape, in a stack table first: nothing is allocated or held before every check passed.
-        let mut dims = [0usize; MAX_NDIM];
-        let ndim = match shape {
-            Shape::Dims(d) => {
-                if d.len() > MAX_NDIM {
-                    return Err(LayoutError::TooManyDims(d.len()).into());
-                }
-                dims[..d.len()].copy_from_slice(d);
-                d.len()
-            }
+        // Shape and strides in stack tables first: nothing is allocated or held before every
+        // check passed.
+        let mut dims = Table::<usize>::new();
+        match shape {
+            Shape::Dims(d) => dims.extend(d)?,
             Shape::Natural => {
                 let nat = storage.natural_shape();
-                let inner = nat.inner.as_slice();
-                let start = usize::from(nat.outer.is_some());
                 if let Some(n) = nat.outer {
-                    dims[0] = n;
+                    dims.extend(&[n])?;
                 }
-                dims[start..start + inner.len()].copy_from_slice(inner);
-                start + inner.len()
+                dims.extend(nat.inner)?;
             }
-        };
-        let dims = &dims[..ndim];
+        }
+        let dims = dims.as_slice();
+        let ndim = dims.len();
         let count = layout::element_count(dims).ok_or(LayoutError::Overflow)?;
         let len = count.checked_mul(itemsize).filter(|&n| n <= isize::MAX as usize);
         let len = len.ok_or(LayoutError::Overflow)?;
 
         let raw = storage.raw_parts();
-        let mut steps = [0isize; MAX_NDIM];
+        let mut steps = Table::<isize>::new();
+        steps.fill(ndim, 0);
         let offset = match strides {
             Strides::Order(order) => {
                 if count != raw.count {
@@ -176,19 +170,19 @@ impl Exporter {
                     }
                     .into());
                 }
-                layout::contiguous_strides(dims, itemsize, order, &mut steps);
+                layout::contiguous_strides(dims, itemsize, order, steps.as_mut_slice());
                 0
             }
             Strides::Bytes { strides: s, offset } => {
                 if s.len() != ndim {
                     return Err(LayoutError::StridesRank { shape: ndim, strides: s.len() }.into());
                 }
-                steps[..ndim].copy_from_slice(s);
+                steps.as_mut_slice().copy_from_slice(s);
                 layout::check_bounds(dims, s, itemsize, offset, raw.count * itemsize)?;
                 offset
             }
         };
-        let steps = &steps[..ndim];
+        let steps = steps.as_slice();
 
         let c = layout::is_c_contiguous(dims, steps, itemsize);
         if req.c_contiguous() && !c {

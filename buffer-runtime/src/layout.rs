@@ -54,6 +54,51 @@ impl fmt::Display for LayoutError {
     }
 }
 
+/// Up to [`MAX_NDIM`] values on the stack, without initialising the unused ones (exports run
+/// often; zeroing 64 entries each time is measurable).
+pub(crate) struct Table<T: Copy> {
+    len: usize,
+    items: [std::mem::MaybeUninit<T>; MAX_NDIM],
+}
+
+impl<T: Copy> Table<T> {
+    pub fn new() -> Self {
+        Table { len: 0, items: [const { std::mem::MaybeUninit::uninit() }; MAX_NDIM] }
+    }
+
+    /// Appends `values`, or fails past [`MAX_NDIM`] entries.
+    pub fn extend(&mut self, values: &[T]) -> Result<(), LayoutError> {
+        let end = self.len + values.len();
+        if end > MAX_NDIM {
+            return Err(LayoutError::TooManyDims(end));
+        }
+        for (slot, &v) in self.items[self.len..end].iter_mut().zip(values) {
+            slot.write(v);
+        }
+        self.len = end;
+        Ok(())
+    }
+
+    /// Sets the length to `n` (`<= MAX_NDIM`) with every entry `value`, to be overwritten
+    /// through `as_mut_slice`.
+    pub fn fill(&mut self, n: usize, value: T) {
+        for slot in &mut self.items[..n] {
+            slot.write(value);
+        }
+        self.len = n;
+    }
+
+    pub fn as_slice(&self) -> &[T] {
+        // SAFETY: the first `len` items are initialised.
+        unsafe { std::slice::from_raw_parts(self.items.as_ptr().cast::<T>(), self.len) }
+    }
+
+    pub fn as_mut_slice(&mut self) -> &mut [T] {
+        // SAFETY: the first `len` items are initialised.
+        unsafe { std::slice::from_raw_parts_mut(self.items.as_mut_ptr().cast::<T>(), self.len) }
+    }
+}
+
 /// Number of elements of `shape` (1 for 0-d), or `None` on overflow of `Py_ssize_t`.
 pub fn element_count(shape: &[usize]) -> Option<usize> {
     if shape.iter().any(|&d| d > isize::MAX as usize) {

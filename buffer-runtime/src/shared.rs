@@ -21,7 +21,7 @@ use pyo3::PyErr;
 
 use crate::element::{Element, Shaped};
 use crate::hold::Hold;
-use crate::storage::{NaturalShape, RawParts, Storage, WritableStorage};
+use crate::storage::{DimsOf, NaturalShape, RawParts, Storage, WritableStorage};
 
 /// An operation that would move or resize exported memory was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -205,7 +205,7 @@ unsafe impl<S: Shaped> Storage for SharedVec<S> {
     const SHARED: bool = true;
     const FIXED_COUNT: Option<usize> = None;
     fn natural_shape(&self) -> NaturalShape {
-        NaturalShape { outer: Some(self.len()), inner: S::DIMS }
+        NaturalShape { outer: Some(self.len()), inner: DimsOf::<S>::SLICE }
     }
     fn raw_parts(&self) -> RawParts {
         let cells = &self.cells.0;
@@ -293,7 +293,7 @@ unsafe impl<S: Shaped> Storage for SharedArray<S> {
     const SHARED: bool = true;
     const FIXED_COUNT: Option<usize> = Some(S::DIMS.count());
     fn natural_shape(&self) -> NaturalShape {
-        NaturalShape { outer: None, inner: S::DIMS }
+        NaturalShape { outer: None, inner: DimsOf::<S>::SLICE }
     }
     fn raw_parts(&self) -> RawParts {
         RawParts { ptr: self.cell.0.get().cast(), count: S::DIMS.count() }

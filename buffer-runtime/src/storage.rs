@@ -2,7 +2,7 @@
 
 use std::ffi::CStr;
 
-use crate::element::{Dims, Element, Shaped};
+use crate::element::{Element, Shaped};
 use crate::hold::Hold;
 
 /// Where the exported elements live, as the export needs it.
@@ -21,7 +21,15 @@ pub struct RawParts {
 #[derive(Clone, Copy, Debug)]
 pub struct NaturalShape {
     pub outer: Option<usize>,
-    pub inner: Dims,
+    pub inner: &'static [usize],
+}
+
+/// `S::DIMS` as a static slice (exports copy no `Dims` around).
+#[doc(hidden)]
+pub struct DimsOf<S>(std::marker::PhantomData<S>);
+
+impl<S: Shaped> DimsOf<S> {
+    pub const SLICE: &'static [usize] = S::DIMS.as_slice();
 }
 
 /// A field type that `#[derive(PyBuffer)]` can export.
@@ -89,7 +97,7 @@ unsafe impl<S: Shaped> Storage for S {
     const SHARED: bool = false;
     const FIXED_COUNT: Option<usize> = Some(S::DIMS.count());
     fn natural_shape(&self) -> NaturalShape {
-        NaturalShape { outer: None, inner: S::DIMS }
+        NaturalShape { outer: None, inner: DimsOf::<S>::SLICE }
     }
     fn raw_parts(&self) -> RawParts {
         RawParts { ptr: (self as *const S).cast_mut().cast(), count: S::DIMS.count() }
@@ -109,7 +117,7 @@ unsafe impl<S: Shaped> Storage for [S] {
     const SHARED: bool = false;
     const FIXED_COUNT: Option<usize> = None;
     fn natural_shape(&self) -> NaturalShape {
-        NaturalShape { outer: Some(self.len()), inner: S::DIMS }
+        NaturalShape { outer: Some(self.len()), inner: DimsOf::<S>::SLICE }
     }
     fn raw_parts(&self) -> RawParts {
         RawParts { ptr: self.as_ptr().cast_mut().cast(), count: self.len() * S::DIMS.count() }
@@ -152,12 +160,12 @@ mod tests {
     fn natural_shapes() {
         let v: Vec<[u8; 4]> = vec![[0; 4]; 3];
         let n = v.natural_shape();
-        assert_eq!((n.outer, n.inner.as_slice()), (Some(3), &[4][..]));
+        assert_eq!((n.outer, n.inner), (Some(3), &[4][..]));
         assert_eq!(v.raw_parts().count, 12);
         let m = [[0f32; 4]; 2];
-        assert_eq!(m.natural_shape().inner.as_slice(), &[2, 4]);
+        assert_eq!(m.natural_shape().inner, &[2, 4]);
         assert_eq!(<[[f32; 4]; 2] as Storage>::FIXED_COUNT, Some(8));
-        assert_eq!(1.5f64.natural_shape().inner.as_slice(), &[] as &[usize]);
+        assert_eq!(1.5f64.natural_shape().inner, &[] as &[usize]);
         assert_eq!(1.5f64.raw_parts().count, 1);
     }
 }
