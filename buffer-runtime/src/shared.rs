@@ -2,18 +2,24 @@
 //!
 //! The elements live in a heap block behind an `Arc`; every live export owns one strong count.
 //! Hence:
-//! - the export count is `strong_count - 1`, exact and atomic;
+//! - the export count is `strong_count - 1`, exact and atomic (no `Cell`, no reliance on the
+//!   GIL: it is right on free-threaded Python too);
 //! - operations that move or resize the block need `Arc::get_mut`, which fails while any export
-//!   is alive (`BufferError`, like `bytearray`);
+//!   is alive (`BufferError`, like `bytearray`), leaving the contents untouched;
 //! - dropping or replacing the storage while exported only drops one count: the block is freed
 //!   by the last export's release;
-//! - Rust reads and writes single elements through raw pointers to `UnsafeCell`s and never
-//!   forms a `&`/`&mut` to an element that a view may write, so a write through a view (even
-//!   during a Python callback made by a Rust method) is seen by the next read.
+//! - Rust reads and writes single elements through raw pointers to `UnsafeCell`s, each exactly
+//!   once (volatile), and never forms a `&`/`&mut` to an element that a view may write, so a
+//!   write through a view (even during a Python callback made by a Rust method) is seen by the
+//!   next read, and a value read is never silently re-read.
+//!
+//! See `docs/export-safety.md` for the whole argument.
 
 use std::cell::UnsafeCell;
 use std::ffi::CStr;
 use std::fmt;
+use std::mem::{ManuallyDrop, MaybeUninit};
+use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
 use pyo3::exceptions::PyBufferError;
@@ -49,25 +55,76 @@ impl From<ExportedError> for PyErr {
     }
 }
 
+/// Reads the value at `p` once, as a whole, without assuming the bytes are a valid `S`.
+///
+/// # Safety
+/// `p` is valid for reads of `size_of::<S>()` bytes and aligned.
+#[inline]
+unsafe fn read_once<S: Shaped>(p: *const S) -> S {
+    // SAFETY: `p` is valid and aligned (contract); any bytes are a valid `MaybeUninit`, and the
+    // volatile read can be neither elided nor repeated by the compiler. `load` accepts any
+    // bytes, so the copy becomes a valid `S`.
+    unsafe {
+        let raw = p.cast::<MaybeUninit<S>>().read_volatile();
+        S::load(raw.as_ptr())
+    }
+}
+
+/// Writes `value` at `p` once.
+///
+/// # Safety
+/// `p` is valid for writes of `size_of::<S>()` bytes and aligned, and no Rust reference to
+/// those bytes is alive.
+#[inline]
+unsafe fn write_once<S: Shaped>(p: *mut S, value: S) {
+    // SAFETY: forwarded contract; `S: Copy`, so nothing is dropped.
+    unsafe { p.write_volatile(value) }
+}
+
 /// Elements in `UnsafeCell`s: views may write them while Rust holds `&Cells`.
 #[repr(transparent)]
 struct Cells<S>(Vec<UnsafeCell<S>>);
 
-// SAFETY: `&Cells` only reads elements by copy (`Shaped::load`) or writes them through raw
-// pointers from methods that take `&mut SharedVec`, so two Rust threads never race on an
-// element. Writes made by consumers through views are the program's own synchronisation
-// business, exactly as with `bytearray` or numpy.
+// SAFETY: through `&Cells` Rust only reads elements, by volatile copy (`read_once`), and reads
+// the `Vec` header, which only changes through `&mut` (reached by `Arc::get_mut`, so never while
+// shared). Rust writes elements only from methods taking `&mut SharedVec`, so two Rust threads
+// never race on an element. Writes made by consumers through views race with Rust reads exactly
+// as they would with `bytearray` or numpy: a racing read may see old, new or mixed bytes, which
+// `Shaped::load` turns into a valid value; no length, pointer or capacity depends on them.
 unsafe impl<S: Send + Sync> Sync for Cells<S> {}
+
+fn cells_from_vec<S>(v: Vec<S>) -> Vec<UnsafeCell<S>> {
+    let mut v = ManuallyDrop::new(v);
+    let (ptr, len, cap) = (v.as_mut_ptr(), v.len(), v.capacity());
+    // SAFETY: `UnsafeCell<S>` has the size and alignment of `S` (repr(transparent)), so the
+    // allocation's layout is the same; `v` is not dropped.
+    unsafe { Vec::from_raw_parts(ptr.cast::<UnsafeCell<S>>(), len, cap) }
+}
+
+fn vec_from_cells<S>(v: Vec<UnsafeCell<S>>) -> Vec<S> {
+    let mut v = ManuallyDrop::new(v);
+    let (ptr, len, cap) = (v.as_mut_ptr(), v.len(), v.capacity());
+    // SAFETY: as in `cells_from_vec`, the other way round.
+    unsafe { Vec::from_raw_parts(ptr.cast::<S>(), len, cap) }
+}
 
 /// A growable, writable buffer storage: a `Vec<S>` that views may write and that refuses to
 /// move or resize while exported.
+///
+/// Reads (`get`, `iter`, `to_vec`) take `&self` and see every write made through views;
+/// in-place writes (`set`) take `&mut self` and are allowed while exported, like writes through
+/// a view. Every method that may move or resize the memory (`push`, `extend`, `insert`,
+/// `remove`, `pop`, `resize`, `truncate`, `clear`, `reserve`, `shrink_to_fit`, `replace`,
+/// `swap`, `take`, `into_vec`, `as_mut_vec`, `as_mut_slice`) returns [`ExportedError`] while an
+/// export is alive, whatever its arguments, and then leaves the contents unchanged.
 ///
 /// ```
 /// use buffer_runtime::SharedVec;
 /// let mut v = SharedVec::from(vec![1i32, 2, 3]);
 /// v.push(4).unwrap();           // Err(ExportedError) while a view is alive
 /// v.set(0, 10);
-/// assert_eq!(v.to_vec(), [10, 2, 3, 4]);
+/// v.as_mut_vec().unwrap().retain(|&x| x != 2);
+/// assert_eq!(v.to_vec(), [10, 3, 4]);
 /// assert_eq!(v.exports(), 0);
 /// ```
 pub struct SharedVec<S: Shaped> {
@@ -80,6 +137,11 @@ impl<S: Shaped> SharedVec<S> {
         Self::from(Vec::new())
     }
 
+    /// An empty vector with room for `capacity` elements.
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self::from(Vec::with_capacity(capacity))
+    }
+
     /// Number of elements (outer length).
     pub fn len(&self) -> usize {
         self.cells.0.len()
@@ -90,28 +152,37 @@ impl<S: Shaped> SharedVec<S> {
         self.len() == 0
     }
 
+    /// Elements the block can hold without moving.
+    pub fn capacity(&self) -> usize {
+        self.cells.0.capacity()
+    }
+
     /// Live exports of this storage.
     pub fn exports(&self) -> usize {
         Arc::strong_count(&self.cells) - 1
     }
 
+    /// The error a refused operation reports now.
+    pub fn exported_error(&self) -> ExportedError {
+        ExportedError { exports: self.exports() }
+    }
+
     /// The element at `index`, read by copy (sees every write made through views).
     pub fn get(&self, index: usize) -> Option<S> {
         let cell = self.cells.0.get(index)?;
-        // SAFETY: the cell is initialised and aligned; `load` accepts any bytes.
-        Some(unsafe { S::load(cell.get()) })
+        // SAFETY: the cell is initialised and aligned.
+        Some(unsafe { read_once(cell.get()) })
     }
 
     /// Overwrites the element at `index` in place; allowed while exported, like a write through
     /// a view. Returns the old value, or `None` if `index` is out of bounds.
     pub fn set(&mut self, index: usize, value: S) -> Option<S> {
-        let cell = self.cells.0.get(index)?;
-        let p = cell.get();
-        // SAFETY: `&mut self` excludes other Rust access; views may alias, which the cell
-        // permits; the pointer is valid and aligned.
+        let p = self.cells.0.get(index)?.get();
+        // SAFETY: `&mut self` excludes other Rust access to the element (no Rust reference to
+        // it exists); views may alias, which the cell permits; the pointer is valid and aligned.
         unsafe {
-            let old = S::load(p);
-            p.write(value);
+            let old = read_once(p);
+            write_once(p, value);
             Some(old)
         }
     }
@@ -121,10 +192,10 @@ impl<S: Shaped> SharedVec<S> {
         self.iter().collect()
     }
 
-    /// Iterates over copies of the elements.
+    /// Iterates over copies of the elements, each read when the iterator reaches it.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = S> + '_ {
         // SAFETY: as in `get`.
-        self.cells.0.iter().map(|c| unsafe { S::load(c.get()) })
+        self.cells.0.iter().map(|c| unsafe { read_once(c.get()) })
     }
 
     /// The elements as a mutable slice, when no export is alive. No export can start while the
@@ -137,22 +208,158 @@ impl<S: Shaped> SharedVec<S> {
         Ok(unsafe { std::slice::from_raw_parts_mut(cells.as_mut_ptr().cast::<S>(), len) })
     }
 
+    /// The whole `Vec<S>`, for any `Vec` operation, when no export is alive. No export can
+    /// start while the guard lives: an export needs `&self`.
+    ///
+    /// ```
+    /// use buffer_runtime::SharedVec;
+    /// let mut v = SharedVec::from(vec![3u8, 1, 2]);
+    /// v.as_mut_vec().unwrap().sort();
+    /// assert_eq!(v.to_vec(), [1, 2, 3]);
+    /// ```
+    pub fn as_mut_vec(&mut self) -> Result<VecMut<'_, S>, ExportedError> {
+        let slot = self.unique()?;
+        let vec = vec_from_cells(std::mem::take(slot));
+        Ok(VecMut { slot, vec: ManuallyDrop::new(vec) })
+    }
+
     /// Appends an element; refused while exported.
     pub fn push(&mut self, value: S) -> Result<(), ExportedError> {
         self.unique()?.push(UnsafeCell::new(value));
         Ok(())
     }
 
-    /// Appends every element of `iter`; refused (with nothing appended) while exported.
+    /// Appends every element of `iter`; refused (with nothing appended, `iter` not consumed)
+    /// while exported.
     pub fn extend<I: IntoIterator<Item = S>>(&mut self, iter: I) -> Result<(), ExportedError> {
         self.unique()?.extend(iter.into_iter().map(UnsafeCell::new));
         Ok(())
     }
 
+    /// Removes and returns the last element (`Ok(None)` when empty); refused while exported.
+    pub fn pop(&mut self) -> Result<Option<S>, ExportedError> {
+        Ok(self.unique()?.pop().map(UnsafeCell::into_inner))
+    }
+
+    /// Inserts `value` at `index`, shifting the rest up; refused while exported.
+    ///
+    /// # Panics
+    /// If `index > len` (and no export is alive), like `Vec::insert`.
+    pub fn insert(&mut self, index: usize, value: S) -> Result<(), ExportedError> {
+        self.unique()?.insert(index, UnsafeCell::new(value));
+        Ok(())
+    }
+
+    /// Removes and returns the element at `index`, shifting the rest down; refused while
+    /// exported.
+    ///
+    /// # Panics
+    /// If `index >= len` (and no export is alive), like `Vec::remove`.
+    pub fn remove(&mut self, index: usize) -> Result<S, ExportedError> {
+        Ok(self.unique()?.remove(index).into_inner())
+    }
+
+    /// Resizes to `new_len`, filling with `value`; refused while exported.
+    pub fn resize(&mut self, new_len: usize, value: S) -> Result<(), ExportedError> {
+        self.unique()?.resize_with(new_len, || UnsafeCell::new(value));
+        Ok(())
+    }
+
+    /// Keeps the first `len` elements; refused while exported (even when `len >= self.len()`).
+    pub fn truncate(&mut self, len: usize) -> Result<(), ExportedError> {
+        self.unique()?.truncate(len);
+        Ok(())
+    }
+
+    /// Removes every element; refused while exported.
+    pub fn clear(&mut self) -> Result<(), ExportedError> {
+        self.unique()?.clear();
+        Ok(())
+    }
+
+    /// Makes room for `additional` more elements; refused while exported (growing may move
+    /// the block).
+    pub fn reserve(&mut self, additional: usize) -> Result<(), ExportedError> {
+        self.unique()?.reserve(additional);
+        Ok(())
+    }
+
+    /// Gives back unused capacity; refused while exported (shrinking may move the block).
+    pub fn shrink_to_fit(&mut self) -> Result<(), ExportedError> {
+        self.unique()?.shrink_to_fit();
+        Ok(())
+    }
+
+    /// Replaces the whole contents with `values`, returning the old ones; refused while
+    /// exported (`values` is then dropped, the contents unchanged).
+    ///
+    /// Assigning a new `SharedVec` to a field is also sound while exported (the old block lives
+    /// on for its views), but it silently detaches them; `replace` refuses like `bytearray`.
+    pub fn replace(&mut self, values: Vec<S>) -> Result<Vec<S>, ExportedError> {
+        let slot = self.unique()?;
+        Ok(vec_from_cells(std::mem::replace(slot, cells_from_vec(values))))
+    }
+
+    /// Takes the contents out, leaving the vector empty; refused while exported.
+    pub fn take(&mut self) -> Result<Vec<S>, ExportedError> {
+        self.replace(Vec::new())
+    }
+
+    /// Exchanges the contents of two vectors; refused while either is exported.
+    pub fn swap(&mut self, other: &mut SharedVec<S>) -> Result<(), ExportedError> {
+        let theirs = other.exports();
+        if theirs > 0 {
+            return Err(ExportedError { exports: theirs });
+        }
+        self.unique()?;
+        std::mem::swap(&mut self.cells, &mut other.cells);
+        Ok(())
+    }
+
+    /// The elements as a `Vec`, without copying, when no export is alive; otherwise `self`
+    /// back, unchanged.
+    pub fn into_vec(mut self) -> Result<Vec<S>, Self> {
+        match self.unique() {
+            Ok(slot) => Ok(vec_from_cells(std::mem::take(slot))),
+            Err(_) => Err(self),
+        }
+    }
+
     /// The vector, when no export is alive (a `&mut` to it can move or resize it).
     fn unique(&mut self) -> Result<&mut Vec<UnsafeCell<S>>, ExportedError> {
         let exports = self.exports();
+        // `get_mut` acquires the releases of the last exports, so writes made through views
+        // released on other threads happen before whatever the caller does next.
         Arc::get_mut(&mut self.cells).map(|c| &mut c.0).ok_or(ExportedError { exports })
+    }
+}
+
+/// Unique access to a [`SharedVec`]'s elements as a `Vec<S>`, from [`SharedVec::as_mut_vec`].
+/// The vector is put back when the guard is dropped (if the guard is leaked, the `SharedVec` is
+/// left empty).
+pub struct VecMut<'a, S: Shaped> {
+    slot: &'a mut Vec<UnsafeCell<S>>,
+    vec: ManuallyDrop<Vec<S>>,
+}
+
+impl<S: Shaped> Deref for VecMut<'_, S> {
+    type Target = Vec<S>;
+    fn deref(&self) -> &Vec<S> {
+        &self.vec
+    }
+}
+
+impl<S: Shaped> DerefMut for VecMut<'_, S> {
+    fn deref_mut(&mut self) -> &mut Vec<S> {
+        &mut self.vec
+    }
+}
+
+impl<S: Shaped> Drop for VecMut<'_, S> {
+    fn drop(&mut self) {
+        // SAFETY: `vec` is taken once, here, and never used again.
+        let vec = unsafe { ManuallyDrop::take(&mut self.vec) };
+        *self.slot = cells_from_vec(vec);
     }
 }
 
@@ -164,12 +371,7 @@ impl<S: Shaped> Default for SharedVec<S> {
 
 impl<S: Shaped> From<Vec<S>> for SharedVec<S> {
     fn from(v: Vec<S>) -> Self {
-        let mut v = std::mem::ManuallyDrop::new(v);
-        let (ptr, len, cap) = (v.as_mut_ptr(), v.len(), v.capacity());
-        // SAFETY: `UnsafeCell<S>` has the size and alignment of `S`, so the allocation is the
-        // same; `v` is not dropped.
-        let cells = unsafe { Vec::from_raw_parts(ptr.cast::<UnsafeCell<S>>(), len, cap) };
-        SharedVec { cells: Arc::new(Cells(cells)) }
+        SharedVec { cells: Arc::new(Cells(cells_from_vec(v))) }
     }
 }
 
@@ -246,15 +448,15 @@ impl<S: Shaped> SharedArray<S> {
 
     /// The value, read by copy (sees every write made through views).
     pub fn get(&self) -> S {
-        // SAFETY: initialised, aligned; `load` accepts any bytes.
-        unsafe { S::load(self.cell.0.get()) }
+        // SAFETY: initialised and aligned.
+        unsafe { read_once(self.cell.0.get()) }
     }
 
     /// Overwrites the value in place; allowed while exported, like a write through a view.
     pub fn set(&mut self, value: S) {
         // SAFETY: `&mut self` excludes other Rust access; views may alias, which the cell
         // permits.
-        unsafe { self.cell.0.get().write(value) }
+        unsafe { write_once(self.cell.0.get(), value) }
     }
 
     /// Live exports of this storage.
@@ -324,6 +526,75 @@ mod tests {
         v.push(4).unwrap();
         v.as_mut_slice().unwrap()[1] = 9;
         assert_eq!(v.to_vec(), [7, 9, 3, 4]);
+    }
+
+    #[test]
+    fn every_mutator_is_refused_while_exported_and_changes_nothing() {
+        type Op = fn(&mut SharedVec<u32>) -> Result<(), ExportedError>;
+        let ops: [(&str, Op); 16] = [
+            ("push", |v| v.push(9)),
+            ("extend", |v| v.extend([9, 9])),
+            ("extend_empty", |v| v.extend([])),
+            ("pop", |v| v.pop().map(drop)),
+            ("insert", |v| v.insert(0, 9)),
+            ("remove", |v| v.remove(0).map(drop)),
+            ("resize", |v| v.resize(10, 9)),
+            ("truncate", |v| v.truncate(1)),
+            ("clear", |v| v.clear()),
+            ("reserve", |v| v.reserve(1000)),
+            ("shrink_to_fit", |v| v.shrink_to_fit()),
+            ("replace", |v| v.replace(vec![9]).map(drop)),
+            ("take", |v| v.take().map(drop)),
+            ("swap", |v| v.swap(&mut SharedVec::from(vec![9])).map(drop)),
+            ("as_mut_vec", |v| v.as_mut_vec().map(|mut g| g.push(9))),
+            ("as_mut_slice", |v| v.as_mut_slice().map(|s| s[0] = 9)),
+        ];
+        for (name, op) in ops {
+            let mut v = SharedVec::from(vec![1u32, 2, 3]);
+            let (parts, cap) = (v.raw_parts(), v.capacity());
+            let holds = [v.keep_alive(), v.keep_alive()];
+            assert_eq!(op(&mut v), Err(ExportedError { exports: 2 }), "{name}");
+            assert_eq!(v.to_vec(), [1, 2, 3], "{name}");
+            assert_eq!((v.raw_parts().ptr, v.capacity()), (parts.ptr, cap), "{name}");
+            drop(holds);
+            assert_eq!(op(&mut v), Ok(()), "{name} after release");
+        }
+        let mut v = SharedVec::from(vec![1u32]);
+        let hold = v.keep_alive();
+        let v = v.into_vec().unwrap_err();
+        assert_eq!(v.exports(), 1);
+        drop(hold);
+        assert_eq!(v.into_vec().unwrap(), [1]);
+    }
+
+    #[test]
+    fn swap_is_refused_when_the_other_side_is_exported() {
+        let mut a = SharedVec::from(vec![1u8]);
+        let mut b = SharedVec::from(vec![2u8, 3]);
+        let hold = b.keep_alive();
+        assert_eq!(a.swap(&mut b), Err(ExportedError { exports: 1 }));
+        assert_eq!((a.to_vec(), b.to_vec()), (vec![1], vec![2, 3]));
+        drop(hold);
+        a.swap(&mut b).unwrap();
+        assert_eq!((a.to_vec(), b.to_vec()), (vec![2, 3], vec![1]));
+    }
+
+    #[test]
+    fn vec_operations_when_unexported() {
+        let mut v: SharedVec<[i16; 2]> = SharedVec::with_capacity(4);
+        v.extend([[1, 2], [3, 4]]).unwrap();
+        v.insert(1, [5, 6]).unwrap();
+        assert_eq!(v.remove(0), Ok([1, 2]));
+        v.resize(4, [0, 0]).unwrap();
+        assert_eq!(v.pop(), Ok(Some([0, 0])));
+        v.truncate(2).unwrap();
+        assert_eq!(v.to_vec(), [[5, 6], [3, 4]]);
+        v.as_mut_vec().unwrap().reverse();
+        assert_eq!(v.replace(vec![[7, 8]]), Ok(vec![[3, 4], [5, 6]]));
+        v.shrink_to_fit().unwrap();
+        assert_eq!(v.take(), Ok(vec![[7, 8]]));
+        assert!(v.is_empty());
+        assert_eq!(v.pop(), Ok(None));
     }
 
     #[test]
