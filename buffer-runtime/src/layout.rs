@@ -119,8 +119,9 @@ pub fn contiguous_strides(shape: &[usize], itemsize: usize, order: Order, out: &
     let mut step = itemsize as isize;
     let mut put = |i: usize| {
         out[i] = step;
-        // Wrapping: only reached after the full size was checked, or for a zero-sized dim.
-        step = step.wrapping_mul(shape[i].max(1) as isize);
+        // As CPython's `init_strides_from_shape`: a zero dim zeroes the strides outside it.
+        // Wrapping: only reached after the element count was checked.
+        step = step.wrapping_mul(shape[i] as isize);
     };
     match order {
         Order::C => (0..shape.len()).rev().for_each(&mut put),
@@ -207,8 +208,9 @@ mod tests {
         assert_eq!(strides(&[2, 3, 4], 8, Order::C), [96, 32, 8]);
         assert_eq!(strides(&[2, 3, 4], 8, Order::F), [8, 16, 48]);
         assert_eq!(strides(&[], 8, Order::C), Vec::<isize>::new());
-        // A zero dim does not zero the strides of the dims before it.
-        assert_eq!(strides(&[3, 0, 2], 4, Order::C), [8, 8, 4]);
+        // A zero dim zeroes the strides outside it, as CPython computes them.
+        assert_eq!(strides(&[3, 0, 2], 4, Order::C), [0, 8, 4]);
+        assert_eq!(strides(&[3, 0, 2], 4, Order::F), [4, 12, 0]);
     }
 
     #[test]
