@@ -1,0 +1,120 @@
+"""Export/release stress: N get/release cycles per example class, through memoryview and numpy.
+
+For each class it checks that ``sys.getrefcount`` of the object (and of its type) is unchanged
+and that the process's resident memory grew by less than 1 MiB over the run (measured after a
+warm-up, so that allocator pools and numpy's caches are already filled).
+
+    python examples/stress/stress.py              # 1,000,000 cycles per class and consumer
+    python examples/stress/stress.py -n 100000
+
+Exit status 0 when every class passes. ``examples/tests/test_stress.py`` runs the same checks
+with smaller counts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import sys
+import time
+
+import numpy as np
+
+import buffer_examples as bx
+
+MIB = 1 << 20
+
+#: One maker per example class: class name -> zero-argument constructor.
+FACTORIES = {
+    "IntArray": lambda: bx.IntArray(list(range(100))),
+    "GrowableArray": lambda: bx.GrowableArray([float(i) for i in range(100)]),
+    "Frozen": lambda: bx.Frozen(bytes(range(100))),
+    "IntMatrix": lambda: bx.IntMatrix(3, 4, list(range(12))),
+    "FortranMatrix": lambda: bx.FortranMatrix(2, 3, [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]),
+    "Mat4": lambda: bx.Mat4(),
+    "Scalar": lambda: bx.Scalar(2.5),
+    "Image": lambda: bx.Image(4, 5, 3, 16),
+    "Table": lambda: bx.Table(2, [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]),
+    "Readings": lambda: bx.Readings([1.0, 2.0, 3.0]),
+    "Grid": lambda: bx.Grid([2, 3, 4], "F"),
+}
+
+
+def rss_bytes() -> int:
+    """Resident set size of this process, from /proc (Linux)."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def memoryview_cycles(obj, n: int) -> None:
+    for _ in range(n):
+        memoryview(obj).release()
+
+
+def numpy_cycles(obj, n: int) -> None:
+    asarray = np.asarray
+    for _ in range(n):
+        asarray(obj)
+
+
+CONSUMERS = {"memoryview": memoryview_cycles, "numpy": numpy_cycles}
+
+
+def measure(make, consumer, n: int) -> dict:
+    """Runs ``n`` get/release cycles of ``consumer`` on a fresh object; returns what changed."""
+    obj = make()
+    cycles = CONSUMERS[consumer]
+    warmup = max(1, n // 10)
+    cycles(obj, warmup)
+    gc.collect()
+    ref_obj, ref_type = sys.getrefcount(obj), sys.getrefcount(type(obj))
+    exports = getattr(obj, "exports", lambda: 0)()
+    rss0 = rss_bytes()
+    cycles(obj, n)
+    gc.collect()
+    rss1 = rss_bytes()
+    return dict(
+        refcount_delta=sys.getrefcount(obj) - ref_obj,
+        type_refcount_delta=sys.getrefcount(type(obj)) - ref_type,
+        exports_delta=getattr(obj, "exports", lambda: 0)() - exports,
+        rss_growth=rss1 - rss0,
+    )
+
+
+def ok(result: dict) -> bool:
+    return (
+        result["refcount_delta"] == 0
+        and result["type_refcount_delta"] == 0
+        and result["exports_delta"] == 0
+        and result["rss_growth"] < MIB
+    )
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("-n", type=int, default=1_000_000, help="cycles per class and consumer")
+    ap.add_argument("--classes", nargs="*", default=list(FACTORIES), help="class names")
+    args = ap.parse_args(argv)
+    failures = 0
+    print(f"{args.n:,} get/release cycles per class and consumer; RSS limit 1 MiB")
+    for name in args.classes:
+        for consumer in CONSUMERS:
+            t0 = time.perf_counter()
+            r = measure(FACTORIES[name], consumer, args.n)
+            dt = time.perf_counter() - t0
+            good = ok(r)
+            failures += not good
+            print(
+                f"{'ok  ' if good else 'FAIL'} {name:14} {consumer:10} "
+                f"refcount {r['refcount_delta']:+d} type refcount {r['type_refcount_delta']:+d} "
+                f"exports {r['exports_delta']:+d} RSS {r['rss_growth'] / 1024:+.0f} KiB "
+                f"({dt:.1f} s)",
+                flush=True,
+            )
+    print("PASS" if not failures else f"{failures} FAILED")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
