@@ -5,17 +5,22 @@ use std::ffi::CStr;
 
 /// A type whose values can be buffer items, described by a PEP 3118 (`struct` module) format.
 ///
-/// Implemented for `i8..i64`, `u8..u64`, `isize`, `usize`, `f32`, `f64` and `bool`.
+/// Implemented for `i8..i64`, `u8..u64`, `isize`, `usize`, `f32`, `f64`, `bool`, the
+/// explicit byte order wrappers [`Le<T>`](crate::Le) / [`Be<T>`](crate::Be), `half::f16`
+/// (feature `half`), `num_complex::Complex<f32>` / `Complex<f64>` (feature `num-complex`), and
+/// `#[repr(C)]` structs with `#[derive(Element)]` (records). The table of formats and numpy
+/// dtypes is in `docs/elements.md`.
 ///
 /// # Safety
-/// - `FORMAT` describes exactly the layout of `Self`: `struct.calcsize(FORMAT)` equals
-///   `size_of::<Self>()`, with native byte order.
+/// - `FORMAT` describes exactly the layout of `Self`: the PEP 3118 item size of `FORMAT` equals
+///   `size_of::<Self>()` (`struct.calcsize(FORMAT)` where the `struct` module knows the
+///   codes), in native byte order unless `FORMAT` names one.
 /// - `load` returns a valid `Self` for *any* bytes at `p`: a consumer may write any bytes
 ///   through a writable view (a `bool` must be read as a byte and normalised, say).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a buffer element",
     label = "not a buffer element",
-    note = "buffer elements are `i8`..`i64`, `u8`..`u64`, `isize`, `usize`, `f32`, `f64`, `bool`, and fixed-size arrays of them"
+    note = "buffer elements are `i8`..`i64`, `u8`..`u64`, `isize`, `usize`, `f32`, `f64`, `bool`, `Le<T>`, `Be<T>`, `#[derive(Element)]` records, and with features `half::f16`, `num_complex::Complex<f32 | f64>`"
 )]
 pub unsafe trait Element: Copy + Send + Sync + 'static {
     /// The NUL-terminated format string, e.g. `c"d"` for `f64`.
@@ -58,6 +63,14 @@ unsafe impl Element for bool {
         unsafe { p.cast::<u8>().read() != 0 }
     }
 }
+
+#[cfg(feature = "half")]
+plain_elements! { half::f16 => c"e" }
+
+// SAFETY: `Complex<T>` is `#[repr(C)] { re: T, im: T }`, which is what `Zf` / `Zd` (a complex
+// of two `f` / `d`) describe; every bit pattern is valid.
+#[cfg(feature = "num-complex")]
+plain_elements! { num_complex::Complex<f32> => c"Zf", num_complex::Complex<f64> => c"Zd" }
 
 /// The most array nesting levels a [`Shaped`] type may have.
 pub const MAX_ARRAY_DEPTH: usize = 16;

@@ -7,19 +7,24 @@
 
 mod consume;
 mod dims;
+mod dynamic;
 mod element;
+mod endian;
 mod export;
 pub mod flags;
 mod hold;
 pub mod layout;
 mod record;
+mod record_format;
 mod shared;
 mod storage;
 
 pub use buffer_derive::{buffer_methods, PyBuffer};
 pub use consume::{BufferReader, FormatMismatch};
 pub use dims::{Dim, DimsField, StridesField};
+pub use dynamic::{AnyElement, ElementKind, SharedAnyVec};
 pub use element::{Dims, Element, Shaped};
+pub use endian::{Be, EndianScalar, Le};
 pub use export::{getbuffer, releasebuffer, ExportError, PyBuffer};
 pub use flags::Request;
 pub use layout::Order;
@@ -32,6 +37,7 @@ pub mod __private {
     pub use crate::dims::{dim, stride};
     pub use crate::export::{Exported, Exporter, FrozenFlag, Shape, Strides};
     pub use crate::layout::Order;
+    pub use crate::record_format::{as_cstr, format_bytes, format_len, load_field, Field};
     pub use pyo3;
 
     /// Compile-time check that a constant shape fits a fixed-size storage.

@@ -1,0 +1,388 @@
+//! The PEP 3118 record format `T{...}` of a `#[derive(Element)]` struct, built at compile time
+//! from the compiler's own layout (`offset_of!`, `size_of`, `align_of`).
+//!
+//! The output is written for numpy's parser (`numpy/_core/_internal.py`), which is the one
+//! consumer that reads records:
+//! - every gap between fields, and the end of the struct, is spelled with `x`, so the item
+//!   size is exactly `size_of::<T>()` (numpy drops implicit trailing padding);
+//! - array fields are subarrays, shape first: `(3)f`, `(2,4)d`;
+//! - `n` / `N` become the same-size `q` / `Q` (`i` / `I` on 32-bit): numpy has no `n` in
+//!   records;
+//! - numpy's byte order is sticky (it leaks out of `T{}`) and `@` makes it insert alignment
+//!   padding. So a record whose fields are all native and aligned has no byte order marks at
+//!   all; once any field (or nested field) names a byte order, every field states its own
+//!   (`@` for native ones); and a packed record uses `=` (native order, no alignment) for
+//!   native fields, nested ones included.
+
+use std::ffi::CStr;
+use std::mem::{align_of, size_of};
+
+use crate::element::{Dims, Element, Shaped};
+
+/// One field of a record, as the derive describes it.
+#[derive(Clone, Copy, Debug)]
+pub struct Field {
+    /// The field's name (`""` for a tuple struct field: numpy then names it `f0`, `f1`...).
+    pub name: &'static str,
+    /// `offset_of!(T, field)`.
+    pub offset: usize,
+    /// `size_of` the field type.
+    pub size: usize,
+    /// `align_of` the field type.
+    pub align: usize,
+    /// The field's element format.
+    pub format: &'static CStr,
+    /// Array dimensions of the field (none for a single element).
+    pub dims: Dims,
+}
+
+impl Field {
+    /// The field `name` of type `F` at `offset`.
+    pub const fn new<F: Shaped>(name: &'static str, offset: usize) -> Field {
+        Field {
+            name,
+            offset,
+            size: size_of::<F>(),
+            align: align_of::<F>(),
+            format: <F::Elem as Element>::FORMAT,
+            dims: F::DIMS,
+        }
+    }
+}
+
+/// How fields state their byte order (see the module docs).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// All native and aligned: no marks.
+    Plain,
+    /// Aligned, some field names an order: every field states one, `@` for native.
+    Marked,
+    /// Packed: `=` for native fields, and nested `@` become `=`.
+    Packed,
+}
+
+const fn is_order(b: u8) -> bool {
+    matches!(b, b'@' | b'=' | b'<' | b'>' | b'!')
+}
+
+/// Whether `fmt` contains a byte order mark outside field names.
+const fn has_order(fmt: &[u8]) -> bool {
+    let (mut i, mut in_name) = (0, false);
+    while i < fmt.len() {
+        let b = fmt[i];
+        if b == b':' {
+            in_name = !in_name;
+        } else if !in_name && is_order(b) {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
+/// Writes bytes into `out`, or only counts them when `out` is too short (the first pass).
+struct Writer<'a> {
+    out: &'a mut [u8],
+    len: usize,
+}
+
+impl Writer<'_> {
+    const fn byte(&mut self, b: u8) {
+        if self.len < self.out.len() {
+            self.out[self.len] = b;
+        }
+        self.len += 1;
+    }
+
+    const fn bytes(&mut self, s: &[u8]) {
+        let mut i = 0;
+        while i < s.len() {
+            self.byte(s[i]);
+            i += 1;
+        }
+    }
+
+    const fn number(&mut self, n: usize) {
+        let mut digits = [0u8; 20];
+        let (mut k, mut n) = (0, n);
+        loop {
+            digits[k] = b'0' + (n % 10) as u8;
+            k += 1;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        while k > 0 {
+            k -= 1;
+            self.byte(digits[k]);
+        }
+    }
+
+    const fn padding(&mut self, n: usize) {
+        if n > 1 {
+            self.number(n);
+        }
+        if n > 0 {
+            self.byte(b'x');
+        }
+    }
+
+    /// A field's format, with `n`/`N` made numpy-readable and, in packed mode, `@` made `=`.
+    const fn format(&mut self, fmt: &[u8], mode: Mode) {
+        let wide = size_of::<usize>() == 8;
+        let (mut i, mut in_name) = (0, false);
+        while i < fmt.len() {
+            let mut b = fmt[i];
+            if b == b':' {
+                in_name = !in_name;
+            } else if !in_name {
+                b = match b {
+                    b'n' if wide => b'q',
+                    b'N' if wide => b'Q',
+                    b'n' => b'i',
+                    b'N' => b'I',
+                    b'@' if matches!(mode, Mode::Packed) => b'=',
+                    _ => b,
+                };
+            }
+            self.byte(b);
+            i += 1;
+        }
+    }
+}
+
+/// Writes the record format (with its NUL) into `out` and returns its length; with a short
+/// `out`, only the length. Panics (at compile time, in a `const`) if the fields do not tile a
+/// struct of `size` bytes in order.
+const fn write(fields: &[Field], size: usize, align: usize, out: &mut [u8]) -> usize {
+    assert!(!fields.is_empty(), "a record needs at least one field");
+    assert!(size > 0, "a record cannot be zero-sized");
+    let mut max_align = 1;
+    let (mut marked, mut aligned) = (false, true);
+    let mut i = 0;
+    while i < fields.len() {
+        let f = &fields[i];
+        if f.align > max_align {
+            max_align = f.align;
+        }
+        aligned &= f.offset % f.align == 0;
+        marked |= has_order(f.format.to_bytes());
+        i += 1;
+    }
+    let mode = if !aligned || align < max_align || size % max_align != 0 {
+        Mode::Packed
+    } else if marked {
+        Mode::Marked
+    } else {
+        Mode::Plain
+    };
+
+    let mut w = Writer { out, len: 0 };
+    w.bytes(b"T{");
+    let mut end = 0;
+    i = 0;
+    while i < fields.len() {
+        let f = &fields[i];
+        assert!(f.offset >= end, "record fields overlap or are out of offset order");
+        w.padding(f.offset - end);
+        let dims = f.dims.as_slice();
+        if !dims.is_empty() {
+            w.byte(b'(');
+            let mut d = 0;
+            while d < dims.len() {
+                if d > 0 {
+                    w.byte(b',');
+                }
+                w.number(dims[d]);
+                d += 1;
+            }
+            w.byte(b')');
+        }
+        let fmt = f.format.to_bytes();
+        if fmt.is_empty() || !is_order(fmt[0]) {
+            match mode {
+                Mode::Plain => {}
+                Mode::Marked => w.byte(b'@'),
+                Mode::Packed => w.byte(b'='),
+            }
+        }
+        w.format(fmt, mode);
+        if !f.name.is_empty() {
+            w.byte(b':');
+            w.bytes(f.name.as_bytes());
+            w.byte(b':');
+        }
+        end = f.offset + f.size;
+        i += 1;
+    }
+    assert!(end <= size, "record fields extend past the struct");
+    w.padding(size - end);
+    w.byte(b'}');
+    w.byte(0);
+    w.len
+}
+
+/// The length of the record format, NUL included: the array size for [`format_bytes`].
+pub const fn format_len(fields: &[Field], size: usize, align: usize) -> usize {
+    write(fields, size, align, &mut [])
+}
+
+/// The record format, NUL-terminated, in an array of [`format_len`] bytes.
+pub const fn format_bytes<const N: usize>(fields: &[Field], size: usize, align: usize) -> [u8; N] {
+    let mut out = [0u8; N];
+    let n = write(fields, size, align, &mut out);
+    assert!(n == N, "format_bytes: N must be format_len(..)");
+    out
+}
+
+/// The bytes from [`format_bytes`] as a `CStr`.
+pub const fn as_cstr(bytes: &'static [u8]) -> &'static CStr {
+    match CStr::from_bytes_with_nul(bytes) {
+        Ok(s) => s,
+        Err(_) => panic!("a record format has one NUL, at its end"),
+    }
+}
+
+/// Reads field `F` at `offset` bytes into a record, aligned or not (packed records).
+///
+/// # Safety
+/// `record + offset` is valid for reads of `size_of::<F>()` bytes.
+#[inline]
+pub unsafe fn load_field<F: Shaped>(record: *const u8, offset: usize) -> F {
+    let mut tmp = std::mem::MaybeUninit::<F>::uninit();
+    // SAFETY: the caller guarantees the source bytes are readable; `tmp` is a separate, aligned
+    // `F`-sized slot; `F::load` accepts any bytes, so it can read the copy.
+    unsafe {
+        std::ptr::copy_nonoverlapping(record.add(offset), tmp.as_mut_ptr().cast::<u8>(), size_of::<F>());
+        F::load(tmp.as_ptr())
+    }
+}
+
+/// The record format of `fields` in a struct of `size` bytes aligned to `align`, as a string.
+/// For tests; the derive uses the `const` functions.
+#[cfg(test)]
+fn format_string(fields: &[Field], size: usize, align: usize) -> String {
+    let mut out = vec![0u8; format_len(fields, size, align)];
+    write(fields, size, align, &mut out);
+    as_cstr_owned(&out)
+}
+
+#[cfg(test)]
+fn as_cstr_owned(bytes: &[u8]) -> String {
+    CStr::from_bytes_with_nul(bytes).expect("one NUL at the end").to_str().expect("ASCII").to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::endian::{Be, Le};
+    use std::mem::offset_of;
+
+    #[allow(dead_code)]
+    #[derive(Clone, Copy)]
+    #[repr(C)]
+    struct Particle {
+        x: f32,
+        y: f32,
+        z: f32,
+        mass: f64,
+        id: u32,
+    }
+
+    #[allow(dead_code)]
+    #[derive(Clone, Copy)]
+    #[repr(C, packed)]
+    struct Packed {
+        tag: u8,
+        value: u32,
+        big: Be<u16>,
+    }
+
+    macro_rules! fields {
+        ($t:ty { $($name:ident : $ft:ty),* }) => {
+            &[$(Field::new::<$ft>(stringify!($name), offset_of!($t, $name))),*]
+        };
+    }
+
+    fn fmt_of(fields: &[Field], size: usize, align: usize) -> String {
+        format_string(fields, size, align)
+    }
+
+    #[test]
+    fn table() {
+        let particle: &[Field] = fields!(Particle { x: f32, y: f32, z: f32, mass: f64, id: u32 });
+        let packed: &[Field] = fields!(Packed { tag: u8, value: u32, big: Be<u16> });
+        let n = |name, off| Field::new::<isize>(name, off);
+        let cases: [(&str, &[Field], usize, usize, &str); 11] = [
+            ("particle", particle, 32, 8, "T{f:x:f:y:f:z:4xd:mass:I:id:4x}"),
+            ("packed", packed, 7, 1, "T{=B:tag:=I:value:>H:big:}"),
+            ("one field", &[Field::new::<f64>("v", 0)], 8, 8, "T{d:v:}"),
+            ("unnamed", &[Field::new::<f64>("", 0)], 8, 8, "T{d}"),
+            ("subarray", &[Field::new::<[f32; 3]>("p", 0)], 12, 4, "T{(3)f:p:}"),
+            (
+                "nested subarray",
+                &[Field::new::<u8>("a", 0), Field::new::<[[u16; 4]; 2]>("m", 2)],
+                18,
+                2,
+                "T{B:a:x(2,4)H:m:}",
+            ),
+            ("isize", &[n("n", 0)], 8, 8, "T{q:n:}"),
+            (
+                "marked",
+                &[Field::new::<Be<i32>>("b", 0), Field::new::<f32>("f", 4), Field::new::<Le<u16>>("l", 8)],
+                12,
+                4,
+                "T{>i:b:@f:f:<H:l:2x}",
+            ),
+            ("padding of one", &[Field::new::<u8>("a", 0), Field::new::<u16>("b", 2)], 4, 2, "T{B:a:xH:b:}"),
+            ("trailing 7", &[Field::new::<u64>("a", 0), Field::new::<u8>("b", 8)], 16, 8, "T{Q:a:B:b:7x}"),
+            ("name with n", &[Field::new::<u32>("nN", 0)], 4, 4, "T{I:nN:}"),
+        ];
+        for (what, fields, size, align, want) in cases {
+            assert_eq!(fmt_of(fields, size, align), want, "{what}");
+        }
+    }
+
+    #[test]
+    fn nested_records_follow_the_outer_mode() {
+        // An inner format as the derive would produce it for { x: f32, y: isize }.
+        const INNER: &CStr = c"T{f:x:4xq:y:}";
+        let inner = Field { name: "i", offset: 0, size: 16, align: 8, format: INNER, dims: Dims::SCALAR };
+        // Aligned outer: copied as is.
+        let outer = [inner, Field::new::<u8>("t", 16)];
+        assert_eq!(fmt_of(&outer, 24, 8), "T{T{f:x:4xq:y:}:i:B:t:7x}");
+        // Packed outer (inner at offset 1): `=` in front, which leaks into the inner record.
+        let packed = [Field::new::<u8>("t", 0), Field { offset: 1, ..inner }];
+        assert_eq!(fmt_of(&packed, 17, 1), "T{=B:t:=T{f:x:4xq:y:}:i:}");
+        // An inner record with marks makes the outer one marked, and loses `@` when packed.
+        const MARKED: &CStr = c"T{>i:b:@f:f:}";
+        let m = Field { name: "m", offset: 0, size: 8, align: 4, format: MARKED, dims: Dims::SCALAR };
+        assert_eq!(fmt_of(&[m, Field::new::<u32>("u", 8)], 12, 4), "T{@T{>i:b:@f:f:}:m:@I:u:}");
+        let pm = [Field::new::<u8>("t", 0), Field { offset: 1, ..m }];
+        assert_eq!(fmt_of(&pm, 9, 1), "T{=B:t:=T{>i:b:=f:f:}:m:}");
+        // A subarray of records keeps the shape first.
+        let arr = Field { dims: Dims::outer(2, Dims::SCALAR), size: 32, ..inner };
+        assert_eq!(fmt_of(&[arr], 32, 8), "T{(2)T{f:x:4xq:y:}:i:}");
+    }
+
+    #[test]
+    fn const_build_matches() {
+        const FIELDS: &[Field] = fields!(Particle { x: f32, y: f32, z: f32, mass: f64, id: u32 });
+        const LEN: usize = format_len(FIELDS, size_of::<Particle>(), align_of::<Particle>());
+        const BYTES: [u8; LEN] = format_bytes(FIELDS, size_of::<Particle>(), align_of::<Particle>());
+        const FORMAT: &CStr = as_cstr(&BYTES);
+        assert_eq!(FORMAT, c"T{f:x:f:y:f:z:4xd:mass:I:id:4x}");
+    }
+
+    #[test]
+    fn load_field_reads_unaligned() {
+        let bytes = [0u8, 0x78, 0x56, 0x34, 0x12, 1];
+        let v: u32 = unsafe { load_field(bytes.as_ptr(), 1) };
+        assert_eq!(v, u32::from_le_bytes([0x78, 0x56, 0x34, 0x12]));
+        let b: bool = unsafe { load_field(bytes.as_ptr(), 2) };
+        assert!(b);
+        let z: bool = unsafe { load_field(bytes.as_ptr(), 0) };
+        assert!(!z);
+    }
+}
