@@ -1,0 +1,439 @@
+"""Export safety of writable, growable storage (``SharedVec`` behind ``GrowableArray``):
+``bytearray``'s rule under every kind of view, every mutator, failed requests, owner death,
+re-entrant callbacks and reference cycles."""
+
+from __future__ import annotations
+
+import gc
+import itertools
+import pathlib
+import random
+import sys
+import weakref
+
+import _testbuffer as tb
+import numpy as np
+import pytest
+
+import buffer_examples as bx
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "stress"))
+import stress  # noqa: E402
+
+RESIZE_MSG = "Existing exports of data: object cannot be re-sized"
+VALUES = [1.5, -2.0, 3.25, 4.0, 5.5, -6.75]
+
+# Every GrowableArray method that may move or resize the memory, with arguments that would
+# change the contents if it ran.
+MUTATORS = {
+    "append": lambda g: g.append(9.0),
+    "extend": lambda g: g.extend([9.0, 10.0]),
+    "extend-empty": lambda g: g.extend([]),
+    "insert": lambda g: g.insert(1, 9.0),
+    "pop": lambda g: g.pop(),
+    "pop-0": lambda g: g.pop(0),
+    "resize-grow": lambda g: g.resize(100, 1.0),
+    "resize-shrink": lambda g: g.resize(2),
+    "truncate": lambda g: g.truncate(1),
+    "clear": lambda g: g.clear(),
+    "reserve": lambda g: g.reserve(1 << 16),
+    "shrink_to_fit": lambda g: g.shrink_to_fit(),
+    "replace": lambda g: g.replace([7.0]),
+    "take": lambda g: g.take(),
+    "swap": lambda g: g.swap(bx.GrowableArray([7.0])),
+    "swap-other-side": lambda g: bx.GrowableArray([7.0]).swap(g),
+}
+
+
+def view_memoryview(g):
+    return [memoryview(g)]
+
+
+def view_numpy(g):
+    return [np.asarray(g)]
+
+
+def view_nested_slices(g):
+    # Only the slice chain stays alive: it keeps the one export of its base view.
+    return [memoryview(g)[::-1][1:][::2]]
+
+
+def view_numpy_of_memoryview(g):
+    return [np.asarray(memoryview(g))[1:]]
+
+
+def view_many(g):
+    return [memoryview(g), np.asarray(g), memoryview(g)[::2], memoryview(np.asarray(g))]
+
+
+VIEWS = {
+    f.__name__[5:]: f
+    for f in (view_memoryview, view_numpy, view_nested_slices, view_numpy_of_memoryview, view_many)
+}
+
+
+def snapshot(g):
+    """Everything a resize could change: contents, bytes, length, capacity, data address."""
+    a = np.asarray(g)
+    state = (g.tolist(), a.tobytes(), len(g), g.capacity(), a.__array_interface__["data"][0])
+    del a
+    return state
+
+
+@pytest.mark.parametrize("view", list(VIEWS))
+@pytest.mark.parametrize("mutator", list(MUTATORS))
+def test_mutator_refused_while_exported_and_contents_unchanged(mutator, view):
+    g = bx.GrowableArray(VALUES)
+    g.shrink_to_fit()  # so that shrink_to_fit would move the block if it ran
+    g.reserve(0)
+    views = VIEWS[view](g)
+    exports = g.exports()
+    assert exports >= 1
+    before = snapshot(g)
+    seen = [bytes(v) for v in views]
+    with pytest.raises(BufferError, match=RESIZE_MSG):
+        MUTATORS[mutator](g)
+    assert snapshot(g) == before
+    assert g.exports() == exports
+    assert [bytes(v) for v in views] == seen  # the views still see the same bytes
+    del views
+    assert g.exports() == 0
+    MUTATORS[mutator](g)  # allowed again
+
+
+def test_refused_mutation_bytes_identical_through_the_view():
+    g = bx.GrowableArray(VALUES)
+    m = memoryview(g)
+    raw = m.tobytes()
+    for name, mutate in MUTATORS.items():
+        with pytest.raises(BufferError, match=RESIZE_MSG):
+            mutate(g)
+        assert m.tobytes() == raw, name
+    m.release()
+
+
+def test_intarray_append_refused_while_exported():
+    a = bx.IntArray([1, 2, 3])
+    with memoryview(a) as m:
+        with pytest.raises(BufferError, match=RESIZE_MSG):
+            a.append(4)
+        assert a.tolist() == [1, 2, 3] and m.tolist() == [1, 2, 3]
+    a.append(4)
+    assert a.tolist() == [1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("view", ["memoryview", "numpy"])
+def test_growable_array_while_viewed(view):
+    """The issue's contract for GrowableArray, through a memoryview and through numpy."""
+    g = bx.GrowableArray([1.0, 2.0, 3.0])
+    v = memoryview(g) if view == "memoryview" else np.asarray(g)
+    assert g.exports() == 1
+    v[0] = 10.0
+    v[2] = -3.0
+    assert len(g) == 3
+    assert g.sum() == 9.0
+    assert g.tolist() == [10.0, 2.0, -3.0]
+    g[1] = 20.0  # in-place writes stay allowed, and the view sees them
+    assert v[1] == 20.0
+    with pytest.raises(BufferError, match=RESIZE_MSG):
+        g.append(4.0)
+    assert g.tolist() == [10.0, 20.0, -3.0] and len(g) == 3
+    if view == "memoryview":
+        v.release()
+    else:
+        del v
+    assert g.exports() == 0
+    g.append(4.0)
+    assert g.tolist() == [10.0, 20.0, -3.0, 4.0]
+    assert np.asarray(g).tolist() == [10.0, 20.0, -3.0, 4.0]
+
+
+def test_with_memoryview_releases():
+    g = bx.GrowableArray([1.0])
+    with memoryview(g) as m:
+        assert g.exports() == 1
+        with memoryview(g) as m2:
+            assert g.exports() == 2
+            m2[0] = 5.0
+        assert g.exports() == 1
+        assert m[0] == 5.0
+    assert g.exports() == 0
+    with pytest.raises(ValueError):
+        m[0]
+    g.append(2.0)
+
+
+MAKERS = {
+    "memoryview": lambda g: memoryview(g),
+    "nested-slices": lambda g: memoryview(g)[::2][1:][::-1],
+    "numpy": lambda g: np.asarray(g),
+    "numpy-reversed": lambda g: np.asarray(g)[::-1],
+    "memoryview-of-numpy": lambda g: memoryview(np.asarray(g)),
+    "numpy-of-memoryview": lambda g: np.asarray(memoryview(g)),
+}
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(range(len(MAKERS)))), ids=str)
+def test_many_exports_released_in_any_order(order):
+    g = bx.GrowableArray([float(i) for i in range(10)])
+    views = {name: make(g) for name, make in MAKERS.items()}
+    names = list(views)
+    # Each maker starts from the object itself, so each holds exactly one export.
+    assert g.exports() == len(views)
+    for k, i in enumerate(order, 1):
+        del views[names[i]]
+        assert g.exports() == len(MAKERS) - k
+        if views:
+            with pytest.raises(BufferError):
+                g.append(0.0)
+        assert all(np.asarray(v).sum() >= 0.0 for v in views.values())  # still readable
+    assert g.exports() == 0
+    g.append(10.0)
+    assert len(g) == 11
+
+
+def test_explicit_release_of_base_view_keeps_slice_export():
+    g = bx.GrowableArray([1.0, 2.0, 3.0, 4.0])
+    m = memoryview(g)
+    s = m[1:]
+    t = s[::2]
+    m.release()
+    assert g.exports() == 1  # the slices share the base view's one export
+    t[0] = 20.0
+    assert g[1] == 20.0
+    s.release()
+    assert g.exports() == 1
+    t.release()
+    assert g.exports() == 0
+
+
+def test_random_interleaving_of_exports_and_releases():
+    rng = random.Random(1234)
+    g = bx.GrowableArray([0.0] * 8)
+    live = []
+    for step in range(3000):
+        if live and rng.random() < 0.5:
+            v = live.pop(rng.randrange(len(live)))
+            if isinstance(v, memoryview) and rng.random() < 0.5:
+                v.release()
+            del v
+        else:
+            live.append(rng.choice(list(MAKERS.values()))(g))
+        assert g.exports() == len(live)
+        if not live:
+            g.append(float(step))
+            g.pop()
+    live.clear()
+    assert g.exports() == 0
+
+
+@pytest.mark.parametrize("name", list(stress.FACTORIES))
+def test_owner_dropped_while_views_live(name):
+    obj = stress.FACTORIES[name]()
+    expected = memoryview(obj).tolist()
+    m = memoryview(obj)
+    a = np.asarray(obj)
+    s = memoryview(obj)[::-1] if m.ndim else None
+    del obj
+    gc.collect()
+    assert m.tolist() == expected
+    assert a.tolist() == expected
+    if s is not None:
+        assert s[::-1].tolist() == expected
+    if not m.readonly and m.ndim == 1 and len(m):
+        # Writes through one view are seen by the others (the owner lives on in view.obj).
+        m[0] = type(expected[0])(1)
+        assert a[0] == 1
+    owner = weakref.ref(m.obj) if name == "GrowableArray" else None
+    del m, a, s
+    gc.collect()
+    if owner is not None:
+        assert owner() is None  # freed once the last view is gone
+
+
+def test_owner_dropped_then_views_released_in_reverse():
+    g = bx.GrowableArray([1.0, 2.0])
+    owner = weakref.ref(g)
+    views = [memoryview(g), np.asarray(g), memoryview(g)[1:]]
+    del g
+    gc.collect()
+    assert owner() is not None and owner().exports() == 3
+    while views:
+        views.pop()
+        gc.collect()
+        if views:
+            assert owner().exports() == len(views)
+    assert owner() is None
+
+
+# Requests each provider must refuse (CPython's PyBUF_* flags, through _testbuffer).
+FAILING = {
+    "Frozen-writable": (lambda: bx.Frozen(b"abc"), tb.PyBUF_WRITABLE),
+    "Table-writable": (lambda: bx.Table(1, [1.0, 2.0, 3.0]), tb.PyBUF_FULL),
+    "Readings-writable": (lambda: bx.Readings([1.0]), tb.PyBUF_CONTIG),
+    "Growable-format-without-nd": (lambda: bx.GrowableArray([1.0]), tb.PyBUF_FORMAT),
+    "IntMatrix-f-contiguous": (lambda: bx.IntMatrix(2, 3), tb.PyBUF_F_CONTIGUOUS),
+    "FortranMatrix-c-contiguous": (lambda: bx.FortranMatrix(2, 3, [0.0] * 6), tb.PyBUF_C_CONTIGUOUS),
+    "Image-padded-without-strides": (lambda: bx.Image(3, 4, 3, 16), tb.PyBUF_ND),
+}
+
+
+@pytest.mark.parametrize("case", list(FAILING))
+def test_failed_exports_leak_nothing_and_keep_the_count(case):
+    make, flags = FAILING[case]
+    obj = make()
+    keep = memoryview(obj)  # a live export, whose count must survive the failures
+    count = getattr(obj, "exports", lambda: None)
+    before = (sys.getrefcount(obj), count())
+    for _ in range(1000):  # warm-up: exception and allocator caches
+        with pytest.raises(BufferError):
+            tb.ndarray(obj, getbuf=flags)
+    gc.collect()
+    rss0 = stress.rss_bytes()
+    for _ in range(100_000):
+        try:
+            tb.ndarray(obj, getbuf=flags)
+        except BufferError:
+            pass
+        else:
+            pytest.fail("the request was served")
+    gc.collect()
+    assert stress.rss_bytes() - rss0 < stress.MIB
+    assert (sys.getrefcount(obj), count()) == before
+    keep.release()
+    if isinstance(obj, bx.Readings):
+        obj.clear()  # no shared borrow was left behind by the failures
+    if isinstance(obj, bx.GrowableArray):
+        assert obj.exports() == 0
+        obj.append(2.0)
+
+
+# Re-entrancy: Rust methods that call back into Python.
+
+
+@pytest.mark.parametrize("how", ["memoryview", "numpy", "setitem"])
+def test_callback_write_is_seen_by_the_read_after_it(how):
+    g = bx.GrowableArray([1.0, 2.0, 3.0])
+    m = memoryview(g)
+    a = np.asarray(g)
+
+    def write():
+        if how == "memoryview":
+            m[1] = 42.0
+        elif how == "numpy":
+            a[1] = 42.0
+        else:
+            g[1] = 42.0  # no borrow is held across the callback, so &mut self methods run
+
+    assert g.call_and_read(1, write) == 42.0
+    assert g.exports() == 2
+
+
+def test_callback_resize_with_live_view_is_refused_with_buffer_error():
+    g = bx.GrowableArray([1.0, 2.0, 3.0])
+    m = memoryview(g)
+    calls = []
+
+    def resize():
+        calls.append(1)
+        m[0] = 7.0
+        g.append(4.0)
+
+    with pytest.raises(BufferError, match=RESIZE_MSG):
+        g.call_and_read(0, resize)
+    assert calls == [1]
+    assert g.tolist() == [7.0, 2.0, 3.0] and g.exports() == 1
+    m.release()
+
+
+def test_callback_resize_without_views_is_allowed_and_not_stale():
+    g = bx.GrowableArray([1.0, 2.0, 3.0])
+    assert g.call_and_read(0, lambda: g.replace([9.0])) == 9.0
+    with pytest.raises(IndexError):
+        g.call_and_read(0, g.clear)  # the read sees the new, empty contents
+    assert len(g) == 0
+
+
+def test_callbacks_inside_a_borrowing_loop_see_view_writes():
+    g = bx.GrowableArray([0.0] * 5)
+    m = memoryview(g)
+    a = np.asarray(g)
+
+    def write_ahead(i):
+        # Writes the current and the next element: every read must see the newest value.
+        m[i] = 10.0 * i
+        if i + 1 < len(a):
+            a[i + 1] = -1.0
+
+    assert g.read_each(write_ahead) == [0.0, 10.0, 20.0, 30.0, 40.0]
+
+
+@pytest.mark.parametrize("mutate", ["append", "setitem", "clear"])
+def test_mutation_inside_a_borrowing_loop_is_refused_by_the_borrow_check(mutate):
+    """`read_each` holds `&self` across its callbacks: pyo3 refuses any `&mut self` method
+    with RuntimeError("Already borrowed") — before the export check, even with no view."""
+    g = bx.GrowableArray([1.0, 2.0])
+    ops = {"append": lambda: g.append(1.0), "setitem": lambda: g.__setitem__(0, 5.0), "clear": g.clear}
+
+    def cb(i):
+        ops[mutate]()
+
+    with pytest.raises(RuntimeError, match="^Already borrowed$"):
+        g.read_each(cb)
+    assert g.tolist() == [1.0, 2.0]
+    with memoryview(g):
+        with pytest.raises(RuntimeError, match="^Already borrowed$"):
+            g.read_each(cb)
+    assert g.tolist() == [1.0, 2.0] and g.exports() == 0
+
+
+def test_export_inside_a_borrowing_loop_is_allowed():
+    g = bx.GrowableArray([1.0, 2.0, 3.0])
+    kept = []
+
+    def export(i):
+        kept.append(memoryview(g))
+        kept[-1][i] = 100.0 + i
+
+    assert g.read_each(export) == [100.0, 101.0, 102.0]
+    assert g.exports() == 3
+    kept.clear()
+    assert g.exports() == 0
+
+
+# Reference cycles through an exported object.
+
+
+@pytest.mark.parametrize(
+    "make_view",
+    [
+        lambda g: memoryview(g),
+        lambda g: memoryview(g)[::-1][1:],
+        lambda g: memoryview(memoryview(g)),
+        lambda g: [memoryview(g), {"nested": memoryview(g)}],
+    ],
+    ids=["memoryview", "slice", "view-of-view", "containers"],
+)
+def test_cycle_through_a_view_stored_on_the_object_is_collected(make_view):
+    gc.collect()
+    g = bx.GrowableArray([1.0, 2.0, 3.0])
+    g.view = make_view(g)
+    g.self_ref = g
+    assert g.exports() >= 1
+    owner = weakref.ref(g)
+    del g
+    assert owner() is not None  # only the cycle keeps it alive
+    gc.collect()
+    assert owner() is None
+
+
+def test_collected_cycle_released_its_exports():
+    g = bx.GrowableArray([1.0])
+    other = bx.GrowableArray([2.0])
+    g.view = memoryview(g)
+    g.other_view = memoryview(other)  # the cycle holds an export of a live object
+    assert other.exports() == 1
+    del g
+    gc.collect()
+    assert other.exports() == 0
+    other.append(3.0)
