@@ -31,3 +31,13 @@ test: cargo-test pytest
 
 clean:
 	rm -rf $(VENV) target
+
+# Benchmark (examples/bench/README.md): builds its peers from source (C, Cython, pybind11,
+# PyO3), then measures export cost against the generated providers. `bench` writes
+# examples/bench/results.md and bench.png; `bench-smoke` uses tiny counts (used by the tests).
+.PHONY: bench bench-smoke
+bench: develop
+	BENCH_COMMAND="make bench" $(PY) examples/bench/bench.py
+
+bench-smoke: develop
+	BENCH_COMMAND="make bench-smoke" $(PY) examples/bench/bench.py --smoke

@@ -1,0 +1,367 @@
+"""Buffer-export benchmark: the project's generated providers against hand-written peers.
+
+    make bench          # full run: writes examples/bench/results.md and bench.png
+    make bench-smoke    # tiny counts (< 60 s once built): writes into examples/bench/build/smoke/
+    python examples/bench/bench.py [--smoke] [--out DIR] [--json FILE] [--no-build]
+
+Builds every peer first (build.py), then, in this process, interleaved round-robin over the peers
+for several rounds (medians reported, ns per operation):
+  a. raw PyObject_GetBuffer(PyBUF_FULL_RO) + PyBuffer_Release, looped and timed inside C;
+  b. memoryview(x).release(), timeit loop;
+  c. np.asarray(x), timeit loop;
+and in subprocesses:
+  d. allocations per export: LD_PRELOAD=build/liballoccount.so counts libc malloc/calloc/realloc/
+     memalign calls, PyMem_SetAllocator hooks count Python MEM/OBJ allocator calls, both around
+     N raw get+release cycles (calibrated with known allocations first);
+  e. zero-copy check: a 1 GiB generated provider against a 1 KiB one: export time ratios, and
+     RSS / peak RSS (VmHWM, reset through /proc/self/clear_refs) around memoryview and np.asarray,
+     with a deliberate 1 GiB copy as the control that the method sees a copy.
+Also probes every peer's answer to every request flag (conformance.py).
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import timeit
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+
+import build  # noqa: E402
+
+FULL = dict(rounds=25, raw_n=200_000, mv_n=40_000, np_n=10_000, alloc_n=20_000, alloc_reps=3,
+            big_elements=1 << 27, big_rounds=7, big_raw_n=50_000, big_mv_n=10_000,
+            big_np_n=3_000)
+SMOKE = dict(rounds=3, raw_n=2_000, mv_n=500, np_n=200, alloc_n=500, alloc_reps=2,
+             big_elements=1 << 23, big_rounds=3, big_raw_n=1_000, big_mv_n=300, big_np_n=100)
+
+
+def import_built():
+    if str(build.PYDIR) not in sys.path:
+        sys.path.insert(0, str(build.PYDIR))
+    import bench_helper
+
+    return bench_helper
+
+
+def log(msg: str) -> None:
+    print(f"[bench] {msg}", flush=True)
+
+
+# ---- a, b, c: timing ------------------------------------------------------------------------
+
+
+# a. is PyBUF_FULL_RO; SIMPLE and ND show where a provider's per-export cost comes from.
+RAW_FLAGS = {"raw": 0x11C, "raw_simple": 0x0, "raw_nd": 0x8}
+N_KEY = {"raw": "raw_n", "raw_simple": "raw_n", "raw_nd": "raw_n", "mv": "mv_n", "np": "np_n"}
+
+
+def measure(objs: dict, cfg: dict, helper, np) -> dict:
+    keys = list(objs)
+    metrics = ("raw", "raw_simple", "raw_nd", "mv", "np")
+    data = {k: {m: [] for m in metrics} for k in keys}
+    errors: dict[str, dict[str, str]] = {k: {} for k in keys}
+    mv_t = {k: timeit.Timer("mv(x).release()", globals={"mv": memoryview, "x": objs[k]})
+            for k in keys}
+    np_t = {k: timeit.Timer("asarray(x)", globals={"asarray": np.asarray, "x": objs[k]})
+            for k in keys}
+
+    def one(metric: str, k: str, n: int) -> None:
+        if metric in errors[k]:
+            return
+        try:
+            if metric.startswith("raw"):
+                ns = helper.raw_loop(objs[k], n, RAW_FLAGS[metric])
+            elif metric == "mv":
+                ns = mv_t[k].timeit(n) * 1e9
+            else:
+                ns = np_t[k].timeit(n) * 1e9
+        except Exception as e:
+            errors[k][metric] = f"{type(e).__name__}: {e}"
+            return
+        data[k][metric].append(ns / n)
+
+    for k in keys:  # warm-up: caches, lazy type init, branch predictors
+        for metric in metrics:
+            one(metric, k, max(cfg[N_KEY[metric]] // 10, 10))
+        for m in data[k].values():
+            m.clear()
+    for r in range(cfg["rounds"]):
+        order = keys[r % len(keys):] + keys[:r % len(keys)]
+        for metric in metrics:
+            for k in order:
+                one(metric, k, cfg[N_KEY[metric]])
+    out = {}
+    for k in keys:
+        out[k] = {}
+        for metric, samples in data[k].items():
+            if metric in errors[k] or not samples:
+                out[k][metric] = {"error": errors[k].get(metric, "no samples")}
+                continue
+            qs = statistics.quantiles(samples, n=4) if len(samples) > 1 else [samples[0]] * 3
+            out[k][metric] = {"median": statistics.median(samples), "q1": qs[0], "q3": qs[2],
+                              "min": min(samples), "max": max(samples), "samples": len(samples)}
+    return out
+
+
+# ---- workers --------------------------------------------------------------------------------
+
+
+def run_worker(kind: str, cfg: dict, env_extra: dict | None = None, timeout: float = 600) -> dict:
+    env = dict(os.environ, **(env_extra or {}))
+    cmd = [sys.executable, str(Path(__file__).resolve()), f"--{kind}-worker",
+           "--config", json.dumps(cfg)]
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
+    if p.returncode != 0:
+        return {"error": f"worker exited {p.returncode}: {p.stderr.strip()[-2000:]}"}
+    try:
+        return json.loads(p.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return {"error": f"worker printed no result: {p.stdout[-500:]} {p.stderr[-1500:]}"}
+
+
+def alloc_worker(cfg: dict) -> dict:
+    import peers
+
+    helper = import_built()
+    if not helper.have_alloc_counters():
+        return {"error": "liballoccount.so is not preloaded (bench_alloc_counters not found)"}
+    k = 1000
+    cal = helper.calibrate(k)
+    calibration = {"expected": {"malloc": k, "py_malloc": 2 * k}, "got": cal,
+                   "ok": cal["malloc"] == k and cal["py_malloc"] == 2 * k}
+    out = {"calibration": calibration, "peers": {}}
+    n = cfg["alloc_n"]
+    for peer in peers.PEERS:
+        obj, status = peers.make(peer)
+        if status != "ok":
+            out["peers"][peer.key] = {"status": status}
+            continue
+        helper.raw_loop(obj, 1000)  # lazy one-time allocations are not per-export costs
+        reps = [helper.count_allocs(obj, n) for _ in range(cfg["alloc_reps"])]
+        libc = [(r["malloc"] + r["calloc"] + r["realloc"] + r["memalign"]) / n for r in reps]
+        py = [(r["py_malloc"] + r["py_calloc"] + r["py_realloc"]) / n for r in reps]
+        frees = [(r["free"] + r["py_free"]) / n for r in reps]
+        out["peers"][peer.key] = {"status": "ok", "libc": statistics.median(libc),
+                                  "py": statistics.median(py), "frees": statistics.median(frees),
+                                  "raw": reps}
+        del obj
+        gc.collect()
+    return out
+
+
+def proc_status() -> dict:
+    out = {}
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(("VmRSS:", "VmHWM:")):
+                key, val = line.split(":", 1)
+                out[key] = int(val.split()[0]) * 1024
+    return out
+
+
+def reset_peak() -> bool:
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def bigmem_worker(cfg: dict) -> dict:
+    import numpy as np
+
+    helper = import_built()
+    try:
+        import buffer_examples as be
+    except ImportError as e:
+        return {"status": "missing", "reason": f"buffer_examples not importable: {e}"}
+    n = cfg["big_elements"]
+    if hasattr(be, "GrowableArray"):
+        ctor, make = "GrowableArray([0.0] * n)", lambda k: be.GrowableArray([0.0] * k)
+    elif hasattr(be, "Grid"):
+        ctor, make = "Grid((n,))", lambda k: be.Grid((k,))
+    else:
+        return {"status": "missing", "reason": "neither GrowableArray nor Grid"}
+    small = make(128)
+    t0 = time.perf_counter()
+    big = make(n)
+    build_s = time.perf_counter() - t0
+    gc.collect()
+    nbytes = memoryview(big).nbytes
+    base = proc_status()
+    peak_ok = reset_peak()
+    m = memoryview(big)
+    after_mv = proc_status()
+    a = np.asarray(big)
+    after_np = proc_status()
+    # Shared, not copied: a write through the ndarray shows in the memoryview, and vice versa.
+    shared = None
+    if not m.readonly and a.flags.writeable:
+        flat, mb = a.reshape(-1), m.cast("B")
+        flat[-1] = 7.0
+        seen = bytes(mb[-8:]) == np.float64(7.0).tobytes()
+        mb[0] = 0x42
+        seen = seen and a.view(np.uint8).reshape(-1)[0] == 0x42
+        flat[-1] = 0.0
+        mb[0] = 0
+        mb.release()
+        shared = bool(seen)
+    shares_memory = bool(np.shares_memory(a, np.asarray(m)))
+    del a
+    m.release()
+    # Timings, small and big interleaved.
+    t = {"small": {"raw": [], "mv": [], "np": []}, "big": {"raw": [], "mv": [], "np": []}}
+    objs = {"small": small, "big": big}
+    for _ in range(cfg["big_rounds"]):
+        for which, obj in objs.items():
+            t[which]["raw"].append(helper.raw_loop(obj, cfg["big_raw_n"]) / cfg["big_raw_n"])
+            t[which]["mv"].append(timeit.Timer("mv(x).release()", globals={
+                "mv": memoryview, "x": obj}).timeit(cfg["big_mv_n"]) * 1e9 / cfg["big_mv_n"])
+            t[which]["np"].append(timeit.Timer("asarray(x)", globals={
+                "asarray": np.asarray, "x": obj}).timeit(cfg["big_np_n"]) * 1e9 / cfg["big_np_n"])
+    med = {w: {k: statistics.median(v) for k, v in d.items()} for w, d in t.items()}
+    # Control: a real copy of the buffer must show up in the peak.
+    reset_peak()
+    before_copy = proc_status()
+    c = bytes(memoryview(big))
+    after_copy = proc_status()
+    del c
+    return {
+        "status": "ok", "constructor": ctor, "elements": n, "nbytes": nbytes,
+        "build_seconds": build_s, "peak_reset": peak_ok,
+        "rss_before": base["VmRSS"], "rss_after_memoryview": after_mv["VmRSS"],
+        "rss_after_asarray": after_np["VmRSS"], "peak_after_memoryview": after_mv["VmHWM"],
+        "peak_after_asarray": after_np["VmHWM"], "shared_write_seen": shared,
+        "np_shares_memory": shares_memory, "ns": med,
+        "copy_control_peak_growth": after_copy["VmHWM"] - before_copy["VmHWM"],
+    }
+
+
+# ---- main -----------------------------------------------------------------------------------
+
+
+def versions() -> dict:
+    import importlib.metadata as md
+
+    def cmd(*args: str) -> str:
+        try:
+            return subprocess.run(args, capture_output=True, text=True).stdout.strip()
+        except OSError:
+            return "?"
+
+    cpu = "?"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    v = {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
+         "kernel": platform.release(), "cc": cmd(build.CC, "--version").splitlines()[0:1],
+         "rustc": cmd("rustc", "--version"), "pyo3": "0.30.1"}
+    for pkg in ("numpy", "cython", "pybind11", "matplotlib", "maturin"):
+        try:
+            v[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            v[pkg] = "?"
+    v["cc"] = v["cc"][0] if v["cc"] else "?"
+    return v
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--smoke", action="store_true", help="tiny counts, output under build/smoke")
+    ap.add_argument("--out", type=Path, help="where results.md and bench.png go")
+    ap.add_argument("--json", type=Path, help="machine-readable results (default: in build/)")
+    ap.add_argument("--no-build", action="store_true", help="skip build.py")
+    ap.add_argument("--alloc-worker", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--bigmem-worker", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--config", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+
+    if args.alloc_worker or args.bigmem_worker:
+        cfg = json.loads(args.config)
+        res = alloc_worker(cfg) if args.alloc_worker else bigmem_worker(cfg)
+        print(json.dumps(res))
+        return 0
+
+    t_start = time.monotonic()
+    mode = "smoke" if args.smoke else "full"
+    cfg = dict(SMOKE if args.smoke else FULL)
+    out_dir = args.out or (build.BUILD / "smoke" if args.smoke else BENCH)
+    json_path = args.json or (build.BUILD / f"results-{mode}.json")
+    if not args.no_build:
+        build.ensure_all()
+    helper = import_built()
+    import numpy as np
+
+    import conformance
+    import peers
+    import report
+
+    # Peers, and their answers to every request.
+    objs, status, conf = {}, {}, {}
+    for peer in peers.PEERS:
+        obj, st = peers.make(peer)
+        status[peer.key] = st
+        if st != "ok":
+            log(f"{peer.label}: {st}")
+            continue
+        issues, notes = conformance.check(helper, obj, peers.NBYTES, peer.expect_writable)
+        issues += conformance.check_sharing(np, obj)
+        if peer.must_conform:  # the peers built here; the generated API is the project's
+            issues += conformance.check_resize(obj)
+        conf[peer.key] = {"issues": issues, "notes": notes}
+        objs[peer.key] = obj
+    log(f"measuring {len(objs)} peers x {cfg['rounds']} rounds ({mode})")
+    gc.collect()
+    timing = measure(objs, cfg, helper, np)
+    log("counting allocations (LD_PRELOAD worker)")
+    allocs = run_worker("alloc", cfg, {"LD_PRELOAD": str(build.PRELOAD)})
+    log(f"zero-copy check, {cfg['big_elements'] * 8 >> 20} MiB (worker)")
+    bigmem = run_worker("bigmem", cfg)
+
+    command = os.environ.get("BENCH_COMMAND") or " ".join(
+        [Path(sys.executable).name, "examples/bench/bench.py", *sys.argv[1:]])
+    results = {
+        "mode": mode, "command": command,
+        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "config": cfg, "versions": versions(),
+        "peers": [{"key": p.key, "label": p.label, "kind": p.kind, "note": p.note,
+                   "must_conform": p.must_conform, "status": status[p.key],
+                   "timing": timing.get(p.key), "conformance": conf.get(p.key),
+                   "allocs": allocs.get("peers", {}).get(p.key)} for p in peers.PEERS],
+        "alloc_calibration": allocs.get("calibration"), "alloc_error": allocs.get("error"),
+        "bigmem": bigmem, "seconds": None,
+    }
+    results["seconds"] = round(time.monotonic() - t_start, 1)
+    text = report.table(results)
+    print()
+    print(text)
+    print()
+    print(report.bigmem_text(results))
+    print(report.conformance_text(results))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    json_path.write_text(json.dumps(results, indent=1))
+    (out_dir / "results.md").write_text(report.markdown(results))
+    report.chart(results, out_dir / "bench.png")
+    log(f"wrote {out_dir / 'results.md'}, {out_dir / 'bench.png'}, {json_path} "
+        f"({results['seconds']} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

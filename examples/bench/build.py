@@ -1,0 +1,222 @@
+"""Builds every benchmark peer from source, on this machine, into examples/bench/build/.
+
+    python examples/bench/build.py        # what bench.py does first
+
+- pip-installs requirements.txt (cython, pybind11, matplotlib) into the running interpreter's
+  environment (the project's .venv) when a pinned version is missing;
+- compiles with the system C/C++ compiler ($CC/$CXX, default cc/c++), flags -O2:
+    build/py/bench_helper.*.so   the measuring helper (csrc/bench_helper.c)
+    build/py/bench_cprov.*.so    peer 1, hand-written C provider (csrc/bench_cprov.c)
+    build/py/bench_cy.*.so       peer 2, Cython (cython/bench_cy.pyx)
+    build/py/bench_pb11.*.so     peer 3, pybind11 (pybind11/bench_pb11.cpp)
+    build/liballoccount.so       LD_PRELOAD allocation counter (csrc/alloccount.c)
+- builds peer 4 (pyo3_peer/, PyO3 0.30.1) with `maturin develop --release` into the venv, with
+  CARGO_TARGET_DIR=build/cargo.
+
+Each product is rebuilt only when a hash of its inputs and command line changes (stamps in
+build/stamps/), so a second run costs well under a second.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import importlib.util
+import os
+import shlex
+import subprocess
+import sys
+import sysconfig
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+BUILD = BENCH / "build"
+PYDIR = BUILD / "py"
+GEN = BUILD / "gen"
+STAMPS = BUILD / "stamps"
+CARGO_TARGET = BUILD / "cargo"
+PRELOAD = BUILD / "liballoccount.so"
+EXT = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
+PY_INCLUDE = sysconfig.get_paths()["include"]
+
+
+def log(msg: str) -> None:
+    print(f"[bench-build] {msg}", flush=True)
+
+
+def run(cmd: list[str], **kw) -> None:
+    log("+ " + " ".join(shlex.quote(str(c)) for c in cmd))
+    subprocess.run([str(c) for c in cmd], check=True, **kw)
+
+
+def digest(inputs: list[Path], cmd: list[str]) -> str:
+    h = hashlib.sha256()
+    h.update(sys.version.encode())
+    h.update(sys.prefix.encode())
+    for c in cmd:
+        h.update(str(c).encode() + b"\0")
+    for p in inputs:
+        h.update(str(p.relative_to(BENCH)).encode() + b"\0")
+        h.update(p.read_bytes() if p.exists() else b"<missing>")
+    return h.hexdigest()
+
+
+def fresh(name: str, outputs: list[Path], key: str) -> bool:
+    stamp = STAMPS / f"{name}.sha256"
+    return all(o.exists() for o in outputs) and stamp.exists() and stamp.read_text() == key
+
+
+def mark(name: str, key: str) -> None:
+    STAMPS.mkdir(parents=True, exist_ok=True)
+    (STAMPS / f"{name}.sha256").write_text(key)
+
+
+# ---- requirements ---------------------------------------------------------------------------
+
+
+def pinned() -> dict[str, str]:
+    pins = {}
+    for line in (BENCH / "requirements.txt").read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if "==" in line:
+            name, ver = line.split("==", 1)
+            pins[name.strip()] = ver.strip()
+    return pins
+
+
+def ensure_requirements() -> None:
+    missing = []
+    for name, ver in pinned().items():
+        try:
+            have = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            have = None
+        if have != ver:
+            missing.append(f"{name}=={ver} (have {have})")
+    if missing:
+        log("installing " + ", ".join(missing))
+        run([sys.executable, "-m", "pip", "install", "--quiet", "-r", BENCH / "requirements.txt"])
+        importlib.invalidate_caches()
+
+
+# ---- C / Cython / C++ -----------------------------------------------------------------------
+
+CC = os.environ.get("CC", "cc")
+CXX = os.environ.get("CXX", "c++")
+COMMON = ["-O2", "-fPIC", "-shared", "-DNDEBUG", "-fno-strict-aliasing", f"-I{PY_INCLUDE}"]
+
+
+def compile_c(name: str, src: Path, out: Path, extra: list[str] = (), inputs: list[Path] = ()) -> None:
+    cmd = [CC, *COMMON, "-Wall", *extra, str(src), "-o", str(out)]
+    key = digest([src, *inputs], cmd)
+    if fresh(name, [out], key):
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    run(cmd)
+    mark(name, key)
+
+
+def build_cython() -> None:
+    pyx = BENCH / "cython" / "bench_cy.pyx"
+    c_out = GEN / "bench_cy.c"
+    so = PYDIR / f"bench_cy{EXT}"
+    import Cython
+
+    gen_cmd = [sys.executable, "-m", "cython", "-3", str(pyx), "-o", str(c_out)]
+    cc_cmd = [CC, *COMMON, "-w", str(c_out), "-o", str(so)]
+    key = digest([pyx], gen_cmd + cc_cmd + [Cython.__version__])
+    if fresh("bench_cy", [so], key):
+        return
+    GEN.mkdir(parents=True, exist_ok=True)
+    PYDIR.mkdir(parents=True, exist_ok=True)
+    run(gen_cmd)
+    run(cc_cmd)
+    mark("bench_cy", key)
+
+
+def build_pybind11() -> None:
+    import pybind11
+
+    src = BENCH / "pybind11" / "bench_pb11.cpp"
+    so = PYDIR / f"bench_pb11{EXT}"
+    cmd = [CXX, "-std=c++17", "-fvisibility=hidden", *COMMON, f"-I{pybind11.get_include()}",
+           str(src), "-o", str(so)]
+    key = digest([src], cmd + [pybind11.__version__])
+    if fresh("bench_pb11", [so], key):
+        return
+    PYDIR.mkdir(parents=True, exist_ok=True)
+    run(cmd)
+    mark("bench_pb11", key)
+
+
+# ---- PyO3 peer ------------------------------------------------------------------------------
+
+PYO3_DIR = BENCH / "pyo3_peer"
+
+
+def pyo3_inputs() -> list[Path]:
+    return [PYO3_DIR / "Cargo.toml", PYO3_DIR / "Cargo.lock", PYO3_DIR / "pyproject.toml",
+            *sorted((PYO3_DIR / "src").glob("*.rs"))]
+
+
+def pyo3_installed() -> bool:
+    spec = importlib.util.find_spec("bench_pyo3")
+    return spec is not None and spec.origin is not None and \
+        Path(spec.origin).resolve().is_relative_to(Path(sys.prefix).resolve())
+
+
+def pyo3_command() -> list[str]:
+    maturin = Path(sys.executable).parent / "maturin"
+    return [str(maturin), "develop", "--release", "--quiet",
+            "-m", str(PYO3_DIR / "Cargo.toml")]
+
+
+def start_pyo3() -> subprocess.Popen | None:
+    """Starts `maturin develop` for the PyO3 peer if needed; returns the process or None."""
+    cmd = pyo3_command()
+    if fresh("bench_pyo3", [], digest(pyo3_inputs(), cmd)) and pyo3_installed():
+        return None
+    if not Path(cmd[0]).exists():
+        run([sys.executable, "-m", "pip", "install", "--quiet", "maturin>=1.9,<2"])
+    env = dict(os.environ, VIRTUAL_ENV=sys.prefix, CARGO_TARGET_DIR=str(CARGO_TARGET),
+               PYO3_PYTHON=sys.executable)
+    log("+ " + " ".join(cmd) + f"   (CARGO_TARGET_DIR={CARGO_TARGET})")
+    return subprocess.Popen(cmd, env=env, cwd=PYO3_DIR)
+
+
+def finish_pyo3(proc: subprocess.Popen | None) -> None:
+    if proc is None:
+        return
+    if proc.wait() != 0:
+        raise SystemExit(f"[bench-build] maturin develop failed (exit {proc.returncode})")
+    importlib.invalidate_caches()
+    # Cargo.lock exists only after the first build: hash after building.
+    mark("bench_pyo3", digest(pyo3_inputs(), pyo3_command()))
+
+
+# ---- everything -----------------------------------------------------------------------------
+
+
+def ensure_all() -> None:
+    t0 = time.monotonic()
+    ensure_requirements()
+    # The Rust build is the long pole: run it while the C/C++ peers compile.
+    proc = start_pyo3()
+    try:
+        csrc = BENCH / "csrc"
+        compile_c("bench_helper", csrc / "bench_helper.c", PYDIR / f"bench_helper{EXT}", ["-ldl"])
+        compile_c("bench_cprov", csrc / "bench_cprov.c", PYDIR / f"bench_cprov{EXT}")
+        compile_c("alloccount", csrc / "alloccount.c", PRELOAD)
+        build_cython()
+        build_pybind11()
+    except BaseException:
+        if proc is not None:
+            proc.kill()
+            proc.wait()
+        raise
+    finish_pyo3(proc)
+    log(f"peers up to date ({time.monotonic() - t0:.1f} s)")
+
+
+if __name__ == "__main__":
+    ensure_all()

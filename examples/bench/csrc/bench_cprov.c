@@ -1,0 +1,193 @@
+/* Peer 1: a hand-written C buffer provider, the baseline of the benchmark.
+ *
+ * bench_cprov.CBuffer(n=128): n float64 zeros, exported as a writable 1-D 'd' buffer.
+ * It follows /work/shared/BUFFER-RULES.md:
+ *   - shape and strides live in the object (no allocation per export; resize is refused while
+ *     exported, so the pointers stay valid until the matching release);
+ *   - every request is honoured field by field: format only with PyBUF_FORMAT, shape only with
+ *     PyBUF_ND, strides only with PyBUF_STRIDES, suboffsets always NULL; without ND the view is
+ *     1-D unsigned bytes (ndim 1, shape NULL), like CPython's own exporters;
+ *   - contiguity requests always succeed (1-D, unit stride), WRITABLE always succeeds;
+ *   - FORMAT without ND is served (policy: like bytes/array/numpy; memoryview refuses it on its
+ *     own side);
+ *   - view->obj is set last; an export counter makes resize() raise BufferError like bytearray.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+typedef struct {
+    PyObject_HEAD
+    double *data;
+    Py_ssize_t n;
+    Py_ssize_t shape[1];
+    Py_ssize_t strides[1];
+    Py_ssize_t exports;
+} CBuffer;
+
+static int
+cbuffer_set_size(CBuffer *self, Py_ssize_t n)
+{
+    double *p;
+    if (n < 0) {
+        PyErr_SetString(PyExc_ValueError, "negative size");
+        return -1;
+    }
+    if ((size_t)n > PY_SSIZE_T_MAX / sizeof(double)) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    /* calloc(1) for n == 0 keeps buf non-NULL. */
+    p = PyMem_Calloc(n ? (size_t)n : 1, sizeof(double));
+    if (p == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    if (self->data != NULL) {
+        Py_ssize_t keep = self->n < n ? self->n : n;
+        memcpy(p, self->data, (size_t)keep * sizeof(double));
+        PyMem_Free(self->data);
+    }
+    self->data = p;
+    self->n = n;
+    self->shape[0] = n;
+    self->strides[0] = (Py_ssize_t)sizeof(double);
+    return 0;
+}
+
+static PyObject *
+cbuffer_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"n", NULL};
+    Py_ssize_t n = 128;
+    CBuffer *self;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|n:CBuffer", kwlist, &n))
+        return NULL;
+    self = (CBuffer *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    if (cbuffer_set_size(self, n) < 0) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    return (PyObject *)self;
+}
+
+static void
+cbuffer_dealloc(CBuffer *self)
+{
+    /* No export can be alive: each holds a strong reference to self. */
+    PyMem_Free(self->data);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int
+cbuffer_getbuffer(CBuffer *self, Py_buffer *view, int flags)
+{
+    if (view == NULL) {
+        PyErr_SetString(PyExc_BufferError, "CBuffer: NULL view");
+        return -1;
+    }
+    /* 1. Every request can be met: writable, 1-D, C- and F-contiguous, no suboffsets. */
+    /* 2. Fill. */
+    view->buf = self->data;
+    view->len = self->n * (Py_ssize_t)sizeof(double);
+    view->itemsize = (Py_ssize_t)sizeof(double);
+    view->readonly = 0;
+    view->ndim = 1;
+    view->format = (flags & PyBUF_FORMAT) == PyBUF_FORMAT ? "d" : NULL;
+    view->shape = (flags & PyBUF_ND) == PyBUF_ND ? self->shape : NULL;
+    view->strides = (flags & PyBUF_STRIDES) == PyBUF_STRIDES ? self->strides : NULL;
+    view->suboffsets = NULL;
+    view->internal = NULL;
+    /* 3. Count. */
+    self->exports++;
+    /* 4. obj last. */
+    view->obj = Py_NewRef((PyObject *)self);
+    return 0;
+}
+
+static void
+cbuffer_releasebuffer(CBuffer *self, Py_buffer *view)
+{
+    (void)view;
+    self->exports--;
+}
+
+static PyObject *
+cbuffer_resize(CBuffer *self, PyObject *arg)
+{
+    Py_ssize_t n = PyLong_AsSsize_t(arg);
+    if (n == -1 && PyErr_Occurred())
+        return NULL;
+    if (self->exports > 0) {
+        PyErr_Format(PyExc_BufferError,
+                     "Existing exports of data: object cannot be re-sized (%zd live)",
+                     self->exports);
+        return NULL;
+    }
+    if (cbuffer_set_size(self, n) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+cbuffer_exports(CBuffer *self, PyObject *Py_UNUSED(ignored))
+{
+    return PyLong_FromSsize_t(self->exports);
+}
+
+static Py_ssize_t
+cbuffer_len(CBuffer *self)
+{
+    return self->n;
+}
+
+static PyMethodDef cbuffer_methods[] = {
+    {"resize", (PyCFunction)cbuffer_resize, METH_O,
+     "resize(n): change the length; BufferError while exported."},
+    {"exports", (PyCFunction)cbuffer_exports, METH_NOARGS, "Number of live exports."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyBufferProcs cbuffer_as_buffer = {
+    (getbufferproc)cbuffer_getbuffer,
+    (releasebufferproc)cbuffer_releasebuffer,
+};
+
+static PySequenceMethods cbuffer_as_sequence = {
+    .sq_length = (lenfunc)cbuffer_len,
+};
+
+static PyTypeObject CBuffer_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "bench_cprov.CBuffer",
+    .tp_basicsize = sizeof(CBuffer),
+    .tp_dealloc = (destructor)cbuffer_dealloc,
+    .tp_as_sequence = &cbuffer_as_sequence,
+    .tp_as_buffer = &cbuffer_as_buffer,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "CBuffer(n=128): hand-written C provider of a writable 1-D float64 buffer.",
+    .tp_methods = cbuffer_methods,
+    .tp_new = cbuffer_new,
+};
+
+static struct PyModuleDef cprov_module = {
+    PyModuleDef_HEAD_INIT, "bench_cprov", "Hand-written C buffer provider (benchmark peer).",
+    -1, NULL,
+};
+
+PyMODINIT_FUNC
+PyInit_bench_cprov(void)
+{
+    PyObject *m;
+    if (PyType_Ready(&CBuffer_Type) < 0)
+        return NULL;
+    m = PyModule_Create(&cprov_module);
+    if (m == NULL)
+        return NULL;
+    if (PyModule_AddObjectRef(m, "CBuffer", (PyObject *)&CBuffer_Type) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
