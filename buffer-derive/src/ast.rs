@@ -18,6 +18,9 @@ pub struct Input<'a> {
 pub struct BufferField<'a> {
     pub ident: &'a Ident,
     pub ty: &'a Type,
+    /// The element type, when `ty` is a storage type the derive recognises by name, so that
+    /// a bad element is reported on the element's own tokens.
+    pub elem: Option<&'a Type>,
     pub shape: Option<Keyed<List>>,
     pub layout: Layout,
     pub readonly: Option<Keyed<ReadonlyValue>>,
@@ -135,6 +138,7 @@ impl<'a> Input<'a> {
             buffer: BufferField {
                 ident,
                 ty: &field.ty,
+                elem: element_of(&field.ty),
                 shape,
                 layout,
                 readonly,
@@ -142,5 +146,44 @@ impl<'a> Input<'a> {
         };
         crate::valid::check(&model, errors);
         errors.is_empty().then_some(model)
+    }
+}
+
+/// The innermost element of a storage type known by name: `Vec<T>`, `Box<[T]>`, `[T; N]`,
+/// `SharedVec<T>`, `SharedArray<T>`, with `T` itself unwrapped from nested arrays. A type named
+/// like these but different is still checked as a whole (`Storage`), so a wrong guess here only
+/// moves the error, it cannot hide one.
+pub fn element_of(ty: &Type) -> Option<&Type> {
+    match ty {
+        Type::Paren(p) => element_of(&p.elem),
+        Type::Group(g) => element_of(&g.elem),
+        Type::Array(a) => Some(innermost(&a.elem)),
+        Type::Path(p) if p.qself.is_none() => {
+            let last = p.path.segments.last()?;
+            let syn::PathArguments::AngleBracketed(args) = &last.arguments else { return None };
+            let mut types = args.args.iter().filter_map(|a| match a {
+                syn::GenericArgument::Type(t) => Some(t),
+                _ => None,
+            });
+            let (Some(arg), None) = (types.next(), types.next()) else { return None };
+            match last.ident.to_string().as_str() {
+                "Vec" | "SharedVec" | "SharedArray" => Some(innermost(arg)),
+                "Box" => match arg {
+                    Type::Slice(s) => Some(innermost(&s.elem)),
+                    _ => None,
+                },
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+fn innermost(ty: &Type) -> &Type {
+    match ty {
+        Type::Array(a) => innermost(&a.elem),
+        Type::Paren(p) => innermost(&p.elem),
+        Type::Group(g) => innermost(&g.elem),
+        _ => ty,
     }
 }

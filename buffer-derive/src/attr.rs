@@ -234,29 +234,36 @@ fn parse_list(tokens: TokenStream, signed: bool) -> syn::Result<List> {
 
 /// A field name, an integer literal (`-` allowed if `signed`) or `{ const expression }`.
 fn parse_entry(input: ParseStream, signed: bool) -> syn::Result<Entry> {
-    if input.peek(syn::token::Brace) {
-        return Ok(Entry::Const(input.parse()?));
-    }
-    if input.peek(Ident) {
-        return Ok(Entry::Field(input.parse()?));
-    }
     let expr: Expr = input.parse()?;
-    let (neg, lit) = match &expr {
-        Expr::Lit(l) => (false, &l.lit),
-        Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) && signed => match &*u.expr {
-            Expr::Lit(l) => (true, &l.lit),
-            _ => return Err(bad_entry(&expr, signed)),
+    match &expr {
+        Expr::Block(b) if b.attrs.is_empty() && b.label.is_none() => Ok(Entry::Const(b.clone())),
+        Expr::Path(p) if p.attrs.is_empty() && p.qself.is_none() => match p.path.get_ident() {
+            Some(ident) => Ok(Entry::Field(ident.clone())),
+            None => Err(bad_entry(&expr, signed)),
         },
-        _ => return Err(bad_entry(&expr, signed)),
-    };
-    let Lit::Int(int) = lit else { return Err(bad_entry(&expr, signed)) };
-    let value: i128 = int.base10_parse()?;
-    Ok(Entry::Int { value: if neg { -value } else { value }, span: expr.span() })
+        Expr::Lit(syn::ExprLit { lit: Lit::Int(int), .. }) => {
+            Ok(Entry::Int { value: int.base10_parse()?, span: int.span() })
+        }
+        Expr::Unary(u) if signed && matches!(u.op, syn::UnOp::Neg(_)) => match &*u.expr {
+            Expr::Lit(syn::ExprLit { lit: Lit::Int(int), .. }) => {
+                let value: i128 = int.base10_parse()?;
+                Ok(Entry::Int { value: -value, span: int.span() })
+            }
+            _ => Err(bad_entry(&expr, signed)),
+        },
+        _ => Err(bad_entry(&expr, signed)),
+    }
 }
 
 fn bad_entry(expr: &Expr, signed: bool) -> syn::Error {
     let int = if signed { "an integer literal" } else { "a non-negative integer literal" };
-    syn::Error::new(expr.span(), format!("expected a field name, {int} or `{{ const expression }}`"))
+    let hint = match expr {
+        Expr::Binary(_) | Expr::MethodCall(_) | Expr::Call(_) | Expr::Field(_) => {
+            "; an expression over fields is not supported: store the value in a field and name it"
+        }
+        _ => "",
+    };
+    syn::Error::new_spanned(expr, format!("expected a field name, {int} or `{{ const expression }}`{hint}"))
 }
 
 fn parse_order(tokens: TokenStream) -> syn::Result<OrderValue> {

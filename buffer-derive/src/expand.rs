@@ -1,7 +1,12 @@
 //! Code generation for `#[derive(PyBuffer)]`, from a validated model. Cannot fail.
+//!
+//! What the macro cannot know about types (is the field a storage type, is its element a
+//! buffer element, may it be exported writable, does a constant shape fit an array, is the
+//! struct a `#[pyclass]`) is left to rustc, through bounds and `const` assertions spanned on
+//! the user's tokens, each reported once.
 
-use proc_macro2::{Literal, TokenStream};
-use quote::{quote, quote_spanned};
+use proc_macro2::{Group, Literal, Span, TokenStream, TokenTree};
+use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::DeriveInput;
 
@@ -17,10 +22,12 @@ pub fn derive(input: &DeriveInput) -> TokenStream {
     }
 }
 
-/// The errors, plus a stub impl so that code using the trait does not fail a second time.
+/// The errors, plus a stub impl so that code using the trait (`#[buffer_methods]`) does not
+/// fail a second time. No stub where it would itself fail: a generic type (the impl would
+/// need the parameters) or a union (never a `#[pyclass]`).
 fn fallback(input: &DeriveInput, errors: &Errors) -> TokenStream {
     let compile_errors = errors.to_compile_errors();
-    if !input.generics.params.is_empty() {
+    if !input.generics.params.is_empty() || matches!(input.data, syn::Data::Union(_)) {
         return compile_errors;
     }
     let mut krate = None;
@@ -38,7 +45,7 @@ fn fallback(input: &DeriveInput, errors: &Errors) -> TokenStream {
                     &self,
                     _: #krate::__private::Exporter,
                 ) -> ::core::result::Result<#krate::__private::Exported, #krate::ExportError> {
-                    ::core::unimplemented!("#[derive(PyBuffer)] failed")
+                    ::core::unimplemented!("#[derive(PyBuffer)] failed to compile")
                 }
             }
         };
@@ -52,23 +59,34 @@ fn expand(m: &Input<'_>) -> TokenStream {
     let buf = &m.buffer;
     let (field, ty) = (buf.ident, buf.ty);
     let mut stmts = TokenStream::new();
-    let mut checks = TokenStream::new();
+    // Statements of the checking function below: type facts rustc reports on user tokens.
+    let mut checks = quote_spanned!(ty.span()=> #p::assert_storage::<#ty>(););
+    let mut consts = TokenStream::new();
 
     let shape = match &buf.shape {
         None => quote!(#p::Shape::Natural),
         Some(s) => match &s.value {
-            List::Field(f) => quote_spanned!(f.span()=> #p::Shape::Dims(#krate::DimsField::dims(&self.#f))),
-            List::Entries { entries, .. } => {
+            List::Field(f) => {
+                quote_spanned!(f.span()=> #p::Shape::Dims(#krate::DimsField::dims(&self.#f)))
+            }
+            List::Entries { entries, span } => {
                 let n = entries.len();
                 let dims = entries.iter().map(|e| entry(&p, e, Kind::Dim));
-                stmts.extend(quote!(let __shape: [usize; #n] = [#(#dims),*];));
-                if entries.iter().all(|e| !matches!(e, Entry::Field(_))) && matches!(buf.layout, Layout::Order(_)) {
+                stmts.extend(quote! {
+                    let __shape: [::core::primitive::usize; #n] = [#(#dims),*];
+                });
+                let constant = entries.iter().all(|e| !matches!(e, Entry::Field(_)));
+                if constant && matches!(buf.layout, Layout::Order(_)) {
+                    // A fixed-size array holds a known count: a constant shape must match it.
                     let dims = entries.iter().map(|e| entry(&p, e, Kind::Dim));
-                    checks.extend(quote_spanned! {s.key.span()=>
-                        const _: () = #p::check_fixed_count(
-                            1usize #(* #dims)*,
-                            <#ty as #krate::Storage>::FIXED_COUNT,
-                        );
+                    consts.extend(quote_spanned! {*span=>
+                        const _: () = match <#ty as #krate::Storage>::FIXED_COUNT {
+                            ::core::option::Option::Some(__count) => ::core::assert!(
+                                __count == 1 #(* #dims)*,
+                                "the product of `shape` differs from the element count of the field's array type",
+                            ),
+                            ::core::option::Option::None => {}
+                        };
                     });
                 }
                 quote!(#p::Shape::Dims(&__shape))
@@ -89,11 +107,15 @@ fn expand(m: &Input<'_>) -> TokenStream {
         }
         Layout::Strides { strides, offset } => {
             let steps = match &strides.value {
-                List::Field(f) => quote_spanned!(f.span()=> #krate::StridesField::strides(&self.#f)),
+                List::Field(f) => {
+                    quote_spanned!(f.span()=> #krate::StridesField::strides(&self.#f))
+                }
                 List::Entries { entries, .. } => {
                     let n = entries.len();
                     let s = entries.iter().map(|e| entry(&p, e, Kind::Stride));
-                    stmts.extend(quote!(let __strides: [isize; #n] = [#(#s),*];));
+                    stmts.extend(quote! {
+                        let __strides: [::core::primitive::isize; #n] = [#(#s),*];
+                    });
                     quote!(&__strides)
                 }
             };
@@ -110,17 +132,24 @@ fn expand(m: &Input<'_>) -> TokenStream {
         Some(ReadonlyValue::Yes) => quote!(true),
         Some(writable) => {
             // Writable, always or per object: only shared storage may be written by views.
-            checks.extend(quote_spanned! {ty.span()=>
-                const _: fn() = #p::assert_writable::<#ty>;
-            });
+            checks.extend(quote_spanned!(ty.span()=> #p::assert_writable::<#ty>();));
             match writable {
-                ReadonlyValue::Field(f) => quote_spanned!(f.span()=> { let __ro: bool = self.#f; __ro }),
+                ReadonlyValue::Field(f) => quote_spanned! {f.span()=>
+                    { let __readonly: ::core::primitive::bool = self.#f; __readonly }
+                },
                 _ => quote!(false),
             }
         }
     };
 
-    let storage = quote_spanned!(ty.span()=> &self.#field);
+    // A bad element is reported once, on the element: the `where` clause fails (rustc checks
+    // bounds on concrete types), and the checks inside may assume it.
+    let elem_bound = buf.elem.map(|e| {
+        let bound = respan(quote!(: #krate::Shaped), last_span(e));
+        quote!(where #e #bound)
+    });
+    let storage = quote_spanned!(ty.span()=> (&#p::Probe(&self.#field)));
+    // Spanned on the struct's name: a missing `#[pyclass]` (supertrait `PyClass`) is reported there.
     let export_impl = quote_spanned! {ident.span()=>
         #[automatically_derived]
         impl #krate::PyBuffer for #ident
@@ -133,11 +162,16 @@ fn expand(m: &Input<'_>) -> TokenStream {
                     &self,
                     __ex: #p::Exporter,
                 ) -> ::core::result::Result<#p::Exported, #krate::ExportError> {
+                    use #p::{NotStorage as _, ViaStorage as _};
                     #stmts
-                    __ex.export(#storage, #shape, #strides, #readonly)
+                    #storage.__buffer_export(__ex, #shape, #strides, #readonly)
                 }
             }
-            #checks
+            #[allow(dead_code)]
+            fn __buffer_checks() #elem_bound {
+                #checks
+            }
+            #consts
         };
     }
 }
@@ -163,15 +197,39 @@ fn entry(p: &TokenStream, e: &Entry, kind: Kind) -> TokenStream {
             let mut lit = Literal::i128_unsuffixed(*value);
             lit.set_span(*span);
             match kind {
-                Kind::Dim => quote_spanned!(*span=> { const __D: usize = #lit; __D }),
-                Kind::Stride => quote_spanned!(*span=> { const __S: isize = #lit; __S }),
+                Kind::Dim => quote_spanned!(*span=> { const __D: ::core::primitive::usize = #lit; __D }),
+                Kind::Stride => quote_spanned!(*span=> { const __S: ::core::primitive::isize = #lit; __S }),
             }
         }
-        (Entry::Const(block), Kind::Dim) => {
-            quote_spanned!(block.span()=> { const __D: usize = #block; __D })
-        }
-        (Entry::Const(block), Kind::Stride) => {
-            quote_spanned!(block.span()=> { const __S: isize = #block; __S })
-        }
+        // The user's braces are kept (errors point into them), hence `unused_braces`.
+        (Entry::Const(block), Kind::Dim) => quote_spanned! {block.span()=>
+            { #[allow(unused_braces)] const __D: ::core::primitive::usize = #block; __D }
+        },
+        (Entry::Const(block), Kind::Stride) => quote_spanned! {block.span()=>
+            { #[allow(unused_braces)] const __S: ::core::primitive::isize = #block; __S }
+        },
     }
+}
+
+/// The span of the last token of `tokens`: with the first token's, what rustc needs to point
+/// at all of them (spans cannot be joined on stable).
+fn last_span(tokens: impl ToTokens) -> Span {
+    tokens.into_token_stream().into_iter().last().map_or_else(Span::call_site, |t| t.span())
+}
+
+/// `tokens` with every span set to `span`, groups included.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut t| {
+            if let TokenTree::Group(g) = &t {
+                let mut group = Group::new(g.delimiter(), respan(g.stream(), span));
+                group.set_span(span);
+                t = TokenTree::Group(group);
+            } else {
+                t.set_span(span);
+            }
+            t
+        })
+        .collect()
 }

@@ -49,4 +49,64 @@ pub mod __private {
 
     /// Names `S: WritableStorage` so that rustc reports it on the field type.
     pub fn assert_writable<S: crate::WritableStorage + ?Sized>() {}
+
+    /// Names `S: Storage` so that rustc reports it on the field type.
+    pub fn assert_storage<S: crate::Storage + ?Sized>() {}
+
+    /// The field, for [`ViaStorage`] / [`NotStorage`] dispatch.
+    pub struct Probe<'a, S: ?Sized>(pub &'a S);
+    impl<S: ?Sized> Clone for Probe<'_, S> {
+        fn clone(&self) -> Self {
+            *self
+        }
+    }
+    impl<S: ?Sized> Copy for Probe<'_, S> {}
+
+    /// The export call of generated code: `(&Probe(&self.field)).__buffer_export(..)` picks
+    /// this when the field is `Storage`. Otherwise it picks [`NotStorage`], so that the only
+    /// error is the derive's own check, spanned on the field's type or element type.
+    pub trait ViaStorage {
+        fn __buffer_export(
+            self,
+            ex: Exporter,
+            shape: Shape<'_>,
+            strides: Strides<'_>,
+            readonly: bool,
+        ) -> Result<Exported, crate::ExportError>;
+    }
+    impl<S: crate::Storage + ?Sized> ViaStorage for &Probe<'_, S> {
+        #[inline]
+        fn __buffer_export(
+            self,
+            ex: Exporter,
+            shape: Shape<'_>,
+            strides: Strides<'_>,
+            readonly: bool,
+        ) -> Result<Exported, crate::ExportError> {
+            ex.export(self.0, shape, strides, readonly)
+        }
+    }
+
+    /// Chosen only for a field that is not `Storage`, which the derive's check turns into a
+    /// compile error: never runs.
+    pub trait NotStorage {
+        fn __buffer_export(
+            self,
+            ex: Exporter,
+            shape: Shape<'_>,
+            strides: Strides<'_>,
+            readonly: bool,
+        ) -> Result<Exported, crate::ExportError>;
+    }
+    impl<S: ?Sized> NotStorage for Probe<'_, S> {
+        fn __buffer_export(
+            self,
+            _: Exporter,
+            _: Shape<'_>,
+            _: Strides<'_>,
+            _: bool,
+        ) -> Result<Exported, crate::ExportError> {
+            unreachable!("#[derive(PyBuffer)] rejects a field that is not `Storage` at compile time")
+        }
+    }
 }

@@ -1,0 +1,12 @@
+#![allow(unused_imports)]
+use buffer_runtime::{buffer_methods, PyBuffer, SharedArray, SharedVec};
+use pyo3::prelude::*;
+
+#[pyclass]
+#[derive(PyBuffer)]
+enum Data {
+    A,
+    B,
+}
+
+fn main() {}

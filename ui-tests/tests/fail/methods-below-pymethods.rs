@@ -1,0 +1,16 @@
+#![allow(unused_imports)]
+use buffer_runtime::{buffer_methods, PyBuffer, SharedArray, SharedVec};
+use pyo3::prelude::*;
+
+#[pyclass]
+#[derive(PyBuffer)]
+struct Data {
+    #[buffer]
+    values: Vec<f64>,
+}
+
+#[pymethods]
+#[buffer_methods]
+impl Data {}
+
+fn main() {}

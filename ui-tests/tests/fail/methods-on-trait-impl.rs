@@ -1,0 +1,19 @@
+#![allow(unused_imports)]
+use buffer_runtime::{buffer_methods, PyBuffer, SharedArray, SharedVec};
+use pyo3::prelude::*;
+
+#[pyclass]
+#[derive(PyBuffer)]
+struct Data {
+    #[buffer]
+    values: Vec<f64>,
+}
+
+#[buffer_methods]
+impl Default for Data {
+    fn default() -> Self {
+        Data { values: Vec::new() }
+    }
+}
+
+fn main() {}

@@ -1,0 +1,11 @@
+#![allow(unused_imports)]
+use buffer_runtime::{buffer_methods, PyBuffer, SharedArray, SharedVec};
+use pyo3::prelude::*;
+
+#[pyclass]
+#[derive(PyBuffer)]
+struct Empty {
+    data: Vec<f64>,
+}
+
+fn main() {}

@@ -1,0 +1,13 @@
+#![allow(unused_imports)]
+use buffer_runtime::{buffer_methods, PyBuffer, SharedArray, SharedVec};
+use pyo3::prelude::*;
+
+#[pyclass]
+#[derive(PyBuffer)]
+struct Data {
+    #[buffer(readonly = locked)]
+    values: SharedVec<f64>,
+    locked: i32,
+}
+
+fn main() {}

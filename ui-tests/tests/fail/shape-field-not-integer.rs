@@ -1,0 +1,14 @@
+#![allow(unused_imports)]
+use buffer_runtime::{buffer_methods, PyBuffer, SharedArray, SharedVec};
+use pyo3::prelude::*;
+
+#[pyclass]
+#[derive(PyBuffer)]
+struct Image {
+    #[buffer(shape = [h, w])]
+    pixels: Vec<u8>,
+    h: f64,
+    w: usize,
+}
+
+fn main() {}

@@ -1,0 +1,13 @@
+#![allow(unused_imports)]
+use buffer_runtime::{buffer_methods, PyBuffer, SharedArray, SharedVec};
+use pyo3::prelude::*;
+
+#[pyclass]
+#[derive(PyBuffer)]
+struct Data {
+    #[buffer(shape = dims)]
+    values: Vec<f64>,
+    dims: Vec<u32>,
+}
+
+fn main() {}

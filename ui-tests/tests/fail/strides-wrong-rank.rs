@@ -1,0 +1,14 @@
+#![allow(unused_imports)]
+use buffer_runtime::{buffer_methods, PyBuffer, SharedArray, SharedVec};
+use pyo3::prelude::*;
+
+#[pyclass]
+#[derive(PyBuffer)]
+struct Image {
+    #[buffer(shape = [h, w], strides = [8])]
+    pixels: Vec<f64>,
+    h: usize,
+    w: usize,
+}
+
+fn main() {}
