@@ -2,6 +2,7 @@
 
 mod ast;
 mod attr;
+mod element_derive;
 mod errors;
 mod expand;
 mod methods;
@@ -22,4 +23,13 @@ pub fn derive_py_buffer(input: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn buffer_methods(args: TokenStream, item: TokenStream) -> TokenStream {
     methods::expand(args.into(), item.into()).into()
+}
+
+/// Implements `buffer_runtime::Element` for a `#[repr(C)]` (or `#[repr(C, packed)]`) struct
+/// whose fields are buffer elements or arrays of them: a PEP 3118 record `T{...}` with field
+/// names, `x` padding and subarrays, built at compile time. See `buffer_runtime::Element`.
+#[proc_macro_derive(Element, attributes(element))]
+pub fn derive_element(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    element_derive::derive(&input).into()
 }

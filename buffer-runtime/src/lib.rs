@@ -19,7 +19,7 @@ mod record_format;
 mod shared;
 mod storage;
 
-pub use buffer_derive::{buffer_methods, PyBuffer};
+pub use buffer_derive::{buffer_methods, Element, PyBuffer};
 pub use consume::{BufferReader, FormatMismatch};
 pub use dims::{Dim, DimsField, StridesField};
 pub use dynamic::{AnyElement, ElementKind, SharedAnyVec};

@@ -3,6 +3,7 @@
 
 mod alloc;
 mod consumer;
+mod elements;
 mod grid;
 mod image;
 mod matrices;
@@ -24,6 +25,11 @@ fn buffer_examples(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<plain::Table>()?;
     m.add_class::<plain::Readings>()?;
     m.add_class::<grid::Grid>()?;
+    m.add_class::<elements::Particles>()?;
+    m.add_class::<elements::Samples>()?;
+    m.add_class::<elements::PackedSamples>()?;
+    m.add_class::<elements::TypedArray>()?;
+    m.add_class::<elements::Pixels>()?;
     m.add_function(wrap_pyfunction!(consumer::sum_array, m)?)?;
     Ok(())
 }
