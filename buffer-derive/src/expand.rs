@@ -233,3 +233,57 @@ fn respan(tokens: TokenStream, span: Span) -> TokenStream {
         })
         .collect()
 }
+
+/// Golden expansions: each `tests/expand/NAME.rs` is expanded (derives and `#[buffer_methods]`
+/// blocks), formatted with prettyplease and compared with `NAME.expanded.rs`. Re-bless with
+/// `BLESS_EXPANSIONS=1 cargo test -p buffer-derive`.
+#[cfg(test)]
+mod golden {
+    use std::path::Path;
+
+    fn expand_file(source: &str) -> String {
+        let file: syn::File = syn::parse_str(source).expect("golden input parses");
+        let mut out = proc_macro2::TokenStream::new();
+        for item in file.items {
+            match item {
+                syn::Item::Struct(s) => out.extend(super::derive(&s.into())),
+                syn::Item::Impl(mut imp) => {
+                    let at = imp.attrs.iter().position(|a| a.path().is_ident("buffer_methods"));
+                    let attr = imp.attrs.remove(at.expect("impl blocks carry #[buffer_methods]"));
+                    let args = match attr.meta {
+                        syn::Meta::List(l) => l.tokens,
+                        _ => proc_macro2::TokenStream::new(),
+                    };
+                    out.extend(crate::methods::expand(args, quote::quote!(#imp)));
+                }
+                _ => panic!("golden inputs hold structs and impl blocks only"),
+            }
+        }
+        let formatted: syn2::File = syn2::parse2(out).expect("expansion parses");
+        prettyplease::unparse(&formatted)
+    }
+
+    #[test]
+    fn expansions_match_golden_files() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/expand");
+        let bless = std::env::var_os("BLESS_EXPANSIONS").is_some();
+        let mut inputs: Vec<_> = std::fs::read_dir(&dir)
+            .expect("tests/expand exists")
+            .map(|e| e.unwrap().path())
+            .filter(|p| !p.to_string_lossy().ends_with(".expanded.rs"))
+            .collect();
+        inputs.sort();
+        assert!(inputs.len() >= 3, "golden inputs missing in {}", dir.display());
+        let mut stale = Vec::new();
+        for input in inputs {
+            let got = expand_file(&std::fs::read_to_string(&input).unwrap());
+            let golden = input.with_extension("expanded.rs");
+            if bless {
+                std::fs::write(&golden, &got).unwrap();
+            } else if std::fs::read_to_string(&golden).ok().as_deref() != Some(got.as_str()) {
+                stale.push(golden.display().to_string());
+            }
+        }
+        assert!(stale.is_empty(), "expansion changed (re-bless with BLESS_EXPANSIONS=1): {stale:?}");
+    }
+}

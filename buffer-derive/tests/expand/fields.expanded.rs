@@ -1,0 +1,45 @@
+const _: () = {
+    #[automatically_derived]
+    impl ::buffer_runtime::PyBuffer for Image {
+        #[inline]
+        fn __export(
+            &self,
+            __ex: ::buffer_runtime::__private::Exporter,
+        ) -> ::core::result::Result<
+            ::buffer_runtime::__private::Exported,
+            ::buffer_runtime::ExportError,
+        > {
+            use ::buffer_runtime::__private::{NotStorage as _, ViaStorage as _};
+            let __shape: [::core::primitive::usize; 3usize] = [
+                ::buffer_runtime::__private::dim(self.height, "height")?,
+                ::buffer_runtime::__private::dim(self.width, "width")?,
+                {
+                    #[allow(unused_braces)]
+                    const __D: ::core::primitive::usize = { CHANNELS };
+                    __D
+                },
+            ];
+            (&::buffer_runtime::__private::Probe(&self.pixels))
+                .__buffer_export(
+                    __ex,
+                    ::buffer_runtime::__private::Shape::Dims(&__shape),
+                    ::buffer_runtime::__private::Strides::Order({
+                        let __order: ::buffer_runtime::Order = self.order;
+                        __order
+                    }),
+                    {
+                        let __readonly: ::core::primitive::bool = self.locked;
+                        __readonly
+                    },
+                )
+        }
+    }
+    #[allow(dead_code)]
+    fn __buffer_checks()
+    where
+        u8: ::buffer_runtime::Shaped,
+    {
+        ::buffer_runtime::__private::assert_storage::<SharedVec<u8>>();
+        ::buffer_runtime::__private::assert_writable::<SharedVec<u8>>();
+    }
+};
