@@ -18,6 +18,7 @@ build/stamps/), so a second run costs well under a second.
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import importlib.metadata
 import importlib.util
@@ -106,13 +107,25 @@ CXX = os.environ.get("CXX", "c++")
 COMMON = ["-O2", "-fPIC", "-shared", "-DNDEBUG", "-fno-strict-aliasing", f"-I{PY_INCLUDE}"]
 
 
+def compile_to(cmd: list[str], out: Path) -> None:
+    """Runs a compiler command ending in `-o out` into a temporary file, then renames it over
+    `out`: a process that has the old library loaded keeps its (unlinked) copy intact."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + f".tmp{os.getpid()}")
+    assert cmd[-2:] == ["-o", str(out)]
+    try:
+        run(cmd[:-1] + [str(tmp)])
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def compile_c(name: str, src: Path, out: Path, extra: list[str] = (), inputs: list[Path] = ()) -> None:
     cmd = [CC, *COMMON, "-Wall", *extra, str(src), "-o", str(out)]
     key = digest([src, *inputs], cmd)
     if fresh(name, [out], key):
         return
-    out.parent.mkdir(parents=True, exist_ok=True)
-    run(cmd)
+    compile_to(cmd, out)
     mark(name, key)
 
 
@@ -128,9 +141,8 @@ def build_cython() -> None:
     if fresh("bench_cy", [so], key):
         return
     GEN.mkdir(parents=True, exist_ok=True)
-    PYDIR.mkdir(parents=True, exist_ok=True)
     run(gen_cmd)
-    run(cc_cmd)
+    compile_to(cc_cmd, so)
     mark("bench_cy", key)
 
 
@@ -144,8 +156,7 @@ def build_pybind11() -> None:
     key = digest([src], cmd + [pybind11.__version__])
     if fresh("bench_pb11", [so], key):
         return
-    PYDIR.mkdir(parents=True, exist_ok=True)
-    run(cmd)
+    compile_to(cmd, so)
     mark("bench_pb11", key)
 
 
@@ -198,6 +209,14 @@ def finish_pyo3(proc: subprocess.Popen | None) -> None:
 
 
 def ensure_all() -> None:
+    """Builds what is out of date. Concurrent runs (a test suite and `make bench`) take turns."""
+    BUILD.mkdir(parents=True, exist_ok=True)
+    with open(BUILD / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _ensure_all()
+
+
+def _ensure_all() -> None:
     t0 = time.monotonic()
     ensure_requirements()
     # The Rust build is the long pole: run it while the C/C++ peers compile.
