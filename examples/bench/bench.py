@@ -270,7 +270,11 @@ def versions() -> dict:
         pass
     v = {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
          "kernel": platform.release(), "cc": cmd(build.CC, "--version").splitlines()[0:1],
-         "rustc": cmd("rustc", "--version"), "pyo3": "0.30.1"}
+         "rustc": cmd("rustc", "--version"), "pyo3": "0.30.1",
+         "commit": cmd("git", "-C", str(BENCH), "rev-parse", "--short", "HEAD") or "?",
+         # Changes outside examples/bench (whose results files this run rewrites).
+         "dirty": bool(cmd("git", "-C", str(BENCH.parent.parent), "status", "--porcelain",
+                           "--", ".", ":(exclude)examples/bench"))}
     for pkg in ("numpy", "cython", "pybind11", "matplotlib", "maturin"):
         try:
             v[pkg] = md.version(pkg)

@@ -171,7 +171,9 @@ def markdown(results: dict) -> str:
         f"Date: {results['date']}  ",
         f"Machine: {v['cpu']}, {v['cores']} cores, Linux {v['kernel']}; Python {v['python']}, "
         f"numpy {v['numpy']}, Cython {v['cython']}, pybind11 {v['pybind11']}, "
-        f"PyO3 {v['pyo3']}, {v['rustc']}, {v['cc']}.",
+        f"PyO3 {v['pyo3']}, {v['rustc']}, {v['cc']}.  ",
+        f"Project: commit {v.get('commit', '?')}"
+        + (" plus uncommitted changes in the work tree" if v.get("dirty") else "") + ".",
         "",
         "Every peer exports 1 KiB (128 float64, or 1024 bytes for bytearray/Frozen, 256 int32-"
         "sized items for IntArray). Times are medians over "
