@@ -9,6 +9,7 @@
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::ext::IdentExt;
+use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::{Data, DeriveInput, Fields, LitStr, Member, Path};
 
@@ -67,19 +68,13 @@ fn parse_crate(input: &DeriveInput, errors: &mut Vec<syn::Error>) -> Path {
 fn has_fixed_layout(input: &DeriveInput, errors: &mut Vec<syn::Error>) -> bool {
     let mut fixed = false;
     for attr in input.attrs.iter().filter(|a| a.path().is_ident("repr")) {
-        let r = attr.parse_nested_meta(|meta| {
-            if meta.path.is_ident("C") || meta.path.is_ident("transparent") {
-                fixed = true;
+        // `packed`, `packed(N)`, `align(N)` are allowed: the offsets come from the compiler.
+        let parser = Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated;
+        match attr.parse_args_with(parser) {
+            Ok(metas) => {
+                fixed |= metas.iter().any(|m| m.path().is_ident("C") || m.path().is_ident("transparent"));
             }
-            // `packed`, `packed(N)`, `align(N)`: allowed, the offsets come from the compiler.
-            if meta.input.peek(syn::token::Paren) {
-                let _content;
-                syn::parenthesized!(_content in meta.input);
-            }
-            Ok(())
-        });
-        if let Err(e) = r {
-            errors.push(e);
+            Err(e) => errors.push(e),
         }
     }
     fixed
@@ -213,4 +208,68 @@ fn fallback(input: &DeriveInput, krate: Path, errors: &[syn::Error]) -> TokenStr
         TokenStream::new()
     };
     quote! { #(#compile_errors)* #stub }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errors_of(src: &str) -> Vec<String> {
+        let input: DeriveInput = syn::parse_str(src).expect("valid Rust");
+        let mut errors = Vec::new();
+        let krate = parse_crate(&input, &mut errors);
+        parse(&input, krate, &mut errors);
+        errors.iter().map(|e| e.to_string()).collect()
+    }
+
+    #[test]
+    fn accepted_layouts() {
+        for src in [
+            "#[repr(C)] struct P { x: f32, y: f32 }",
+            "#[repr(C, packed)] struct P { a: u8, b: u32 }",
+            "#[repr(C, packed(2))] struct P { a: u8, b: u32 }",
+            "#[repr(C)] #[repr(align(16))] struct P(f64, u8);",
+            "#[repr(transparent)] struct Meters(f64);",
+            "#[repr(C)] #[element(crate = \"my::rt\")] struct P { r#type: u8 }",
+        ] {
+            assert_eq!(errors_of(src), Vec::<String>::new(), "{src}");
+        }
+    }
+
+    #[test]
+    fn rejected_with_reasons() {
+        let cases: &[(&str, &[&str])] = &[
+            ("struct P { x: f32 }", &["needs `#[repr(C)]`"]),
+            ("#[repr(packed)] struct P { x: f32 }", &["needs `#[repr(C)]`"]),
+            ("#[repr(C)] enum E { A }", &["not an enum"]),
+            ("#[repr(C)] union U { a: u8 }", &["not a union"]),
+            ("#[repr(C)] struct P<T> { x: T }", &["does not support generic structs"]),
+            ("#[repr(C)] struct P;", &["at least one field"]),
+            ("#[repr(C)] struct P {}", &["at least one field"]),
+            ("struct P<T>;", &["generic", "repr(C)", "at least one field"]),
+            ("#[repr(C)] #[element(krate = \"x\")] struct P { a: u8 }", &["unknown key"]),
+            (
+                "#[repr(C)] #[element(crate = \"x\", crate = \"y\")] struct P { a: u8 }",
+                &["may only be specified once"],
+            ),
+        ];
+        for (src, wants) in cases {
+            let got = errors_of(src);
+            assert_eq!(got.len(), wants.len(), "{src}: {got:?}");
+            for (g, w) in got.iter().zip(wants.iter()) {
+                assert!(g.contains(w), "{src}: {g:?} lacks {w:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn expansion_lists_fields_by_offset_of() {
+        let input: DeriveInput =
+            syn::parse_str("#[repr(C)] struct P { x: f32, r#type: [u8; 3] }").unwrap();
+        let out = derive(&input).to_string();
+        assert!(out.contains("offset_of ! (P , x)"), "{out}");
+        assert!(out.contains("\"type\""), "{out}");
+        assert!(out.contains(":: buffer_runtime :: __private :: Field :: new :: < [u8 ; 3] >"), "{out}");
+        assert!(!out.contains("compile_error"), "{out}");
+    }
 }

@@ -385,4 +385,95 @@ mod tests {
         let z: bool = unsafe { load_field(bytes.as_ptr(), 0) };
         assert!(!z);
     }
+
+    mod derived {
+        use crate::{Be, Element, Le};
+        use std::ffi::CStr;
+        use std::mem::size_of;
+
+        #[derive(Clone, Copy, Debug, PartialEq, crate::Element)]
+        #[element(crate = "crate")]
+        #[repr(C)]
+        struct Particle {
+            x: f32,
+            y: f32,
+            z: f32,
+            mass: f64,
+            id: u32,
+        }
+
+        #[derive(Clone, Copy, Debug, PartialEq, crate::Element)]
+        #[element(crate = "crate")]
+        #[repr(C)]
+        struct Pair(u8, f64);
+
+        #[derive(Clone, Copy, Debug, PartialEq, crate::Element)]
+        #[element(crate = "crate")]
+        #[repr(transparent)]
+        struct Meters(f64);
+
+        #[derive(Clone, Copy, Debug, PartialEq, crate::Element)]
+        #[element(crate = "crate")]
+        #[repr(C, align(16))]
+        struct Aligned {
+            r#type: u8,
+            v: [Pair; 2],
+        }
+
+        #[derive(Clone, Copy, Debug, PartialEq, crate::Element)]
+        #[element(crate = "crate")]
+        #[repr(C, packed)]
+        struct Header {
+            magic: [u8; 2],
+            len: Be<u32>,
+            n: usize,
+            ok: bool,
+            inner: Pair,
+        }
+
+        #[derive(Clone, Copy, Debug, PartialEq, crate::Element)]
+        #[element(crate = "crate")]
+        #[repr(C)]
+        struct Wire {
+            a: Le<u16>,
+            b: Be<i64>,
+            c: [[f32; 2]; 3],
+        }
+
+        #[test]
+        fn derived_formats() {
+            let cases: [(&str, &CStr, usize, &CStr); 6] = [
+                ("Particle", Particle::FORMAT, size_of::<Particle>(), c"T{f:x:f:y:f:z:4xd:mass:I:id:4x}"),
+                ("Pair", Pair::FORMAT, size_of::<Pair>(), c"T{B7xd}"),
+                ("Meters", Meters::FORMAT, size_of::<Meters>(), c"T{d}"),
+                ("Aligned", Aligned::FORMAT, size_of::<Aligned>(), c"T{B:type:7x(2)T{B7xd}:v:8x}"),
+                (
+                    "Header",
+                    Header::FORMAT,
+                    size_of::<Header>(),
+                    c"T{(2)=B:magic:>I:len:=Q:n:=?:ok:=T{B7xd}:inner:}",
+                ),
+                ("Wire", Wire::FORMAT, size_of::<Wire>(), c"T{<H:a:>q:b:2x(3,2)@f:c:}"),
+            ];
+            for (what, got, size, want) in cases {
+                assert_eq!(got, want, "{what}");
+                assert!(size > 0, "{what}");
+            }
+            assert_eq!(size_of::<Header>(), 2 + 4 + 8 + 1 + 16);
+        }
+
+        #[test]
+        fn derived_load_reads_every_field_from_any_bytes() {
+            let mut bytes = [0xFFu8; size_of::<Header>()];
+            bytes[6..14].copy_from_slice(&7usize.to_ne_bytes());
+            bytes[14] = 3; // not a valid bool: read as true
+            let h = unsafe { <Header as Element>::load(bytes.as_ptr().cast()) };
+            assert_eq!({ h.magic }, [0xFF, 0xFF]);
+            assert_eq!({ h.len }.get(), u32::MAX);
+            assert_eq!({ h.n }, 7);
+            assert!({ h.ok });
+            let p = Particle { x: 1.0, y: 2.0, z: 3.0, mass: 4.5, id: 9 };
+            assert_eq!(unsafe { <Particle as Element>::load(&p) }, p);
+        }
+    }
 }
