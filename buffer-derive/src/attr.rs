@@ -303,3 +303,76 @@ fn parse_readonly(tokens: TokenStream) -> syn::Result<ReadonlyValue> {
         tokens,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Parses one field attribute; returns what it says and every error message.
+    fn parse(attr: syn::Attribute) -> (FieldAttr, Vec<String>) {
+        let mut out = FieldAttr::default();
+        let mut errors = Errors::default();
+        parse_field_attr(&attr, &mut out, &mut errors);
+        let messages = errors
+            .to_compile_errors()
+            .into_iter()
+            .filter_map(|t| match t {
+                TokenTree::Group(g) => syn::parse2::<syn::LitStr>(g.stream()).ok(),
+                _ => None,
+            })
+            .map(|lit| lit.value())
+            .collect();
+        (out, messages)
+    }
+
+    #[test]
+    fn entries_of_every_kind() {
+        let (a, errors) = parse(syn::parse_quote!(#[buffer(shape = [rows, 3, { N * 2 }], strides = [-8, stride], offset = -4)]));
+        assert!(errors.is_empty(), "{errors:?}");
+        let Some(Keyed { value: List::Entries { entries, .. }, .. }) = a.shape else { panic!("shape") };
+        assert!(matches!(&entries[..], [Entry::Field(f), Entry::Int { value: 3, .. }, Entry::Const(_)] if f == "rows"));
+        let Some(Keyed { value: List::Entries { entries, .. }, .. }) = a.strides else { panic!("strides") };
+        assert!(matches!(&entries[..], [Entry::Int { value: -8, .. }, Entry::Field(_)]));
+        assert!(matches!(a.offset, Some(Keyed { value: Entry::Int { value: -4, .. }, .. })));
+    }
+
+    #[test]
+    fn whole_list_fields_and_flags() {
+        let (a, errors) = parse(syn::parse_quote!(#[buffer(shape = dims, order = "F", readonly = flag)]));
+        assert!(errors.is_empty(), "{errors:?}");
+        assert!(matches!(a.shape, Some(Keyed { value: List::Field(_), .. })));
+        assert!(matches!(a.order, Some(Keyed { value: OrderValue::F, .. })));
+        assert!(matches!(a.readonly, Some(Keyed { value: ReadonlyValue::Field(_), .. })));
+        let (a, _) = parse(syn::parse_quote!(#[buffer(writable)]));
+        assert!(matches!(a.readonly, Some(Keyed { value: ReadonlyValue::No, .. })));
+    }
+
+    #[test]
+    fn every_bad_item_is_reported() {
+        let (_, errors) = parse(syn::parse_quote!(
+            #[buffer(shape = [a], shape = [b], layout = "C", order = "A", readonly, writable, strides = [-x])]
+        ));
+        let expected = [
+            "`shape` may only be specified once",
+            "unknown key `layout`; expected one of `shape`, `strides`, `offset`, `order`, `readonly`, `writable`",
+            "unsupported order \"A\"; expected \"C\" or \"F\"",
+            "`writable` contradicts `readonly`: give one of them",
+            "expected a field name, an integer literal or `{ const expression }`",
+        ];
+        assert_eq!(errors.len(), expected.len(), "{errors:?}");
+        for (got, want) in errors.iter().zip(expected) {
+            assert_eq!(got, want);
+        }
+    }
+
+    #[test]
+    fn negative_dims_and_field_expressions_are_refused() {
+        let (_, errors) = parse(syn::parse_quote!(#[buffer(shape = [-1, w + 1])]));
+        assert_eq!(errors.len(), 1, "parsing a list stops at its first bad entry: {errors:?}");
+        assert!(errors[0].contains("a non-negative integer literal"), "{errors:?}");
+        let (_, errors) = parse(syn::parse_quote!(#[buffer(shape = [w + 1])]));
+        assert!(errors[0].contains("an expression over fields is not supported"), "{errors:?}");
+        let (_, errors) = parse(syn::parse_quote!(#[buffer(shape)]));
+        assert_eq!(errors, ["expected `shape = [dims, ...]`"]);
+    }
+}
