@@ -18,6 +18,17 @@ mod record;
 mod record_format;
 mod shared;
 mod storage;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+// pyo3's cfgs, from build.rs: `Py_buffer` and the buffer slots are in the limited API only
+// from Python 3.11 on.
+#[cfg(all(Py_LIMITED_API, not(Py_3_11)))]
+compile_error!(
+    "buffer-runtime needs Python 3.11 or newer under abi3: the buffer protocol is in the limited \
+     API only from 3.11 on. Enable pyo3's `abi3-py311` (or newer) feature instead of an older abi3 \
+     feature, or build without abi3."
+);
 
 pub use buffer_derive::{buffer_methods, Element, PyBuffer};
 pub use consume::{BufferReader, FormatMismatch};

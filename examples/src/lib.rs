@@ -2,6 +2,7 @@
 //! buffer consumer (`sum_array`).
 
 mod alloc;
+mod conformance;
 mod consumer;
 mod elements;
 mod grid;
@@ -31,5 +32,6 @@ fn buffer_examples(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<elements::TypedArray>()?;
     m.add_class::<elements::Pixels>()?;
     m.add_function(wrap_pyfunction!(consumer::sum_array, m)?)?;
+    conformance::register(m)?;
     Ok(())
 }

@@ -1,0 +1,158 @@
+//! The conformance kit on good providers (derived, CPython's own) and on broken ones: each
+//! broken rule must show up as a failure naming it.
+
+use std::os::raw::c_int;
+
+use buffer_runtime::testing::{check_provider, Outcome};
+use buffer_runtime::{buffer_methods, PyBuffer, SharedVec};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+
+#[pyclass]
+#[derive(PyBuffer)]
+struct Matrix {
+    #[buffer(shape = [rows, 3])]
+    data: SharedVec<f64>,
+    rows: usize,
+}
+
+#[buffer_methods]
+#[pymethods]
+impl Matrix {}
+
+#[pyclass(frozen)]
+#[derive(PyBuffer)]
+struct Padded {
+    #[buffer(shape = [2, 2], strides = [8, 2])]
+    data: Box<[u16]>,
+}
+
+#[buffer_methods]
+#[pymethods]
+impl Padded {}
+
+static DATA: [i32; 3] = [1, 2, 3];
+
+/// Fills every field whatever the request, and serves `PyBUF_WRITABLE` on read-only data.
+#[pyclass(frozen)]
+struct Sloppy;
+
+#[pymethods]
+impl Sloppy {
+    unsafe fn __getbuffer__(slf: Bound<'_, Self>, view: *mut pyo3::ffi::Py_buffer, _flags: c_int) -> PyResult<()> {
+        static SHAPE: [isize; 1] = [3];
+        static STRIDES: [isize; 1] = [4];
+        // SAFETY: `view` is writable (CPython's contract); the pointers are to statics.
+        unsafe {
+            let v = &mut *view;
+            v.buf = DATA.as_ptr() as *mut _;
+            v.len = 12;
+            v.itemsize = 4;
+            v.readonly = 1;
+            v.ndim = 1;
+            v.format = c"i".as_ptr() as *mut _;
+            v.shape = SHAPE.as_ptr() as *mut _;
+            v.strides = STRIDES.as_ptr() as *mut _;
+            v.suboffsets = std::ptr::null_mut();
+            v.internal = std::ptr::null_mut();
+            v.obj = slf.into_ptr();
+        }
+        Ok(())
+    }
+}
+
+/// Refuses everything with `ValueError` and leaves `view.obj` set (a crash in CPython's
+/// argument parsing).
+#[pyclass(frozen)]
+struct LeavesObj;
+
+#[pymethods]
+impl LeavesObj {
+    unsafe fn __getbuffer__(slf: Bound<'_, Self>, view: *mut pyo3::ffi::Py_buffer, _flags: c_int) -> PyResult<()> {
+        // SAFETY: `view` is writable (CPython's contract).
+        unsafe { (*view).obj = slf.into_ptr() };
+        Err(PyValueError::new_err("no"))
+    }
+}
+
+fn failures(report: &buffer_runtime::testing::Report) -> String {
+    report.failures().map(|c| format!("{}: {}\n", c.name, c.detail)).collect()
+}
+
+#[test]
+fn derived_providers_pass() {
+    Python::attach(|py| {
+        let m = Bound::new(py, Matrix { data: vec![1.0; 6].into(), rows: 2 }).unwrap();
+        let report = check_provider(m.as_any());
+        report.assert_ok();
+        assert!(report.checks().len() > 30, "{report}");
+        let text = report.to_string();
+        assert!(text.starts_with("buffer conformance of Matrix: "), "{text}");
+        assert!(text.contains("a write through one view is seen by another"), "{text}");
+
+        let p = Bound::new(py, Padded { data: vec![1u16, 0, 2, 0, 3, 0, 4, 0].into() }).unwrap();
+        let report = check_provider(p.as_any());
+        report.assert_ok();
+        // Not contiguous and read-only: these requests must have been refused.
+        let refused = |name: &str| {
+            report.checks().iter().any(|c| c.name == name && c.detail.starts_with("refused"))
+        };
+        assert!(refused("PyBUF_SIMPLE"), "{report}");
+        assert!(refused("PyBUF_C_CONTIGUOUS"), "{report}");
+        assert!(refused("PyBUF_STRIDES|PyBUF_WRITABLE"), "{report}");
+        assert!(!refused("PyBUF_STRIDES"), "{report}");
+    });
+}
+
+#[test]
+fn cpython_exporters_pass() {
+    Python::attach(|py| {
+        for expr in [c"bytearray(b'abc')", c"b'xyz'", c"memoryview(b'abcdef')[::2]", c"__import__('array').array('d', [1.5, 2.5])"] {
+            let obj = py.eval(expr, None, None).unwrap();
+            check_provider(&obj).assert_ok();
+        }
+    });
+}
+
+#[test]
+fn sloppy_provider_fails_with_reasons() {
+    Python::attach(|py| {
+        let obj = Bound::new(py, Sloppy).unwrap();
+        let report = check_provider(obj.as_any());
+        assert!(!report.is_ok());
+        let f = failures(&report);
+        assert!(f.contains("PyBUF_SIMPLE: format is set although PyBUF_FORMAT was not requested"), "{f}");
+        assert!(f.contains("shape is set although PyBUF_ND was not requested"), "{f}");
+        assert!(f.contains("PyBUF_ND|PyBUF_FORMAT: strides is set although PyBUF_STRIDES was not requested"), "{f}");
+        assert!(f.contains("PyBUF_STRIDES|PyBUF_FORMAT|PyBUF_WRITABLE: readonly is 1 although PyBUF_WRITABLE was requested"), "{f}");
+        assert!(!f.contains("PyBUF_FULL_RO"), "the full view itself is fine: {f}");
+        let text = report.to_string();
+        assert!(text.contains("  FAIL  PyBUF_SIMPLE "), "{text}");
+        assert!(text.contains("  ok    PyBUF_FULL_RO"), "{text}");
+    });
+}
+
+#[test]
+fn leaving_obj_set_on_failure_is_reported() {
+    Python::attach(|py| {
+        let obj = Bound::new(py, LeavesObj).unwrap();
+        let report = check_provider(obj.as_any());
+        let f = failures(&report);
+        assert!(f.contains("PyBUF_FULL_RO (memoryview's request): refused (ValueError: no)"), "{f}");
+        assert!(f.contains("refused with ValueError: no; CPython's rule is BufferError"), "{f}");
+        assert!(f.contains("view.obj is not NULL after a failed request"), "{f}");
+        assert!(f.contains("reference count changed"), "{f}");
+    });
+}
+
+#[test]
+fn non_buffer_object_fails() {
+    Python::attach(|py| {
+        let obj = py.eval(c"object()", None, None).unwrap();
+        let report = check_provider(&obj);
+        assert!(!report.is_ok());
+        assert_eq!(report.checks().len(), 1);
+        assert_eq!(report.checks()[0].outcome, Outcome::Fail);
+        assert!(report.to_string().contains("no bf_getbuffer slot"));
+    });
+}
