@@ -75,17 +75,18 @@ fn expand(m: &Input<'_>) -> TokenStream {
                 stmts.extend(quote! {
                     let __shape: [::core::primitive::usize; #n] = [#(#dims),*];
                 });
-                let constant = entries.iter().all(|e| !matches!(e, Entry::Field(_)));
-                if constant && matches!(buf.layout, Layout::Order(_)) {
+                if constant(entries) && matches!(buf.layout, Layout::Order(_)) {
                     // A fixed-size array holds a known count: a constant shape must match it.
                     let dims = entries.iter().map(|e| entry(&p, e, Kind::Dim));
                     consts.extend(quote_spanned! {*span=>
-                        const _: () = match <#ty as #krate::Storage>::FIXED_COUNT {
-                            ::core::option::Option::Some(__count) => ::core::assert!(
-                                __count == 1 #(* #dims)*,
-                                "the product of `shape` differs from the element count of the field's array type",
-                            ),
-                            ::core::option::Option::None => {}
+                        const _: () = {
+                            use #p::FactsUnknown as _;
+                            if let ::core::option::Option::Some(__count) = #p::Facts::<#ty>::FIXED_COUNT {
+                                ::core::assert!(
+                                    __count == 1 #(* #dims)*,
+                                    "the product of `shape` differs from the element count of the field's array type",
+                                );
+                            }
                         };
                     });
                 }
@@ -119,10 +120,12 @@ fn expand(m: &Input<'_>) -> TokenStream {
                     quote!(&__strides)
                 }
             };
-            let offset = match offset {
+            let offset_expr = match offset {
                 Some(o) => entry(&p, &o.value, Kind::Stride),
-                None => quote!(0isize),
+                None => quote!(0),
             };
+            consts.extend(strided_check(m, &p, &strides.value, &offset_expr, offset.as_ref().map(|o| &o.value)));
+            let offset = offset_expr;
             quote!(#p::Strides::Bytes { strides: #steps, offset: #offset })
         }
     };
@@ -179,6 +182,46 @@ fn expand(m: &Input<'_>) -> TokenStream {
 enum Kind {
     Dim,
     Stride,
+}
+
+/// Entries without fields: known at compile time.
+fn constant(entries: &[Entry]) -> bool {
+    entries.iter().all(|e| !matches!(e, Entry::Field(_)))
+}
+
+/// Constant shape, strides and offset over a fixed-size array: every element must lie inside
+/// the array, checked at compile time instead of at every export.
+fn strided_check(
+    m: &Input<'_>,
+    p: &TokenStream,
+    strides: &List,
+    offset: &TokenStream,
+    offset_entry: Option<&Entry>,
+) -> TokenStream {
+    let buf = &m.buffer;
+    let (Some(elem), Some(shape)) = (buf.elem, &buf.shape) else { return TokenStream::new() };
+    let (List::Entries { entries: dims, .. }, List::Entries { entries: steps, span }) = (&shape.value, strides) else {
+        return TokenStream::new();
+    };
+    if !constant(dims) || !constant(steps) || offset_entry.is_some_and(|o| matches!(o, Entry::Field(_))) {
+        return TokenStream::new();
+    }
+    let ty = buf.ty;
+    let dims = dims.iter().map(|e| entry(p, e, Kind::Dim));
+    let steps = steps.iter().map(|e| entry(p, e, Kind::Stride));
+    quote_spanned! {*span=>
+        const _: () = {
+            use #p::FactsUnknown as _;
+            if let (::core::option::Option::Some(__count), ::core::option::Option::Some(__itemsize)) =
+                (#p::Facts::<#ty>::FIXED_COUNT, #p::Facts::<#elem>::ITEMSIZE)
+            {
+                ::core::assert!(
+                    #p::strided_fits(&[#(#dims),*], &[#(#steps),*], #offset, __itemsize, __count),
+                    "`strides` and `offset` reach outside the field's array for this `shape`",
+                );
+            }
+        };
+    }
 }
 
 /// One shape or stride entry as an expression of type `usize` / `isize`, `?`-propagating a

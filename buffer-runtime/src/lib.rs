@@ -64,6 +64,56 @@ pub mod __private {
     /// Names `S: Storage` so that rustc reports it on the field type.
     pub fn assert_storage<S: crate::Storage + ?Sized>() {}
 
+    /// Type facts for the derive's `const` assertions, `None` when unknown: the inherent
+    /// constants apply when the bound holds, [`FactsUnknown`]'s otherwise (inherent items are
+    /// looked up first). So a field or element that is not a buffer type is reported once, by
+    /// its own check, not again by each assertion.
+    pub struct Facts<S: ?Sized>(core::marker::PhantomData<S>);
+    impl<S: crate::Storage + ?Sized> Facts<S> {
+        /// The storage's fixed element count (arrays).
+        pub const FIXED_COUNT: Option<usize> = S::FIXED_COUNT;
+    }
+    impl<S: crate::Shaped> Facts<S> {
+        /// The size of one item of a `Shaped` type.
+        pub const ITEMSIZE: Option<usize> = Some(core::mem::size_of::<S::Elem>());
+    }
+    pub trait FactsUnknown {
+        const FIXED_COUNT: Option<usize> = None;
+        const ITEMSIZE: Option<usize> = None;
+    }
+    impl<S: ?Sized> FactsUnknown for Facts<S> {}
+
+    /// Whether every element of a strided layout lies within `count` items of `itemsize`
+    /// bytes: the compile-time form of `layout::check_bounds`, for constant annotations.
+    pub const fn strided_fits(
+        shape: &[usize],
+        strides: &[isize],
+        offset: isize,
+        itemsize: usize,
+        count: usize,
+    ) -> bool {
+        if shape.len() != strides.len() {
+            return false;
+        }
+        let (mut low, mut high) = (0i128, 0i128);
+        let mut i = 0;
+        while i < shape.len() {
+            if shape[i] == 0 {
+                return true; // no element is addressed
+            }
+            let reach = strides[i] as i128 * (shape[i] as i128 - 1);
+            if reach < 0 {
+                low += reach;
+            } else {
+                high += reach;
+            }
+            i += 1;
+        }
+        let start = offset as i128 + low;
+        let end = offset as i128 + high + itemsize as i128;
+        start >= 0 && end <= (count as i128) * (itemsize as i128)
+    }
+
     /// The field, for [`ViaStorage`] / [`NotStorage`] dispatch.
     pub struct Probe<'a, S: ?Sized>(pub &'a S);
     impl<S: ?Sized> Clone for Probe<'_, S> {

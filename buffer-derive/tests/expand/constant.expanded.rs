@@ -35,15 +35,15 @@ const _: () = {
         ::buffer_runtime::__private::assert_storage::<SharedArray<[[f32; 4]; 4]>>();
         ::buffer_runtime::__private::assert_writable::<SharedArray<[[f32; 4]; 4]>>();
     }
-    const _: () = match <SharedArray<
-        [[f32; 4]; 4],
-    > as ::buffer_runtime::Storage>::FIXED_COUNT {
-        ::core::option::Option::Some(__count) => {
+    const _: () = {
+        use ::buffer_runtime::__private::FactsUnknown as _;
+        if let ::core::option::Option::Some(__count) = ::buffer_runtime::__private::Facts::<
+            SharedArray<[[f32; 4]; 4]>,
+        >::FIXED_COUNT {
             ::core::assert!(
                 __count == 1 * { const __D : ::core::primitive::usize = 16; __D },
                 "the product of `shape` differs from the element count of the field's array type",
-            )
+            );
         }
-        ::core::option::Option::None => {}
     };
 };

@@ -52,6 +52,26 @@ const _: () = {
     {
         ::my_runtime::__private::assert_storage::<[[f64; 3]; 2]>();
     }
+    const _: () = {
+        use ::my_runtime::__private::FactsUnknown as _;
+        if let (
+            ::core::option::Option::Some(__count),
+            ::core::option::Option::Some(__itemsize),
+        ) = (
+            ::my_runtime::__private::Facts::<[[f64; 3]; 2]>::FIXED_COUNT,
+            ::my_runtime::__private::Facts::<f64>::ITEMSIZE,
+        ) {
+            ::core::assert!(
+                ::my_runtime::__private::strided_fits(& [{ const __D :
+                ::core::primitive::usize = 2; __D }, { const __D :
+                ::core::primitive::usize = 3; __D }], & [{ const __S :
+                ::core::primitive::isize = - 24; __S }, { const __S :
+                ::core::primitive::isize = 8; __S }], { const __S :
+                ::core::primitive::isize = 24; __S }, __itemsize, __count),
+                "`strides` and `offset` reach outside the field's array for this `shape`",
+            );
+        }
+    };
 };
 #[pymethods]
 impl Flipped {

@@ -39,6 +39,14 @@ struct Fortran {
     m: SharedArray<[[f32; 4]; 4]>,
 }
 
+/// Constant strides over shared fixed-size storage: checked against the array at compile time.
+#[pyclass]
+#[derive(PyBuffer)]
+struct Backwards {
+    #[buffer(shape = [4], strides = [-4], offset = 12, writable)]
+    data: SharedArray<[u32; 4]>,
+}
+
 /// Bare `#[buffer]`, other attributes around it, and a doc comment.
 #[pyclass]
 #[derive(PyBuffer)]
@@ -92,6 +100,9 @@ impl Fortran {}
 #[buffer_methods]
 #[pymethods]
 impl Plain {}
+#[buffer_methods]
+#[pymethods]
+impl Backwards {}
 #[buffer_methods]
 #[pymethods]
 impl Split {}
