@@ -5,8 +5,8 @@
 //! struct a `#[pyclass]`) is left to rustc, through bounds and `const` assertions spanned on
 //! the user's tokens, each reported once.
 
-use proc_macro2::{Group, Literal, Span, TokenStream, TokenTree};
-use quote::{quote, quote_spanned, ToTokens};
+use proc_macro2::{Literal, TokenStream};
+use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::DeriveInput;
 
@@ -60,7 +60,16 @@ fn expand(m: &Input<'_>) -> TokenStream {
     let (field, ty) = (buf.ident, buf.ty);
     let mut stmts = TokenStream::new();
     // Statements of the checking function below: type facts rustc reports on user tokens.
-    let mut checks = quote_spanned!(ty.span()=> #p::assert_storage::<#ty>(););
+    // A bad element is reported once, on the element; the checks of the field type then stay
+    // silent (`Facts<E>` has them only for a good `E`).
+    let mut checks = match buf.elem {
+        Some(e) => {
+            let shaped = quote_spanned!(e.span()=> #p::assert_shaped::<#e>(););
+            let storage = quote_spanned!(ty.span()=> #p::Facts::<#e>::storage_of::<#ty>(););
+            quote!(#shaped #storage)
+        }
+        None => quote_spanned!(ty.span()=> #p::assert_storage::<#ty>();),
+    };
     let mut consts = TokenStream::new();
 
     let shape = match &buf.shape {
@@ -135,7 +144,10 @@ fn expand(m: &Input<'_>) -> TokenStream {
         Some(ReadonlyValue::Yes) => quote!(true),
         Some(writable) => {
             // Writable, always or per object: only shared storage may be written by views.
-            checks.extend(quote_spanned!(ty.span()=> #p::assert_writable::<#ty>();));
+            checks.extend(match buf.elem {
+                Some(e) => quote_spanned!(ty.span()=> #p::Facts::<#e>::writable_of::<#ty>();),
+                None => quote_spanned!(ty.span()=> #p::assert_writable::<#ty>();),
+            });
             match writable {
                 ReadonlyValue::Field(f) => quote_spanned! {f.span()=>
                     { let __readonly: ::core::primitive::bool = self.#f; __readonly }
@@ -145,12 +157,6 @@ fn expand(m: &Input<'_>) -> TokenStream {
         }
     };
 
-    // A bad element is reported once, on the element: the `where` clause fails (rustc checks
-    // bounds on concrete types), and the checks inside may assume it.
-    let elem_bound = buf.elem.map(|e| {
-        let bound = respan(quote!(: #krate::Shaped), last_span(e));
-        quote!(where #e #bound)
-    });
     let storage = quote_spanned!(ty.span()=> (&#p::Probe(&self.#field)));
     // Spanned on the struct's name: a missing `#[pyclass]` (supertrait `PyClass`) is reported there.
     let export_impl = quote_spanned! {ident.span()=>
@@ -171,7 +177,8 @@ fn expand(m: &Input<'_>) -> TokenStream {
                 }
             }
             #[allow(dead_code)]
-            fn __buffer_checks() #elem_bound {
+            fn __buffer_checks() {
+                use #p::FactsUnknown as _;
                 #checks
             }
             #consts
@@ -252,29 +259,6 @@ fn entry(p: &TokenStream, e: &Entry, kind: Kind) -> TokenStream {
             { #[allow(unused_braces)] const __S: ::core::primitive::isize = #block; __S }
         },
     }
-}
-
-/// The span of the last token of `tokens`: with the first token's, what rustc needs to point
-/// at all of them (spans cannot be joined on stable).
-fn last_span(tokens: impl ToTokens) -> Span {
-    tokens.into_token_stream().into_iter().last().map_or_else(Span::call_site, |t| t.span())
-}
-
-/// `tokens` with every span set to `span`, groups included.
-fn respan(tokens: TokenStream, span: Span) -> TokenStream {
-    tokens
-        .into_iter()
-        .map(|mut t| {
-            if let TokenTree::Group(g) = &t {
-                let mut group = Group::new(g.delimiter(), respan(g.stream(), span));
-                group.set_span(span);
-                t = TokenTree::Group(group);
-            } else {
-                t.set_span(span);
-            }
-            t
-        })
-        .collect()
 }
 
 /// Golden expansions: each `tests/expand/NAME.rs` is expanded (derives and `#[buffer_methods]`

@@ -64,6 +64,9 @@ pub mod __private {
     /// Names `S: Storage` so that rustc reports it on the field type.
     pub fn assert_storage<S: crate::Storage + ?Sized>() {}
 
+    /// Names `E: Shaped` so that rustc reports it on the element type.
+    pub fn assert_shaped<E: crate::Shaped>() {}
+
     /// Type facts for the derive's `const` assertions, `None` when unknown: the inherent
     /// constants apply when the bound holds, [`FactsUnknown`]'s otherwise (inherent items are
     /// looked up first). So a field or element that is not a buffer type is reported once, by
@@ -73,13 +76,20 @@ pub mod __private {
         /// The storage's fixed element count (arrays).
         pub const FIXED_COUNT: Option<usize> = S::FIXED_COUNT;
     }
-    impl<S: crate::Shaped> Facts<S> {
+    impl<E: crate::Shaped> Facts<E> {
         /// The size of one item of a `Shaped` type.
-        pub const ITEMSIZE: Option<usize> = Some(core::mem::size_of::<S::Elem>());
+        pub const ITEMSIZE: Option<usize> = Some(core::mem::size_of::<E::Elem>());
+        /// Checks the field type `S` once its element `E` is known to be good.
+        pub fn storage_of<S: crate::Storage + ?Sized>() {}
+        /// Checks that the field type `S` may be written, once its element is known to be good.
+        pub fn writable_of<S: crate::WritableStorage + ?Sized>() {}
     }
     pub trait FactsUnknown {
         const FIXED_COUNT: Option<usize> = None;
         const ITEMSIZE: Option<usize> = None;
+        /// A bad element is already reported by `assert_shaped`.
+        fn storage_of<S: ?Sized>() {}
+        fn writable_of<S: ?Sized>() {}
     }
     impl<S: ?Sized> FactsUnknown for Facts<S> {}
 

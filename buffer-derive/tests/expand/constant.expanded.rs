@@ -28,12 +28,15 @@ const _: () = {
         }
     }
     #[allow(dead_code)]
-    fn __buffer_checks()
-    where
-        f32: ::buffer_runtime::Shaped,
-    {
-        ::buffer_runtime::__private::assert_storage::<SharedArray<[[f32; 4]; 4]>>();
-        ::buffer_runtime::__private::assert_writable::<SharedArray<[[f32; 4]; 4]>>();
+    fn __buffer_checks() {
+        use ::buffer_runtime::__private::FactsUnknown as _;
+        ::buffer_runtime::__private::assert_shaped::<f32>();
+        ::buffer_runtime::__private::Facts::<
+            f32,
+        >::storage_of::<SharedArray<[[f32; 4]; 4]>>();
+        ::buffer_runtime::__private::Facts::<
+            f32,
+        >::writable_of::<SharedArray<[[f32; 4]; 4]>>();
     }
     const _: () = {
         use ::buffer_runtime::__private::FactsUnknown as _;

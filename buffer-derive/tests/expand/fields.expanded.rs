@@ -35,11 +35,10 @@ const _: () = {
         }
     }
     #[allow(dead_code)]
-    fn __buffer_checks()
-    where
-        u8: ::buffer_runtime::Shaped,
-    {
-        ::buffer_runtime::__private::assert_storage::<SharedVec<u8>>();
-        ::buffer_runtime::__private::assert_writable::<SharedVec<u8>>();
+    fn __buffer_checks() {
+        use ::buffer_runtime::__private::FactsUnknown as _;
+        ::buffer_runtime::__private::assert_shaped::<u8>();
+        ::buffer_runtime::__private::Facts::<u8>::storage_of::<SharedVec<u8>>();
+        ::buffer_runtime::__private::Facts::<u8>::writable_of::<SharedVec<u8>>();
     }
 };

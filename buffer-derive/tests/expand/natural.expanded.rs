@@ -22,11 +22,10 @@ const _: () = {
         }
     }
     #[allow(dead_code)]
-    fn __buffer_checks()
-    where
-        f64: ::buffer_runtime::Shaped,
-    {
-        ::buffer_runtime::__private::assert_storage::<Vec<f64>>();
+    fn __buffer_checks() {
+        use ::buffer_runtime::__private::FactsUnknown as _;
+        ::buffer_runtime::__private::assert_shaped::<f64>();
+        ::buffer_runtime::__private::Facts::<f64>::storage_of::<Vec<f64>>();
     }
 };
 #[pymethods]

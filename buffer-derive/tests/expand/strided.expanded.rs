@@ -46,11 +46,10 @@ const _: () = {
         }
     }
     #[allow(dead_code)]
-    fn __buffer_checks()
-    where
-        f64: ::my_runtime::Shaped,
-    {
-        ::my_runtime::__private::assert_storage::<[[f64; 3]; 2]>();
+    fn __buffer_checks() {
+        use ::my_runtime::__private::FactsUnknown as _;
+        ::my_runtime::__private::assert_shaped::<f64>();
+        ::my_runtime::__private::Facts::<f64>::storage_of::<[[f64; 3]; 2]>();
     }
     const _: () = {
         use ::my_runtime::__private::FactsUnknown as _;
