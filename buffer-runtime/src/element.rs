@@ -125,7 +125,8 @@ impl Dims {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a buffer element or a fixed-size array of them",
     label = "not a buffer element",
-    note = "buffer elements are `i8`..`i64`, `u8`..`u64`, `isize`, `usize`, `f32`, `f64`, `bool`, and fixed-size arrays of them"
+    note = "buffer elements are `i8`..`i64`, `u8`..`u64`, `isize`, `usize`, `f32`, `f64`, `bool`, `Le<T>`, `Be<T>`, and fixed-size arrays of them",
+    note = "a `#[repr(C)]` struct of buffer elements becomes one with `#[derive(buffer_runtime::Element)]`"
 )]
 pub unsafe trait Shaped: Copy + Send + Sync + 'static {
     /// The item type.
