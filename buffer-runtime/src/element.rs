@@ -11,6 +11,20 @@ use std::ffi::CStr;
 /// `#[repr(C)]` structs with `#[derive(Element)]` (records). The table of formats and numpy
 /// dtypes is in `docs/elements.md`.
 ///
+/// ```
+/// use buffer_runtime::{Be, Element};
+///
+/// #[derive(Clone, Copy, Element)]
+/// #[repr(C)]
+/// struct Particle { x: f32, y: f32, z: f32, mass: f64, id: u32 }
+/// assert_eq!(Particle::FORMAT, c"T{f:x:f:y:f:z:4xd:mass:I:id:4x}");
+///
+/// #[derive(Clone, Copy, Element)]
+/// #[repr(C, packed)]
+/// struct Header { tag: u8, len: u32, port: Be<u16> }
+/// assert_eq!(Header::FORMAT, c"T{=B:tag:=I:len:>H:port:}");
+/// ```
+///
 /// # Safety
 /// - `FORMAT` describes exactly the layout of `Self`: the PEP 3118 item size of `FORMAT` equals
 ///   `size_of::<Self>()` (`struct.calcsize(FORMAT)` where the `struct` module knows the

@@ -476,4 +476,21 @@ mod tests {
             assert_eq!(unsafe { <Particle as Element>::load(&p) }, p);
         }
     }
+
+    /// The expansion names everything by absolute path.
+    #[no_implicit_prelude]
+    mod hygiene {
+        #[derive(::core::clone::Clone, ::core::marker::Copy, crate::Element)]
+        #[element(crate = "crate")]
+        #[repr(C)]
+        struct Point {
+            x: f32,
+            n: [u16; 3],
+        }
+
+        #[test]
+        fn without_prelude() {
+            ::std::assert_eq!(<Point as crate::Element>::FORMAT, c"T{f:x:(3)H:n:2x}");
+        }
+    }
 }
