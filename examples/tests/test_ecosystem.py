@@ -1,0 +1,310 @@
+"""The module in the Python ecosystem: zero-copy use by third-party and standard-library
+consumers, the typing stub (checked against the module and by mypy), and the abi3 wheel
+(built with maturin, installed into a fresh virtual environment, imported and used)."""
+
+import array
+import ast
+import ctypes
+import io
+import os
+import socket
+import struct
+import subprocess
+import sys
+import textwrap
+import venv
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from PIL import Image as PILImage
+
+import buffer_examples as bx
+
+EXAMPLES = Path(__file__).resolve().parent.parent
+STUB = EXAMPLES / "buffer_examples.pyi"
+BIN = Path(sys.executable).parent
+
+
+def address(obj):
+    """Address of the first byte of ``obj``'s buffer, as numpy sees it (numpy does not copy)."""
+    return np.asarray(obj).__array_interface__["data"][0]
+
+
+# --------------------------------------------------------------------------------------------
+# Consumers
+# --------------------------------------------------------------------------------------------
+
+
+def test_pillow_frombuffer_shares_the_pixels():
+    px = bx.Pixels(2, 3)  # height 2, width 3, RGBA
+    im = PILImage.frombuffer("RGBA", px.size, px, "raw", "RGBA", 0, 1)
+    assert im.size == (3, 2)
+    for y in range(2):
+        for x in range(3):
+            assert im.getpixel((x, y)) == tuple(px.get(x, y)) == (x, y, x + y, 255)
+    assert im.readonly  # Pillow's mark for an image that maps someone else's memory
+    px.set(1, 0, [9, 8, 7, 6])  # a write by Rust is seen by Pillow: no copy was made
+    assert im.getpixel((1, 0)) == (9, 8, 7, 6)
+    # Pillow's own copy is independent, as documented.
+    copy = im.copy()
+    px.set(1, 0, [1, 2, 3, 4])
+    assert copy.getpixel((1, 0)) == (9, 8, 7, 6)
+    assert im.getpixel((1, 0)) == (1, 2, 3, 4)
+
+
+def test_pyarrow_py_buffer_and_array_are_zero_copy():
+    g = bx.GrowableArray([1.5, 2.5, -3.0])
+    buf = pa.py_buffer(g)
+    assert buf.size == 24
+    assert buf.address == address(g)
+    assert buf.to_pybytes() == struct.pack("3d", 1.5, 2.5, -3.0)
+
+    arr = pa.Array.from_buffers(pa.float64(), 3, [None, buf])
+    via_numpy = pa.array(np.asarray(g))
+    assert via_numpy.buffers()[1].address == address(g)
+    assert arr.to_pylist() == via_numpy.to_pylist() == [1.5, 2.5, -3.0]
+    g[0] = 42.0  # written by Rust, read by Arrow: the memory is shared
+    assert arr.to_pylist()[0] == via_numpy.to_pylist()[0] == 42.0
+    # While Arrow holds the export, the Rust side refuses to move the memory.
+    with pytest.raises(BufferError):
+        g.append(1.0)
+    del arr, via_numpy, buf
+    g.append(1.0)
+    assert g.tolist() == [42.0, 2.5, -3.0, 1.0]
+
+
+def test_pyarrow_reads_read_only_providers():
+    t = bx.Table(2, [float(i) for i in range(6)])
+    buf = pa.py_buffer(t)
+    assert not buf.is_mutable
+    assert buf.address == address(t)
+    assert pa.Array.from_buffers(pa.float64(), 6, [None, buf]).to_pylist() == [float(i) for i in range(6)]
+
+
+def test_bytesio_readinto_writes_into_the_object():
+    a = bx.IntArray([0, 0, 0])
+    payload = struct.pack("3i", 7, -8, 2**31 - 1)
+    assert io.BytesIO(payload).readinto(a) == 12
+    assert a.tolist() == [7, -8, 2**31 - 1]  # read back by Rust from its own memory
+
+
+def test_file_write_and_readinto(tmp_path):
+    m = bx.IntMatrix(2, 3, [1, 2, 3, 4, 5, 6])
+    path = tmp_path / "m.bin"
+    with open(path, "wb") as f:
+        assert f.write(m) == 24
+    assert path.read_bytes() == struct.pack("6i", 1, 2, 3, 4, 5, 6)
+
+    target = bx.IntMatrix(2, 3)
+    with open(path, "rb", buffering=0) as f:
+        assert f.readinto(target) == 24
+    assert target.tolist() == [[1, 2, 3], [4, 5, 6]]
+
+    # Padded rows are not C-contiguous: a consumer that needs plain bytes gets BufferError.
+    with open(path, "wb") as f, pytest.raises(BufferError, match="not C-contiguous"):
+        f.write(bx.Image(3, 4, 3, 16))
+    # Read-only data refuses PyBUF_WRITABLE; CPython's argument parser reports it as TypeError.
+    with pytest.raises(TypeError, match="read-write bytes-like object"):
+        io.BytesIO(b"xyz").readinto(bx.Frozen(b"abc"))
+
+
+def test_socket_recv_into_and_send():
+    a, b = socket.socketpair()
+    with a, b:
+        assert a.send(bx.IntMatrix(2, 2, [1, 2, 3, 4])) == 16
+        target = bx.GrowableArray([0.0] * 4)
+        assert b.recv_into(target) == 16
+        assert struct.unpack("4i", struct.pack("2d", *target.tolist()[:2])) == (1, 2, 3, 4)
+        a.sendall(struct.pack("2d", -1.0, 0.5))
+        view = memoryview(target)
+        assert b.recv_into(view[2:], 16) == 16  # into a slice of a view: still our memory
+        view.release()
+        assert target.tolist()[2:] == [-1.0, 0.5]
+        # Fortran order is not C-contiguous: a plain-bytes consumer is refused, not misled.
+        with pytest.raises(BufferError, match="not C-contiguous"):
+            a.send(bx.FortranMatrix(2, 2, [1.0, 2.0, 3.0, 4.0]))
+
+
+def test_array_frombytes_reads_the_buffer():
+    arr = array.array("B")
+    arr.frombytes(bx.Frozen(b"hello"))
+    arr.frombytes(bx.Pixels(1, 2))
+    assert arr.tobytes() == b"hello" + bytes([0, 0, 0, 255, 1, 0, 1, 255])
+    # frombytes wants itemsize 1, as for CPython's own array('i'): same TypeError for both.
+    with pytest.raises(TypeError, match="a bytes-like object is required"):
+        array.array("i").frombytes(array.array("i", [5]))
+    with pytest.raises(TypeError, match="a bytes-like object is required"):
+        array.array("i").frombytes(bx.IntArray([5]))
+    # Through a byte cast of a view it works, with the data intact.
+    ints = array.array("i")
+    with memoryview(bx.IntArray([5, -6, 7])) as m:
+        ints.frombytes(m.cast("B"))
+    assert ints.tolist() == [5, -6, 7]
+
+
+def test_ctypes_from_buffer_shares_writable_memory():
+    a = bx.IntArray([1, 2, 3])
+    c = (ctypes.c_int32 * 3).from_buffer(a)
+    assert ctypes.addressof(c) == address(a)
+    c[1] = 99
+    assert a.tolist() == [1, 99, 3]
+    del c
+
+
+# --------------------------------------------------------------------------------------------
+# Typing
+# --------------------------------------------------------------------------------------------
+
+
+def stub_tree():
+    return ast.parse(STUB.read_text())
+
+
+def stub_classes():
+    return {n.name: n for n in stub_tree().body if isinstance(n, ast.ClassDef) and not n.name.startswith("_")}
+
+
+def has_getbuffer(cls):
+    """Whether the type fills ``bf_getbuffer`` (``__buffer__`` is visible only from 3.12)."""
+    get_slot = ctypes.pythonapi.PyType_GetSlot
+    get_slot.restype = ctypes.c_void_p
+    get_slot.argtypes = [ctypes.py_object, ctypes.c_int]
+    return bool(get_slot(cls, 1))  # Py_bf_getbuffer == 1
+
+
+def test_stub_names_match_the_module():
+    public = {n for n in dir(bx) if not n.startswith("_") and n != "buffer_examples"}
+    tree = stub_tree()
+    stubbed = {
+        n.name for n in tree.body if isinstance(n, (ast.ClassDef, ast.FunctionDef)) and not n.name.startswith("_")
+    }
+    assert stubbed == public
+    all_ = next(n for n in tree.body if isinstance(n, ast.Assign) and n.targets[0].id == "__all__")
+    assert sorted(ast.literal_eval(all_.value)) == sorted(public)
+
+
+def test_stub_buffer_classes_are_exactly_the_providers():
+    classes = stub_classes()
+    providers = {name for name in classes if has_getbuffer(getattr(bx, name))}
+    assert providers == set(classes)
+    assert not has_getbuffer(int)
+    for name, node in classes.items():
+        assert [b.id for b in node.bases] == ["_Provider"], name
+
+
+def test_stub_methods_match_the_classes():
+    dunders = {"__len__", "__getitem__", "__setitem__"}
+    for name, node in stub_classes().items():
+        cls = getattr(bx, name)
+        runtime = {m for m in vars(cls) if not m.startswith("_") or m in dunders}
+        stubbed = {n.name for n in node.body if isinstance(n, ast.FunctionDef) and n.name != "__init__"}
+        stubbed |= {n.target.id for n in node.body if isinstance(n, ast.AnnAssign)}
+        assert stubbed == runtime, name
+
+
+def run_mypy(tmp_path, code, python=sys.executable):
+    src = tmp_path / "snippet.py"
+    src.write_text(textwrap.dedent(code))
+    return subprocess.run(
+        [
+            sys.executable, "-m", "mypy", "--strict", "--no-incremental",
+            "--python-executable", str(python), "--cache-dir", str(tmp_path / ".mypy_cache"), str(src),
+        ],
+        capture_output=True, text=True, cwd=tmp_path,
+    )
+
+
+def test_mypy_accepts_buffers_and_rejects_non_buffers(tmp_path):
+    good = run_mypy(tmp_path, """
+        import hashlib
+        from typing_extensions import Buffer
+        import buffer_examples as bx
+
+        def nbytes(b: Buffer) -> int:
+            with memoryview(b) as m:
+                return m.nbytes
+
+        a = bx.IntArray([1])
+        m: memoryview = memoryview(a)
+        raw: bytes = bytes(bx.IntMatrix(2, 3))
+        total: int = bx.sum_array(a) + nbytes(bx.Image(2, 2, 3, 8)) + nbytes(bx.Scalar(1.0))
+        digest = hashlib.sha256(bx.Frozen(b"x")).hexdigest()
+        shape: tuple[int, int] = bx.IntMatrix(2, 2).shape
+        report: str = bx.check_provider(a)
+    """)
+    assert good.returncode == 0, good.stdout + good.stderr
+
+    bad = run_mypy(tmp_path, """
+        import buffer_examples as bx
+
+        bx.sum_array([1, 2, 3])
+        memoryview(object())
+        bytes(object())
+        bx.IntArray(["x"])
+        n: str = len(bx.IntArray([1]))
+    """)
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    lines = [line for line in bad.stdout.splitlines() if ": error:" in line]
+    assert [line.split(":")[1] for line in lines] == ["4", "5", "6", "7", "8"], bad.stdout
+    assert 'Argument 1 to "sum_array" has incompatible type "list[int]"; expected "Buffer"' in bad.stdout
+
+
+# --------------------------------------------------------------------------------------------
+# abi3
+# --------------------------------------------------------------------------------------------
+
+
+def test_abi3_wheel_installs_into_a_fresh_venv_and_works(tmp_path):
+    dist = tmp_path / "dist"
+    subprocess.run(
+        [str(BIN / "maturin"), "build", "--release", "--features", "abi3", "--quiet", "-o", str(dist)],
+        cwd=EXAMPLES, check=True,
+    )
+    (wheel,) = dist.glob("*.whl")
+    assert "-cp311-abi3-" in wheel.name
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "buffer_examples/__init__.pyi" in names
+    assert "buffer_examples/py.typed" in names
+    assert any(n.endswith(".abi3.so") for n in names)
+
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, with_pip=True)
+    py = env_dir / "bin" / "python"
+    subprocess.run(
+        [str(py), "-m", "pip", "install", "--quiet", "--no-index", "--no-deps", str(wheel)], check=True
+    )
+    script = textwrap.dedent("""
+        import hashlib
+        import buffer_examples as bx
+        assert bx.buffer_examples.__file__.endswith(".abi3.so"), bx.buffer_examples.__file__
+        m = bx.IntMatrix(2, 3, [1, 2, 3, 4, 5, 6])
+        with memoryview(m) as v:
+            assert (v.format, v.shape, v.strides) == ("i", (2, 3), (12, 4))
+            v[1, 2] = 60
+        assert m.tolist() == [[1, 2, 3], [4, 5, 60]]
+        assert bx.sum_array(m) == 75
+        assert hashlib.sha256(bx.Frozen(b"abc")).hexdigest() == hashlib.sha256(b"abc").hexdigest()
+        for obj in (m, bx.Image(3, 4, 3, 16), bx.Scalar(2.5), bx.Particles(2), bx.Readings([1.0])):
+            print(bx.check_provider(obj).splitlines()[0])
+    """)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    out = subprocess.run([str(py), "-c", script], cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.stdout.count(" 0 failed") == 5, out.stdout
+
+    # The installed stub is what a type checker of that environment sees.
+    typed = run_mypy(tmp_path, "import buffer_examples as bx\nbx.sum_array(1)\n", python=py)
+    assert 'incompatible type "int"; expected "Buffer"' in typed.stdout, typed.stdout + typed.stderr
+
+
+def test_abi3_below_311_is_one_clear_error(tmp_path):
+    out = subprocess.run(
+        ["cargo", "check", "--quiet", "-p", "buffer-runtime", "--features", "pyo3/abi3-py310"],
+        cwd=EXAMPLES.parent, capture_output=True, text=True,
+    )
+    assert out.returncode != 0
+    assert "buffer-runtime needs Python 3.11 or newer under abi3 (pyo3 targets abi3-py310)" in out.stderr
+    assert "Py_buffer" not in out.stderr, out.stderr  # no missing-symbol errors after it
