@@ -260,6 +260,8 @@ for h, w, ch, pitch in [
     (2, 3, 4, 13),  # odd pitch
     (1, 1, 1, 1),
     (10, 9, 3, 32),  # lots of padding, values wrap past 255
+    (2, 2, 0, 0),  # no channels: zero-size with zero strides
+    (0, 0, 0, 0),
 ]:
     memory = [PAD] * (h * pitch)
     for y in range(h):
@@ -330,20 +332,23 @@ for name, value in [("2.5", 2.5), ("neg-huge", -1.5e300)]:
     )
 
 # Grid(shape, order): 'd', element at logical index = its C-order flat index.
-GRID_SHAPES = [
-    (),
-    (7,),
-    (2, 3),
-    (0, 3),
-    (3, 0),
-    (3, 1),
-    (1, 5, 1),
-    (2, 3, 4),
-    (2, 1, 3, 1, 2),
-    (2, 3, 1, 2, 2),
-    (1,) * 64,
-]
-for shape in GRID_SHAPES:
+GRID_SHAPES = {
+    "0d": (),
+    "7": (7,),
+    "2x3": (2, 3),
+    "0x3": (0, 3),
+    "3x0": (3, 0),
+    "3x1": (3, 1),
+    "1x5x1": (1, 5, 1),
+    "2x3x4": (2, 3, 4),
+    "2x1x3x1x2": (2, 1, 3, 1, 2),
+    "2x3x1x2x2": (2, 3, 1, 2, 2),
+    "64d-ones": (1,) * 64,
+    "64d-ones-then-2x3": (1,) * 62 + (2, 3),
+    "64d-2x3-then-ones": (2, 3) + (1,) * 62,
+    "64d-zeros": (0,) * 64,
+}
+for sid, shape in GRID_SHAPES.items():
     for order in ("C", "F"):
         n = math.prod(shape)
         logical = [float(i) for i in range(n)]
@@ -353,10 +358,9 @@ for shape in GRID_SHAPES:
         else:
             memory = [float(v) for v in np.arange(n).reshape(shape).ravel(order="F")] if shape else logical
             strides = f_strides(shape, 8)
-        sid = "x".join(map(str, shape)) if len(shape) < 10 else f"ones{len(shape)}"
         _add(
             Case(
-                id=f"Grid-{sid or '0d'}-{order}",
+                id=f"Grid-{sid}-{order}",
                 cls="Grid",
                 make=lambda s=shape, o=order: bx.Grid(list(s), o),
                 fmt="d",

@@ -7,7 +7,9 @@ import struct
 import numpy as np
 import pytest
 
-from conftest import CLASS_NAMES, CASES, attempt, case_params, flatten
+import buffer_examples as bx
+
+from conftest import CLASS_NAMES, CASES, attempt, case_params, flatten, nested
 
 WRITABLE_NONEMPTY = case_params(lambda c: not c.readonly and c.size > 0)
 
@@ -265,3 +267,69 @@ def test_bytes_consumers_accept_contiguous(case):
 
 def test_every_class_is_covered():
     assert {c.cls for c in CASES} == set(CLASS_NAMES)
+
+
+# --------------------------------------------------------------------------------------------
+# Constructor arguments: bad ones raise ValueError/TypeError; good ones always export
+# --------------------------------------------------------------------------------------------
+
+BAD_ARGS = {
+    "Image-pitch-too-small": lambda: bx.Image(2, 3, 4, 11),
+    "Image-negative-height": lambda: bx.Image(-1, 2, 2, 4),
+    "Grid-65-dims": lambda: bx.Grid([1] * 65),
+    "Grid-bad-order": lambda: bx.Grid([2, 3], "X"),
+    "Grid-negative-dim": lambda: bx.Grid([-1]),
+    "Grid-dim-beyond-ssize_t": lambda: bx.Grid([0, 2**63]),
+    "Grid-not-a-sequence": lambda: bx.Grid(5),
+    "Grid-too-large": lambda: bx.Grid([2**40, 2**40]),
+    "IntArray-str-item": lambda: bx.IntArray(["a"]),
+    "IntMatrix-wrong-count": lambda: bx.IntMatrix(2, 2, [1, 2, 3]),
+    "IntMatrix-negative-rows": lambda: bx.IntMatrix(-1, 2),
+    "FortranMatrix-wrong-count": lambda: bx.FortranMatrix(2, 2, [1.0]),
+    "Mat4-15-values": lambda: bx.Mat4([1.0] * 15),
+    "Mat4-17-values": lambda: bx.Mat4([1.0] * 17),
+    "Frozen-str": lambda: bx.Frozen("abc"),
+    "Scalar-str": lambda: bx.Scalar("x"),
+    "GrowableArray-str-item": lambda: bx.GrowableArray([1.0, "a"]),
+}
+
+
+@pytest.mark.parametrize("build", [pytest.param(b, id=k) for k, b in BAD_ARGS.items()])
+def test_bad_constructor_arguments(build):
+    """Bad shapes/dimensions/values: ValueError or TypeError (a negative or oversized dimension
+    is a bad shape, as Grid([-1]) reports it, not an arithmetic overflow)."""
+    with pytest.raises((ValueError, TypeError)):
+        build()
+
+
+@pytest.mark.parametrize("value", [2**31, -(2**31) - 1, 2**64])
+def test_element_out_of_int32_range_is_refused(value):
+    # OverflowError is accepted here: it is what array.array('i', [value]) raises.
+    with pytest.raises((ValueError, TypeError, OverflowError)):
+        bx.IntArray([1, value])
+    with pytest.raises((ValueError, TypeError, OverflowError)):
+        bx.IntMatrix(1, 2, [1, value])
+
+
+EDGE_ARGS = {
+    "IntMatrix-0x0": lambda: bx.IntMatrix(0, 0),
+    "IntMatrix-0-rows-huge-cols": lambda: bx.IntMatrix(0, 2**63),
+    "IntMatrix-0-rows-max-cols": lambda: bx.IntMatrix(0, 2**62),
+    "FortranMatrix-0x0": lambda: bx.FortranMatrix(0, 0, []),
+    "Image-0x0x0": lambda: bx.Image(0, 0, 0, 0),
+    "Grid-0-then-huge": lambda: bx.Grid([0, 2**62, 2**62]),
+    "Grid-0-then-beyond": lambda: bx.Grid([0, 2**63 - 1, 3], "F"),
+}
+
+
+@pytest.mark.parametrize("build", [pytest.param(b, id=k) for k, b in EDGE_ARGS.items()])
+def test_edge_constructor_arguments_either_refused_or_exportable(build):
+    """An object the constructor accepts must be able to export its buffer."""
+    try:
+        obj = build()
+    except (ValueError, TypeError):
+        return
+    with memoryview(obj) as m:
+        assert m.nbytes == 0
+        assert m.tolist() == nested([], m.shape)
+    assert bytes(obj) == b""

@@ -359,3 +359,82 @@ def test_consumer_failure_paths_leave_refcount_unchanged(case):
     assert sys.getrefcount(obj) == before
     if case.cls == "GrowableArray":
         assert obj.exports() == 0
+
+
+# --------------------------------------------------------------------------------------------
+# Exports attempted *during* a mutation (from Python code the mutation calls back into)
+# --------------------------------------------------------------------------------------------
+
+
+class ExportsOnConversion:
+    """A number whose conversion (__float__/__index__) exports the target object."""
+
+    def __init__(self, target, value):
+        self.target = target
+        self.value = value
+        self.view = None
+
+    def _grab(self):
+        try:
+            self.view = memoryview(self.target)
+        except BufferError:
+            self.view = None
+
+    def __float__(self):
+        self._grab()
+        return float(self.value)
+
+    def __index__(self):
+        self._grab()
+        return int(self.value)
+
+
+@pytest.mark.parametrize("cls", list(GROWABLE))
+def test_export_during_append_is_safe(cls):
+    """Either the export inside the conversion is refused, or append is refused because a view
+    is alive; never both succeed (that would reallocate under a live view)."""
+    make, values, extra = GROWABLE[cls]
+    obj = make()
+    items = [ExportsOnConversion(obj, 5) for _ in range(300)]
+    appended = 0
+    for it in items:
+        try:
+            obj.append(it)
+            appended += 1
+            assert it.view is None, "append succeeded while a view exported during it is alive"
+        except BufferError:
+            pass
+    views = [it.view for it in items if it.view is not None]
+    assert len(obj) == len(values) + appended
+    current = memoryview(obj).tolist()
+    for v in views:
+        assert v.tolist() == current[: len(v)]
+    del views, items
+    gc.collect()
+    if cls == "GrowableArray":
+        assert obj.exports() == 0
+    obj.append(extra)
+    assert len(obj) == len(values) + appended + 1
+
+
+def test_export_during_extend_is_safe():
+    g = bx.GrowableArray([1.0])
+    items = [ExportsOnConversion(g, i) for i in range(2000)]
+    try:
+        g.extend(items)
+        extended = True
+    except BufferError:
+        extended = False
+    views = [it.view for it in items if it.view is not None]
+    if extended:
+        assert not views, "extend succeeded although views were created during it"
+        assert memoryview(g).tolist() == [1.0] + [float(i) for i in range(2000)]
+    else:
+        assert memoryview(g).tolist()[:1] == [1.0]
+        for v in views:
+            assert v.tolist() == memoryview(g).tolist()[: len(v)]
+    del views, items
+    gc.collect()
+    assert g.exports() == 0
+    g.append(3.0)
+    assert memoryview(g).tolist()[-1] == 3.0

@@ -81,6 +81,16 @@ LAYOUTS = {
     "testbuffer-0d": lambda: tb.ndarray(99, shape=[], format="i"),
     "testbuffer-zero-strides": lambda: tb.ndarray([7], shape=[5], strides=[0], format="i"),
     "testbuffer-fortran": lambda: tb.ndarray(list(range(6)), shape=[2, 3], format="i", flags=tb.ND_FORTRAN),
+    # explicit native / standard-size little-endian spellings of int32 (this is little-endian)
+    "testbuffer-at-i": lambda: tb.ndarray([1, -2, 30], shape=[3], format="@i"),
+    "testbuffer-eq-i": lambda: tb.ndarray([1, -2, 30], shape=[3], format="=i"),
+    "testbuffer-lt-i": lambda: tb.ndarray([1, -2, 30], shape=[3], format="<i"),
+    # re-exports: a view that has strides but came through another exporter
+    "reexport-strided": lambda: tb.ndarray(
+        tb.ndarray(list(range(12)), shape=[3, 4], strides=[-16, -4], offset=44, format="i"),
+        getbuf=tb.PyBUF_STRIDES | tb.PyBUF_FORMAT,
+    ),
+    "reexport-IntMatrix-full": lambda: tb.ndarray(bx.IntMatrix(2, 3, [1, 2, 3, 4, 5, 6]), getbuf=tb.PyBUF_FULL_RO),
 }
 
 
@@ -183,6 +193,8 @@ WRONG = {
     "testbuffer-2i-record": lambda: tb.ndarray([(1, 2), (3, 4)], shape=[2], format="2i"),
     "testbuffer-big-endian": lambda: tb.ndarray([1, 2], shape=[2], format=">i"),
     "testbuffer-f": lambda: tb.ndarray([1.0, 2.0], shape=[2], format="f"),
+    "testbuffer-network-order": lambda: tb.ndarray([1, 2], shape=[2], format="!i"),
+    "testbuffer-I": lambda: tb.ndarray([1, 2], shape=[2], format="I"),
     "Frozen": lambda: bx.Frozen(b"1234"),
     "FortranMatrix": lambda: bx.FortranMatrix(1, 2, [1.0, 2.0]),
     "Image": lambda: bx.Image(1, 1, 4, 4),
@@ -224,3 +236,11 @@ def test_wrong_format_refcount_stable():
 def test_non_buffer_is_typeerror(x):
     with pytest.raises(TypeError):
         bx.sum_array(x)
+
+
+def test_buffer_without_format_is_unsigned_bytes():
+    """A view with a NULL format means 'B': refused, and the message says so."""
+    raw = tb.ndarray(np.arange(4, dtype=I32), getbuf=tb.PyBUF_SIMPLE)
+    assert raw.format == ""
+    with pytest.raises(TypeError, match=r"(?<![A-Za-z0-9])B(?![A-Za-z0-9])"):
+        bx.sum_array(raw)
