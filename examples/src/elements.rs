@@ -60,6 +60,11 @@ impl Particles {
         Particle::FORMAT.to_str().expect("ASCII")
     }
 
+    #[classattr]
+    fn itemsize() -> usize {
+        size_of::<Particle>()
+    }
+
     /// Particle `i` as `(x, y, z, mass, id)`, read by Rust.
     fn get(&self, i: usize) -> PyResult<(f32, f32, f32, f64, u32)> {
         let p = self.data.get(i).ok_or_else(|| index_error(i, self.data.len()))?;
@@ -332,7 +337,8 @@ impl<T: buffer_runtime::EndianScalar + PyValue> PyValue for Be<T> {
     }
 }
 
-/// Runs `$body` with `$T` the Rust type of the `ElementKind` `$kind`.
+/// Runs `$body` with `$T` the Rust type of the `ElementKind` `$kind` (in a function returning
+/// `PyResult`: a kind this list lacks is a `ValueError`).
 macro_rules! with_type {
     ($kind:expr, $T:ident => $body:expr) => {{
         use ElementKind as K;
@@ -369,7 +375,9 @@ macro_rules! with_type {
             K::BeF32 => { type $T = Be<f32>; $body }
             K::LeF64 => { type $T = Le<f64>; $body }
             K::BeF64 => { type $T = Be<f64>; $body }
-            other => unreachable!("no Rust type listed for {other:?}"),
+            other => {
+                return Err(PyValueError::new_err(format!("no Rust type listed for {other:?}")))
+            }
         }
     }};
 }

@@ -87,6 +87,7 @@ def particle(i):
 @pytest.mark.parametrize("n", [0, 1, 5, 1000])
 def test_particles_numpy(n):
     p = bx.Particles(n)
+    assert bx.Particles.itemsize == 32
     a = np.asarray(p)
     same_dtype(a.dtype, PARTICLE)
     assert a.dtype.itemsize == 32
@@ -469,7 +470,7 @@ def without_format(obs):
 @pytest.mark.parametrize("n", [0, 1, 4])
 def test_records_answer_every_request_like_the_reference(cls, n):
     obj = getattr(bx, cls)(n)
-    size = getattr(bx, cls).itemsize if cls != "Particles" else 32
+    size = getattr(bx, cls).itemsize
     raw = memoryview(obj).tobytes()
     items = [raw[i * size : (i + 1) * size] for i in range(n)] or [bytes(size)]
     ref = tb.ndarray(items, shape=[n], format=f"{size}s", flags=tb.ND_WRITABLE)
