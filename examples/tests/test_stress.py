@@ -18,11 +18,11 @@ N = 200_000
 @pytest.mark.parametrize("consumer", list(stress.CONSUMERS))
 @pytest.mark.parametrize("name", list(stress.FACTORIES))
 def test_cycles_leak_nothing(name, consumer):
-    r = stress.measure(stress.FACTORIES[name], consumer, N)
+    r = stress.measure(stress.FACTORIES[name], consumer, N // stress.SCALE)
     assert r["refcount_delta"] == 0, r
     assert r["type_refcount_delta"] == 0, r
     assert r["exports_delta"] == 0, r
-    assert r["rss_growth"] < stress.MIB, r
+    assert stress.rss_ok(r["rss_growth"]), r
 
 
 def test_every_example_class_is_stressed():
@@ -50,4 +50,4 @@ def test_the_check_detects_a_leak_of_one_pointer_per_cycle():
     finally:
         del stress.CONSUMERS["leaky"]
     assert r["rss_growth"] >= stress.MIB, r
-    assert not stress.ok(r)
+    assert stress.UNDER_VALGRIND or not stress.ok(r)
