@@ -19,11 +19,11 @@ use std::mem::{align_of, size_of};
 
 use crate::element::{Dims, Element, Shaped};
 
-/// One field of a record, as the derive describes it.
+/// One field of a record, as the derive describes it (`'static`), or a test builds it.
 #[derive(Clone, Copy, Debug)]
-pub struct Field {
+pub struct Field<'a> {
     /// The field's name (`""` for a tuple struct field: numpy then names it `f0`, `f1`...).
-    pub name: &'static str,
+    pub name: &'a str,
     /// `offset_of!(T, field)`.
     pub offset: usize,
     /// `size_of` the field type.
@@ -31,14 +31,14 @@ pub struct Field {
     /// `align_of` the field type.
     pub align: usize,
     /// The field's element format.
-    pub format: &'static CStr,
+    pub format: &'a CStr,
     /// Array dimensions of the field (none for a single element).
     pub dims: Dims,
 }
 
-impl Field {
+impl Field<'static> {
     /// The field `name` of type `F` at `offset`.
-    pub const fn new<F: Shaped>(name: &'static str, offset: usize) -> Field {
+    pub const fn new<F: Shaped>(name: &'static str, offset: usize) -> Field<'static> {
         Field {
             name,
             offset,
@@ -155,7 +155,7 @@ impl Writer<'_> {
 /// Writes the record format (with its NUL) into `out` and returns its length; with a short
 /// `out`, only the length. Panics (at compile time, in a `const`) if the fields do not tile a
 /// struct of `size` bytes in order.
-const fn write(fields: &[Field], size: usize, align: usize, out: &mut [u8]) -> usize {
+const fn write(fields: &[Field<'_>], size: usize, align: usize, out: &mut [u8]) -> usize {
     assert!(!fields.is_empty(), "a record needs at least one field");
     assert!(size > 0, "a record cannot be zero-sized");
     let mut max_align = 1;
@@ -224,12 +224,12 @@ const fn write(fields: &[Field], size: usize, align: usize, out: &mut [u8]) -> u
 }
 
 /// The length of the record format, NUL included: the array size for [`format_bytes`].
-pub const fn format_len(fields: &[Field], size: usize, align: usize) -> usize {
+pub const fn format_len(fields: &[Field<'_>], size: usize, align: usize) -> usize {
     write(fields, size, align, &mut [])
 }
 
 /// The record format, NUL-terminated, in an array of [`format_len`] bytes.
-pub const fn format_bytes<const N: usize>(fields: &[Field], size: usize, align: usize) -> [u8; N] {
+pub const fn format_bytes<const N: usize>(fields: &[Field<'_>], size: usize, align: usize) -> [u8; N] {
     let mut out = [0u8; N];
     let n = write(fields, size, align, &mut out);
     assert!(n == N, "format_bytes: N must be format_len(..)");
@@ -259,18 +259,14 @@ pub unsafe fn load_field<F: Shaped>(record: *const u8, offset: usize) -> F {
     }
 }
 
-/// The record format of `fields` in a struct of `size` bytes aligned to `align`, as a string.
-/// For tests; the derive uses the `const` functions.
-#[cfg(test)]
-fn format_string(fields: &[Field], size: usize, align: usize) -> String {
+/// The record format of `fields` in a struct of `size` bytes aligned to `align`, built at run
+/// time: for tests that check the builder against an independent layout (ctypes). The derive
+/// uses the `const` functions.
+pub fn format_string(fields: &[Field<'_>], size: usize, align: usize) -> String {
     let mut out = vec![0u8; format_len(fields, size, align)];
     write(fields, size, align, &mut out);
-    as_cstr_owned(&out)
-}
-
-#[cfg(test)]
-fn as_cstr_owned(bytes: &[u8]) -> String {
-    CStr::from_bytes_with_nul(bytes).expect("one NUL at the end").to_str().expect("ASCII").to_owned()
+    out.pop(); // the NUL
+    String::from_utf8(out).expect("formats are ASCII")
 }
 
 #[cfg(test)]

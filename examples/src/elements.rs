@@ -510,3 +510,45 @@ impl Pixels {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// A test hook: the record-format builder the derive uses, run on a layout given at run time.
+// ---------------------------------------------------------------------------------------------
+
+/// One field for `record_format`: `(name, offset, size, align, element format, dims)`.
+type FieldSpec = (String, usize, usize, usize, String, Vec<usize>);
+
+/// The `T{...}` format `#[derive(Element)]` would build for a struct of `size` bytes aligned to
+/// `align` with these fields (offsets, sizes and alignments as the compiler lays them out).
+/// For tests that check the builder against layouts computed independently (ctypes).
+#[pyfunction]
+pub fn record_format(fields: Vec<FieldSpec>, size: usize, align: usize) -> PyResult<String> {
+    use buffer_runtime::__private::{format_string, Field};
+    use buffer_runtime::Dims;
+    use std::ffi::CString;
+
+    let formats = fields
+        .iter()
+        .map(|f| CString::new(f.4.as_str()).map_err(|e| PyValueError::new_err(e.to_string())))
+        .collect::<PyResult<Vec<_>>>()?;
+    let mut built = Vec::with_capacity(fields.len());
+    for (f, format) in fields.iter().zip(&formats) {
+        let (name, offset, fsize, falign, _, dims) = f;
+        if *falign == 0 || dims.len() > 16 {
+            // 16: the runtime's array nesting limit.
+            return Err(PyValueError::new_err("bad field spec"));
+        }
+        let dims = dims.iter().rev().fold(Dims::SCALAR, |inner, &n| Dims::outer(n, inner));
+        built.push(Field { name, offset: *offset, size: *fsize, align: *falign, format, dims });
+    }
+    // The builder's own checks panic (at compile time in the derive): report them as errors.
+    let tiled = built.windows(2).all(|w| w[0].offset + w[0].size <= w[1].offset)
+        && built.last().is_none_or(|f| f.offset + f.size <= size)
+        && !built.is_empty()
+        && size > 0
+        && align > 0;
+    if !tiled {
+        return Err(PyValueError::new_err("fields do not tile the struct in order"));
+    }
+    Ok(format_string(&built, size, align))
+}

@@ -31,6 +31,7 @@ fn buffer_examples(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<elements::PackedSamples>()?;
     m.add_class::<elements::TypedArray>()?;
     m.add_class::<elements::Pixels>()?;
+    m.add_function(wrap_pyfunction!(elements::record_format, m)?)?;
     m.add_function(wrap_pyfunction!(consumer::sum_array, m)?)?;
     conformance::register(m)?;
     Ok(())

@@ -481,3 +481,115 @@ def test_records_answer_every_request_like_the_reference(cls, n):
         # Ours where the reference gives its own format, the same answer otherwise.
         want = getattr(bx, cls).format if their_fmt == f"{size}s" else their_fmt
         assert ours_fmt == want, flag_name(flags)
+
+
+# --------------------------------------------------------------------------------------------
+# The record-format builder against an independent layout: random C structs laid out by
+# ctypes (nested, arrays, packed, explicit byte orders), their format built by the derive's
+# builder (bx.record_format), parsed by numpy's own PEP 3118 parser (what numpy.asarray runs).
+# --------------------------------------------------------------------------------------------
+
+import ctypes
+import random
+
+from numpy._core._internal import _dtype_from_pep3118
+
+
+class _Complex64(ctypes.Structure):
+    _fields_ = [("re", ctypes.c_float), ("im", ctypes.c_float)]
+
+
+class _Complex128(ctypes.Structure):
+    _fields_ = [("re", ctypes.c_double), ("im", ctypes.c_double)]
+
+
+#: (ctypes stand-in with the Rust type's size and alignment, format, numpy dtype)
+SCALARS = [
+    (ctypes.c_bool, "?", "?"),
+    (ctypes.c_int8, "b", "i1"),
+    (ctypes.c_uint8, "B", "u1"),
+    (ctypes.c_int16, "h", "i2"),
+    (ctypes.c_uint16, "H", "u2"),
+    (ctypes.c_int32, "i", "i4"),
+    (ctypes.c_uint32, "I", "u4"),
+    (ctypes.c_int64, "q", "i8"),
+    (ctypes.c_uint64, "Q", "u8"),
+    (ctypes.c_ssize_t, "n", np.dtype(np.intp).str),
+    (ctypes.c_size_t, "N", np.dtype(np.uintp).str),
+    (ctypes.c_float, "f", "f4"),
+    (ctypes.c_double, "d", "f8"),
+    (ctypes.c_uint16, "e", "f2"),  # half::f16: 2 bytes, alignment 2
+    (_Complex64, "Zf", "c8"),
+    (_Complex128, "Zd", "c16"),
+    # Le<T> / Be<T>: bytes, alignment 1.
+    (ctypes.c_uint8 * 2, "<h", "<i2"),
+    (ctypes.c_uint8 * 4, ">I", ">u4"),
+    (ctypes.c_uint8 * 8, ">d", ">f8"),
+    (ctypes.c_uint8 * 2, ">e", ">f2"),
+    (ctypes.c_uint8 * 8, "<q", "<i8"),
+]
+
+
+class Rec:
+    """A generated record: its ctypes type, our format and the dtype numpy must read."""
+
+    def __init__(self, ctype, fmt, dtype):
+        self.ctype, self.fmt, self.dtype = ctype, fmt, dtype
+
+
+def random_record(rng, depth=0, counter=[0]):
+    counter[0] += 1
+    nfields = rng.randint(1, 5)
+    parts = []  # (name, ctype, element format, element dtype, dims)
+    for i in range(nfields):
+        r = rng.random()
+        if depth < 2 and r < 0.15:
+            inner = random_record(rng, depth + 1)
+            elem = (inner.ctype, inner.fmt, inner.dtype)
+        else:
+            elem = rng.choice(SCALARS)
+        dims = []
+        if rng.random() < 0.2:
+            dims = [rng.randint(1, 3) for _ in range(rng.randint(1, 2))]
+        ctype = elem[0]
+        for d in reversed(dims):
+            ctype = ctype * d
+        parts.append((f"a{i}", ctype, elem[1], elem[2], dims))
+    attrs = {"_fields_": [(name, ctype) for name, ctype, *_ in parts]}
+    if rng.random() < 0.3:
+        attrs = {"_pack_": 1, **attrs}
+    struct_t = type(f"R{counter[0]}", (ctypes.Structure,), attrs)
+    specs = []
+    for name, ctype, efmt, _, dims in parts:
+        field = getattr(struct_t, name)
+        specs.append((name, field.offset, ctypes.sizeof(ctype), ctypes.alignment(ctype), efmt, dims))
+    size, align = ctypes.sizeof(struct_t), ctypes.alignment(struct_t)
+    fmt = bx.record_format(specs, size, align)
+    dtype = np.dtype(
+        {
+            "names": [p[0] for p in parts],
+            "formats": [np.dtype((p[3], tuple(p[4]))) if p[4] else np.dtype(p[3]) for p in parts],
+            "offsets": [s[1] for s in specs],
+            "itemsize": size,
+        }
+    )
+    return Rec(struct_t, fmt, dtype)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_record_format_builder_matches_ctypes_layouts(seed):
+    rng = random.Random(seed)
+    for _ in range(40):
+        rec = random_record(rng)
+        got = _dtype_from_pep3118(rec.fmt)
+        try:
+            same_dtype(got, rec.dtype)
+        except AssertionError:
+            raise AssertionError(f"{rec.fmt}\n  numpy read {got}\n  layout is {rec.dtype}") from None
+
+
+def test_record_format_builder_refuses_bad_layouts():
+    with pytest.raises(ValueError, match="tile"):
+        bx.record_format([("a", 0, 4, 4, "i", []), ("b", 2, 4, 4, "i", [])], 8, 4)
+    with pytest.raises(ValueError, match="tile"):
+        bx.record_format([], 8, 4)
