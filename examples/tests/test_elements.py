@@ -489,12 +489,6 @@ def test_records_answer_every_request_like_the_reference(cls, n):
 # builder (bx.record_format), parsed by numpy's own PEP 3118 parser (what numpy.asarray runs).
 # --------------------------------------------------------------------------------------------
 
-import ctypes
-import random
-
-from numpy._core._internal import _dtype_from_pep3118
-
-
 class _Complex64(ctypes.Structure):
     _fields_ = [("re", ctypes.c_float), ("im", ctypes.c_float)]
 
