@@ -6,10 +6,14 @@ read back from the provider; numpy, memoryview, struct, Pillow and CPython's ref
 ``_testbuffer`` are the judges.
 """
 
+import ctypes
+import random
 import struct
+
 import _testbuffer as tb
 import numpy as np
 import pytest
+from numpy._core._internal import _dtype_from_pep3118  # what numpy.asarray runs on T{...}
 from PIL import Image
 
 import buffer_examples as bx
