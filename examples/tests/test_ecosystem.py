@@ -308,3 +308,39 @@ def test_abi3_below_311_is_one_clear_error(tmp_path):
     assert out.returncode != 0
     assert "buffer-runtime needs Python 3.11 or newer under abi3 (pyo3 targets abi3-py310)" in out.stderr
     assert "Py_buffer" not in out.stderr, out.stderr  # no missing-symbol errors after it
+
+
+# --------------------------------------------------------------------------------------------
+# Package metadata
+# --------------------------------------------------------------------------------------------
+
+PUBLISHED = ["buffer-runtime", "buffer-derive"]
+
+
+def cargo(*args):
+    return subprocess.run(["cargo", *args], cwd=EXAMPLES.parent, capture_output=True, text=True, check=True).stdout
+
+
+def test_crate_metadata():
+    import json
+
+    packages = {p["name"]: p for p in json.loads(cargo("metadata", "--no-deps", "--format-version", "1"))["packages"]}
+    for name in PUBLISHED:
+        p = packages[name]
+        for key in ("description", "license", "repository", "rust_version", "readme"):
+            assert p[key], (name, key)
+        assert 1 <= len(p["keywords"]) <= 5 and p["categories"], name
+        assert p["publish"] is None, name
+    for name in ("buffer-examples", "ui-tests"):
+        assert packages[name]["publish"] == [], name  # publish = false
+
+
+@pytest.mark.parametrize("name", PUBLISHED)
+def test_cargo_package_list_is_clean(name):
+    files = cargo("package", "--list", "--allow-dirty", "-p", name).split()
+    assert {"Cargo.toml", "README.md", "src/lib.rs"} <= set(files)
+    unexpected = [f for f in files if f.startswith(("target/", ".")) and f != ".cargo_vcs_info.json"]
+    unexpected += [f for f in files if f.endswith((".pyc", ".so", ".whl", ".orig~"))]
+    assert not unexpected, unexpected
+    if name == "buffer-runtime":
+        assert "docs/guide.md" in files  # the crate documentation includes it
