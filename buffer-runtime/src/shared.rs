@@ -598,6 +598,26 @@ mod tests {
     }
 
     #[test]
+    fn exports_from_many_threads_are_counted_exactly() {
+        let mut v = SharedVec::from(vec![0u64; 64]);
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| {
+                    for i in 0..10_000 {
+                        let hold = v.keep_alive();
+                        assert!(v.exports() >= 1);
+                        assert_eq!(v.get(i % 64), Some(0));
+                        drop(hold);
+                    }
+                });
+            }
+        });
+        assert_eq!(v.exports(), 0);
+        v.push(1).unwrap();
+        assert_eq!(v.len(), 65);
+    }
+
+    #[test]
     fn replaced_storage_stays_alive_for_its_exports() {
         let mut v = SharedVec::from(vec![5u8; 1000]);
         let parts = v.raw_parts();
