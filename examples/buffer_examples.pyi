@@ -34,6 +34,7 @@ __all__ = [
     "Table",
     "TypedArray",
     "check_provider",
+    "record_format",
     "sum_array",
 ]
 
@@ -155,6 +156,7 @@ class Particles(_Provider):
     """1-D array of ``Particle`` records (``x, y, z, mass, id``), writable."""
 
     format: str
+    itemsize: int
     def __init__(self, n: int) -> None: ...
     def get(self, i: int) -> tuple[float, float, float, float, int]: ...
     def set(self, i: int, value: tuple[float, float, float, float, int]) -> None: ...
@@ -224,3 +226,9 @@ def sum_array(obj: Buffer) -> int:
 def check_provider(obj: object) -> str:
     """Checks ``obj`` against CPython's buffer rules with every request flag and real
     consumers; returns the report, or raises ``AssertionError`` carrying it."""
+
+def record_format(
+    fields: Sequence[tuple[str, int, int, int, str, Sequence[int]]], size: int, align: int
+) -> str:
+    """The ``T{...}`` format ``#[derive(Element)]`` builds for a struct of ``size`` bytes aligned
+    to ``align`` with these fields: ``(name, offset, size, align, format, dims)`` each."""
