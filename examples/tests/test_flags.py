@@ -15,7 +15,6 @@ import pytest
 
 from conftest import (
     ALL_FLAG_COMBOS,
-    CASES,
     ODD_FLAGS,
     case_params,
     flag_name,

@@ -10,6 +10,8 @@ import pytest
 import buffer_examples as bx
 from conftest import CASES, case_params, flatten
 
+pytestmark = pytest.mark.usefixtures("cheap_gc")
+
 WRITABLE_NONEMPTY = case_params(lambda c: not c.readonly and c.size > 0)
 
 
@@ -107,8 +109,7 @@ def test_append_refused_while_view_alive(cls, view):
     assert memoryview(obj).tolist() == values
     expected_view = {"memoryview-slice": values[1:], "numpy-view": values[::2]}.get(view, values)
     assert np.asarray(v).tolist() == expected_view  # the live view still reads the old data
-    del v
-    gc.collect()
+    del v  # released at once by reference counting: no gc.collect() needed
     obj.append(extra)
     assert len(obj) == len(values) + 1
     assert memoryview(obj).tolist() == values + [extra]
@@ -222,7 +223,6 @@ def test_growable_exports_counts_live_views():
     assert g.exports() == 3
     del a, nd
     views.clear()
-    gc.collect()
     assert g.exports() == 0
     for flags in (tb.PyBUF_FORMAT, tb.PyBUF_FORMAT | tb.PyBUF_WRITABLE):
         with pytest.raises(BufferError):
@@ -250,7 +250,6 @@ def test_view_outlives_owner(case):
         if not case.readonly and case.size:
             np.asarray(o)[...] = 0
     del junk
-    gc.collect()
     assert m.tolist() == case.logical
     assert a.tolist() == case.logical
     assert nd.tolist() == case.logical
@@ -281,7 +280,6 @@ CYCLES = 10_000
 @pytest.mark.parametrize("case", one_case_per_class())
 def test_refcount_stable_over_export_cycles(case):
     obj = case.make()
-    gc.collect()
     before = sys.getrefcount(obj)
     for _ in range(CYCLES):
         m = memoryview(obj)
@@ -321,7 +319,6 @@ FAILING = [
 @pytest.mark.parametrize("make, flags", FAILING)
 def test_failed_exports_leave_refcount_unchanged(make, flags):
     obj = make()
-    gc.collect()
     before = sys.getrefcount(obj)
     for _ in range(CYCLES // 10):
         with pytest.raises(BufferError):
@@ -342,7 +339,6 @@ def test_failed_exports_leave_refcount_unchanged(make, flags):
 def test_consumer_failure_paths_leave_refcount_unchanged(case):
     """Consumers that get a buffer and then fail for their own reasons must release it."""
     obj = case.make()
-    gc.collect()
     before = sys.getrefcount(obj)
     for _ in range(1000):
         try:
@@ -410,7 +406,6 @@ def test_export_during_append_is_safe(cls):
     for v in views:
         assert v.tolist() == current[: len(v)]
     del views, items
-    gc.collect()
     if cls == "GrowableArray":
         assert obj.exports() == 0
     obj.append(extra)
@@ -434,7 +429,6 @@ def test_export_during_extend_is_safe():
         for v in views:
             assert v.tolist() == memoryview(g).tolist()[: len(v)]
     del views, items
-    gc.collect()
     assert g.exports() == 0
     g.append(3.0)
     assert memoryview(g).tolist()[-1] == 3.0

@@ -12,6 +12,8 @@ import pytest
 import buffer_examples as bx
 from conftest import flatten
 
+pytestmark = pytest.mark.usefixtures("cheap_gc")
+
 I32 = np.int32
 assert sys.byteorder == "little", "the '>i4' cases below assume a little-endian machine"
 
@@ -156,7 +158,6 @@ def test_sum_leaves_input_untouched_and_released():
 def test_sum_refcount_stable():
     a = bx.IntArray([1, 2, 3])
     n = np.arange(10, dtype=I32)[::2]
-    gc.collect()
     ra, rn = sys.getrefcount(a), sys.getrefcount(n)
     for _ in range(10_000):
         bx.sum_array(a)
@@ -222,7 +223,6 @@ def test_wrong_format_is_typeerror_naming_the_format(build):
 
 def test_wrong_format_refcount_stable():
     g = bx.GrowableArray([1.0, 2.0])
-    gc.collect()
     before = sys.getrefcount(g)
     for _ in range(5000):
         with pytest.raises(TypeError):
