@@ -205,6 +205,37 @@ def test_stub_methods_match_the_classes():
         assert stubbed == runtime, name
 
 
+def stub_params(fn):
+    """Parameter names of a stub function (without self), with whether each has a default."""
+    args = fn.args.posonlyargs + fn.args.args
+    defaults = [False] * (len(args) - len(fn.args.defaults)) + [True] * len(fn.args.defaults)
+    return [(a.arg, d) for a, d in zip(args, defaults) if a.arg != "self"]
+
+
+def runtime_params(obj):
+    import inspect
+
+    try:
+        sig = inspect.signature(obj)
+    except ValueError:
+        return None  # no text signature (slot wrappers of dunder methods)
+    return [(p.name, p.default is not p.empty) for p in sig.parameters.values() if p.name != "self"]
+
+
+def test_stub_signatures_match_the_module():
+    for name, node in stub_classes().items():
+        cls = getattr(bx, name)
+        for fn in (n for n in node.body if isinstance(n, ast.FunctionDef)):
+            if fn.decorator_list:  # properties
+                continue
+            target = cls if fn.name == "__init__" else getattr(cls, fn.name)
+            runtime = runtime_params(target)
+            if runtime is not None:
+                assert stub_params(fn) == runtime, f"{name}.{fn.name}"
+    for fn in (n for n in stub_tree().body if isinstance(n, ast.FunctionDef) and not n.name.startswith("_")):
+        assert stub_params(fn) == runtime_params(getattr(bx, fn.name)), fn.name
+
+
 def run_mypy(tmp_path, code, python=sys.executable):
     src = tmp_path / "snippet.py"
     src.write_text(textwrap.dedent(code))
