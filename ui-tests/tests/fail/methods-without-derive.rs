@@ -1,0 +1,14 @@
+#![allow(unused_imports)]
+use buffer_runtime::{buffer_methods, PyBuffer, SharedArray, SharedVec};
+use pyo3::prelude::*;
+
+#[pyclass]
+struct Data {
+    values: Vec<f64>,
+}
+
+#[buffer_methods]
+#[pymethods]
+impl Data {}
+
+fn main() {}
