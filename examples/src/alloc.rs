@@ -2,7 +2,24 @@
 //! never an abort.
 
 use pyo3::exceptions::{PyMemoryError, PyValueError};
-use pyo3::PyResult;
+use pyo3::prelude::*;
+
+/// A size argument (a dimension, a pitch): any Python int in `0..=isize::MAX`, else
+/// `ValueError` (`TypeError` for a non-int).
+#[derive(Clone, Copy, Debug)]
+pub struct Size(pub usize);
+
+impl<'py> FromPyObject<'_, 'py> for Size {
+    type Error = PyErr;
+    fn extract(obj: Borrowed<'_, 'py, PyAny>) -> PyResult<Self> {
+        let v: i128 = obj.extract()?;
+        usize::try_from(v)
+            .ok()
+            .filter(|&n| n <= isize::MAX as usize)
+            .map(Size)
+            .ok_or_else(|| PyValueError::new_err(format!("size {v} is out of range 0..=isize::MAX")))
+    }
+}
 
 /// The product of `dims`, or `ValueError` if it overflows a buffer's byte size.
 pub fn checked_count(dims: &[usize], itemsize: usize) -> PyResult<usize> {

@@ -4,7 +4,7 @@ use buffer_runtime::{buffer_methods, layout::MAX_NDIM, Order, PyBuffer, SharedVe
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
-use crate::alloc::{checked_count, filled};
+use crate::alloc::{checked_count, filled, Size};
 
 #[pyclass(module = "buffer_examples")]
 #[derive(PyBuffer)]
@@ -21,7 +21,7 @@ impl Grid {
     /// The element at logical index (i0, i1, ...) is its C-order flat index.
     #[new]
     #[pyo3(signature = (shape, order = "C"))]
-    fn new(shape: Vec<i64>, order: &str) -> PyResult<Self> {
+    fn new(shape: Vec<Size>, order: &str) -> PyResult<Self> {
         let order = match order {
             "C" => Order::C,
             "F" => Order::F,
@@ -30,10 +30,7 @@ impl Grid {
         if shape.len() > MAX_NDIM {
             return Err(PyValueError::new_err(format!("at most {MAX_NDIM} dimensions, got {}", shape.len())));
         }
-        let dims = shape
-            .iter()
-            .map(|&d| usize::try_from(d).map_err(|_| PyValueError::new_err(format!("negative dimension {d}"))))
-            .collect::<PyResult<Vec<usize>>>()?;
+        let dims: Vec<usize> = shape.iter().map(|d| d.0).collect();
         let n = checked_count(&dims, 8)?;
         let mut data = filled(n, 0.0)?;
         match order {

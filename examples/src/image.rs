@@ -5,7 +5,7 @@ use buffer_runtime::{buffer_methods, PyBuffer, SharedVec};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
-use crate::alloc::{checked_count, filled};
+use crate::alloc::{checked_count, filled, Size};
 
 #[pyclass(module = "buffer_examples")]
 #[derive(PyBuffer)]
@@ -26,7 +26,8 @@ const PADDING: u8 = 0xEE;
 impl Image {
     /// Element (y, x, c) is `(y*31 + x*7 + c) % 256`.
     #[new]
-    fn new(height: usize, width: usize, channels: usize, pitch: usize) -> PyResult<Self> {
+    fn new(height: Size, width: Size, channels: Size, pitch: Size) -> PyResult<Self> {
+        let (height, width, channels, pitch) = (height.0, width.0, channels.0, pitch.0);
         let row = checked_count(&[width, channels], 1)?;
         if pitch < row {
             return Err(PyValueError::new_err(format!(

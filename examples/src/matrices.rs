@@ -4,7 +4,7 @@
 use buffer_runtime::{buffer_methods, PyBuffer, SharedArray, SharedVec};
 use pyo3::prelude::*;
 
-use crate::alloc::{check_len, checked_count, filled};
+use crate::alloc::{check_len, checked_count, filled, Size};
 
 /// 2-D `i`, C order, writable.
 #[pyclass(module = "buffer_examples")]
@@ -21,7 +21,8 @@ pub struct IntMatrix {
 impl IntMatrix {
     #[new]
     #[pyo3(signature = (rows, cols, values = None))]
-    fn new(rows: usize, cols: usize, values: Option<Vec<i32>>) -> PyResult<Self> {
+    fn new(rows: Size, cols: Size, values: Option<Vec<i32>>) -> PyResult<Self> {
+        let (rows, cols) = (rows.0, cols.0);
         let n = checked_count(&[rows, cols], 4)?;
         let data = match values {
             None => filled(n, 0)?,
@@ -60,7 +61,8 @@ pub struct FortranMatrix {
 impl FortranMatrix {
     /// `values` are in logical (row-major) order; they are stored column by column.
     #[new]
-    fn new(rows: usize, cols: usize, values: Vec<f64>) -> PyResult<Self> {
+    fn new(rows: Size, cols: Size, values: Vec<f64>) -> PyResult<Self> {
+        let (rows, cols) = (rows.0, cols.0);
         let n = checked_count(&[rows, cols], 8)?;
         check_len("FortranMatrix", values.len(), n)?;
         let mut data = filled(n, 0.0)?;

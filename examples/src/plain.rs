@@ -4,7 +4,7 @@
 use buffer_runtime::{buffer_methods, PyBuffer};
 use pyo3::prelude::*;
 
-use crate::alloc::{check_len, checked_count};
+use crate::alloc::{check_len, checked_count, Size};
 
 /// `d`, shape (n, 3), read-only, in a frozen class.
 #[pyclass(module = "buffer_examples", frozen)]
@@ -20,7 +20,8 @@ pub struct Table {
 impl Table {
     /// `values`: n*3 floats, row-major.
     #[new]
-    fn new(n: usize, values: Vec<f64>) -> PyResult<Self> {
+    fn new(n: Size, values: Vec<f64>) -> PyResult<Self> {
+        let n = n.0;
         check_len("Table", values.len(), checked_count(&[n, 3], 8)?)?;
         Ok(Table { data: values.into(), n })
     }
