@@ -173,7 +173,7 @@ impl GrowableArray {
     /// resize the callback attempts is refused with `BufferError` while a view is alive.
     fn call_and_read(slf: &Bound<'_, Self>, i: isize, callback: &Bound<'_, PyAny>) -> PyResult<f64> {
         callback.call0()?;
-        slf.borrow().__getitem__(i)
+        slf.try_borrow()?.__getitem__(i)
     }
 
     /// Reads every element, calling `callback(i)` before reading element `i`, while holding a

@@ -14,6 +14,15 @@ mkdir -p "$LOGDIR"
 rm -f "$LOGDIR"/memcheck.*.log
 [ $# -gt 0 ] || set -- "$ROOT/examples/tests"
 
+# Run a private copy of the installed module, so that a rebuild (`make develop`) during the
+# long run cannot rewrite the shared object under the running process.
+PKG=$("$PY" -c "import buffer_examples, os; print(os.path.dirname(buffer_examples.__file__))")
+SNAP=$(mktemp -d)
+trap 'rm -rf "$SNAP"' EXIT
+cp -r "$PKG" "$SNAP/"
+export PYTHONPATH="$SNAP${PYTHONPATH:+:$PYTHONPATH}"
+echo "module under test: $SNAP/buffer_examples (copy of $PKG)"
+
 status=0
 # PYTHONMALLOC=malloc: every object is a malloc block memcheck can follow (no pymalloc arenas).
 # BUFFER_UNDER_VALGRIND=1: the tests shrink their loop counts and leave the RSS bound to
