@@ -43,9 +43,7 @@
 
 use std::ffi::{CStr, CString};
 use std::fmt;
-use std::mem::MaybeUninit;
 use std::os::raw::c_int;
-use std::ptr;
 
 use pyo3::exceptions::{PyAssertionError, PyBufferError};
 use pyo3::prelude::*;
@@ -259,6 +257,10 @@ fn expect(l: &Layout, req: Request) -> Expect {
     Expect::Serve
 }
 
+/// What the integer fields of a view hold before a request: negative as `Py_ssize_t` and as
+/// `c_int`, so a field left unwritten fails its check.
+const GARBAGE: i64 = -0x5A5A_5A5A;
+
 /// A view the checker got and still has to release. Boxed: a provider may point `shape` and
 /// `strides` into the view itself (`PyBuffer_FillInfo` does), so the view never moves.
 struct View {
@@ -266,20 +268,18 @@ struct View {
 }
 
 impl View {
-    /// `PyObject_GetBuffer` into a view pre-filled with garbage, so that every field the
-    /// provider fails to write shows, except `obj`: NULL, as CPython's own consumers pass it
-    /// (and CPython's `PyBuffer_FillInfo` leaves it untouched on failure). `Err` carries the
-    /// exception and whether `view.obj` was set (then the view is not released: a failed
-    /// request has nothing to release, and CPython's cleanup would crash on it).
+    /// `PyObject_GetBuffer` into a view whose integer fields hold garbage, so that every count
+    /// the provider fails to write shows. Pointers start NULL, as CPython's own consumers pass
+    /// them: a pointer the provider forgets is then reported as missing instead of being
+    /// followed. `Err` carries the exception and whether `view.obj` was set (then the view is
+    /// not released: a failed request has nothing to release, and CPython's cleanup would
+    /// crash on it).
     fn get(obj: &Bound<'_, PyAny>, flags: c_int) -> Result<View, (Option<PyErr>, c_int, bool)> {
-        let mut raw = Box::new(MaybeUninit::<ffi::Py_buffer>::uninit());
-        // SAFETY: filling plain-old-data memory with a byte pattern; every field is an integer
-        // or a raw pointer, for which any bit pattern is a valid value.
-        let mut raw = unsafe {
-            ptr::write_bytes(raw.as_mut_ptr(), 0xA5, 1);
-            raw.assume_init()
-        };
-        raw.obj = ptr::null_mut();
+        let mut raw = Box::new(ffi::Py_buffer::new());
+        raw.len = GARBAGE as ffi::Py_ssize_t;
+        raw.itemsize = GARBAGE as ffi::Py_ssize_t;
+        raw.readonly = GARBAGE as c_int;
+        raw.ndim = GARBAGE as c_int;
         // SAFETY: `obj` is a live object (we hold a reference, the GIL is held through `obj`'s
         // token) and `raw` is a writable `Py_buffer`.
         let rc = unsafe { ffi::PyObject_GetBuffer(obj.as_ptr(), &mut *raw, flags) };
@@ -688,6 +688,14 @@ fn shared_writes(obj: &Bound<'_, PyAny>, full: &Layout, report: &mut Report) {
             return;
         }
     };
+    let req = Request::new(flags);
+    let bad = [&a, &b].iter().any(|v| !structure(&v.raw, req, obj).is_empty() || v.raw.len < 1);
+    if bad {
+        report.push(Outcome::Fail, name, "the writable views are malformed (see the request lines)");
+        a.release_if_owned(obj);
+        b.release_if_owned(obj);
+        return;
+    }
     let (pa, pb) = (a.raw.buf.cast::<u8>(), b.raw.buf.cast::<u8>());
     // SAFETY: both views are live, writable and non-empty; `buf` addresses the first logical
     // element, whose first byte is inside the exported memory. The byte is restored.

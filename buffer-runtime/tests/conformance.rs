@@ -75,6 +75,27 @@ impl LeavesObj {
     }
 }
 
+/// Writes only `buf`, `itemsize`, `ndim`, `readonly` and `obj`: no `len`, no shape, strides or
+/// format, whatever the request.
+#[pyclass(frozen)]
+struct Forgetful;
+
+#[pymethods]
+impl Forgetful {
+    unsafe fn __getbuffer__(slf: Bound<'_, Self>, view: *mut pyo3::ffi::Py_buffer, _flags: c_int) -> PyResult<()> {
+        // SAFETY: `view` is writable (CPython's contract); `buf` points to a static.
+        unsafe {
+            let v = &mut *view;
+            v.buf = DATA.as_ptr() as *mut _;
+            v.itemsize = 4;
+            v.ndim = 1;
+            v.readonly = 1;
+            v.obj = slf.into_ptr();
+        }
+        Ok(())
+    }
+}
+
 fn failures(report: &buffer_runtime::testing::Report) -> String {
     report.failures().map(|c| format!("{}: {}\n", c.name, c.detail)).collect()
 }
@@ -154,5 +175,20 @@ fn non_buffer_object_fails() {
         assert_eq!(report.checks().len(), 1);
         assert_eq!(report.checks()[0].outcome, Outcome::Fail);
         assert!(report.to_string().contains("no bf_getbuffer slot"));
+    });
+}
+
+#[test]
+fn fields_left_unwritten_are_reported_not_followed() {
+    Python::attach(|py| {
+        let obj = Bound::new(py, Forgetful).unwrap();
+        let report = check_provider(obj.as_any());
+        let f = failures(&report);
+        assert!(f.contains("PyBUF_FULL_RO (memoryview's request): len is -1515870810"), "{f}");
+        assert!(f.contains("format is NULL although PyBUF_FORMAT was requested"), "{f}");
+        assert!(f.contains("shape is NULL although PyBUF_ND was requested"), "{f}");
+        assert!(f.contains("strides is NULL although PyBUF_STRIDES was requested"), "{f}");
+        // The views were still released: no reference leaked.
+        assert!(!f.contains("reference count"), "{f}");
     });
 }
