@@ -40,23 +40,34 @@ impl From<FormatMismatch> for PyErr {
     }
 }
 
-/// Kind and size of a single-item `struct` format, byte order resolved.
+/// Kind, size and byte order of a single-item `struct` format.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 struct Scalar {
-    kind: u8, // 'i' signed, 'u' unsigned, 'f' float, '?' bool
+    kind: u8, // 'i' signed, 'u' unsigned, 'f' float, '?' bool, 'c' complex
     size: usize,
+    little: bool,
 }
 
-/// Parses a single-item format such as `i`, `@i`, `=l`, `<d`. `None` for anything else
-/// (records, repeat counts) or a byte order other than the machine's.
+/// Parses a single-item format such as `i`, `@i`, `=l`, `<d`, `>Zf`, resolving native sizes
+/// and byte order. `None` for anything else (records, repeat counts).
 fn parse_scalar(fmt: &[u8]) -> Option<Scalar> {
     use std::os::raw::{c_long, c_longlong};
-    let (native, code) = match fmt {
-        [c] => (true, *c),
-        [b'@', c] => (true, *c),
-        [b'=', c] => (false, *c),
-        [b'<', c] if cfg!(target_endian = "little") => (false, *c),
-        [b'>' | b'!', c] if cfg!(target_endian = "big") => (false, *c),
+    let native_little = cfg!(target_endian = "little");
+    let (native, little, code) = match fmt {
+        [b'@', rest @ ..] => (true, native_little, rest),
+        [b'=', rest @ ..] => (false, native_little, rest),
+        [b'<', rest @ ..] => (false, true, rest),
+        [b'>' | b'!', rest @ ..] => (false, false, rest),
+        rest => (true, native_little, rest),
+    };
+    // A repeat count of one is the item itself (`struct.calcsize("1i") == 4`).
+    let code = match code {
+        [b'1', rest @ ..] if rest.first().is_some_and(|c| !c.is_ascii_digit()) => rest,
+        _ => code,
+    };
+    let (complex, code) = match code {
+        [c] => (false, *c),
+        [b'Z', c @ (b'e' | b'f' | b'd')] => (true, *c),
         _ => return None,
     };
     let long = if native { size_of::<c_long>() } else { 4 };
@@ -79,12 +90,15 @@ fn parse_scalar(fmt: &[u8]) -> Option<Scalar> {
         b'd' => (b'f', 8),
         _ => return None,
     };
-    Some(Scalar { kind, size })
+    let (kind, size) = if complex { (b'c', size * 2) } else { (kind, size) };
+    let little = little || size == 1; // byte order is moot for one byte
+    Some(Scalar { kind, size, little })
 }
 
 /// Reads the elements of any buffer of `T`s in place: contiguous or strided, any ndim, any
-/// alignment. The exporter's format must describe native `T`s (so `'>i'` is refused on a
-/// little-endian machine instead of yielding byte-swapped values).
+/// alignment. The exporter's format must describe `T`s exactly, byte order included (so
+/// `'>i'` is refused for `i32` on a little-endian machine instead of yielding byte-swapped
+/// values; read it as `Be<i32>`). Records match by their exact format string.
 ///
 /// ```
 /// use pyo3::prelude::*;
@@ -130,8 +144,8 @@ impl<T: Element> BufferReader<T> {
             unsafe { CStr::from_ptr(self.view.format) }
         };
         let want = parse_scalar(T::FORMAT.to_bytes());
-        let ok = want.is_some()
-            && parse_scalar(got.to_bytes()) == want
+        let same = got == T::FORMAT || (want.is_some() && parse_scalar(got.to_bytes()) == want);
+        let ok = same
             && self.view.itemsize as usize == size_of::<T>()
             && self.view.suboffsets.is_null();
         if ok {
@@ -221,18 +235,23 @@ mod tests {
     #[test]
     fn scalar_formats() {
         let i32_ = parse_scalar(b"i");
-        assert_eq!(i32_, Some(Scalar { kind: b'i', size: 4 }));
+        let le = cfg!(target_endian = "little");
+        assert_eq!(i32_, Some(Scalar { kind: b'i', size: 4, little: le }));
         assert_eq!(parse_scalar(b"@i"), i32_);
         assert_eq!(parse_scalar(b"=i"), i32_);
         assert_eq!(parse_scalar(b"=l"), i32_);
         assert_ne!(parse_scalar(b"I"), i32_);
         assert_eq!(parse_scalar(b"2i"), None);
+        assert_eq!(parse_scalar(b"1i"), i32_);
+        assert_eq!(parse_scalar(b"11i"), None);
         assert_eq!(parse_scalar(b"T{i}"), None);
-        if cfg!(target_endian = "little") {
+        if le {
             assert_eq!(parse_scalar(b"<i"), i32_);
-            assert_eq!(parse_scalar(b">i"), None);
-            assert_eq!(parse_scalar(b"!i"), None);
+            assert_ne!(parse_scalar(b">i"), i32_);
+            assert_eq!(parse_scalar(b">i"), parse_scalar(b"!i"));
         }
         assert_eq!(parse_scalar(b"=n"), None);
+        assert_eq!(parse_scalar(b"Zd").map(|s| (s.kind, s.size)), Some((b'c', 16)));
+        assert_eq!(parse_scalar(b"<B"), parse_scalar(b">B"));
     }
 }
