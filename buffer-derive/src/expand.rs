@@ -5,8 +5,8 @@
 //! struct a `#[pyclass]`) is left to rustc, through bounds and `const` assertions spanned on
 //! the user's tokens, each reported once.
 
-use proc_macro2::{Literal, TokenStream};
-use quote::{quote, quote_spanned};
+use proc_macro2::{Literal, Span, TokenStream};
+use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::DeriveInput;
 
@@ -76,6 +76,7 @@ fn expand(m: &Input<'_>) -> TokenStream {
         None => quote!(#p::Shape::Natural),
         Some(s) => match &s.value {
             List::Field(f) => {
+                let krate = respan(&krate.to_token_stream(), f.span());
                 quote_spanned!(f.span()=> #p::Shape::Dims(#krate::DimsField::dims(&self.#f)))
             }
             List::Entries { entries, span } => {
@@ -110,6 +111,7 @@ fn expand(m: &Input<'_>) -> TokenStream {
                 None | Some(OrderValue::C) => quote!(#p::Order::C),
                 Some(OrderValue::F) => quote!(#p::Order::F),
                 Some(OrderValue::Field(f)) => {
+                    let krate = respan(&krate.to_token_stream(), f.span());
                     quote_spanned!(f.span()=> { let __order: #krate::Order = self.#f; __order })
                 }
             };
@@ -118,6 +120,7 @@ fn expand(m: &Input<'_>) -> TokenStream {
         Layout::Strides { strides, offset } => {
             let steps = match &strides.value {
                 List::Field(f) => {
+                    let krate = respan(&krate.to_token_stream(), f.span());
                     quote_spanned!(f.span()=> #krate::StridesField::strides(&self.#f))
                 }
                 List::Entries { entries, .. } => {
@@ -236,11 +239,11 @@ fn strided_check(
 fn entry(p: &TokenStream, e: &Entry, kind: Kind) -> TokenStream {
     match (e, kind) {
         (Entry::Field(f), Kind::Dim) => {
-            let name = f.to_string();
+            let (name, p) = (f.to_string(), respan(p, f.span()));
             quote_spanned!(f.span()=> #p::dim(self.#f, #name)?)
         }
         (Entry::Field(f), Kind::Stride) => {
-            let name = f.to_string();
+            let (name, p) = (f.to_string(), respan(p, f.span()));
             quote_spanned!(f.span()=> #p::stride(self.#f, #name)?)
         }
         (Entry::Int { value, span }, kind) => {
@@ -259,6 +262,18 @@ fn entry(p: &TokenStream, e: &Entry, kind: Kind) -> TokenStream {
             { #[allow(unused_braces)] const __S: ::core::primitive::isize = #block; __S }
         },
     }
+}
+
+/// `path` (a path: no groups) with every token at `span`, so that rustc's "required by a bound
+/// introduced by this call" points at the user's field name, not at the derive.
+fn respan(path: &TokenStream, span: Span) -> TokenStream {
+    path.clone()
+        .into_iter()
+        .map(|mut t| {
+            t.set_span(span);
+            t
+        })
+        .collect()
 }
 
 /// Golden expansions: each `tests/expand/NAME.rs` is expanded (derives and `#[buffer_methods]`

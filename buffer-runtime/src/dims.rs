@@ -4,9 +4,9 @@ use crate::export::ExportError;
 
 /// An integer field usable as one entry of `shape = [...]`.
 #[diagnostic::on_unimplemented(
-    message = "shape entry of type `{Self}` is not an integer",
+    message = "a field of type `{Self}` cannot be a dimension, stride or offset",
     label = "expected an integer field",
-    note = "`shape = [a, b]` takes integer fields (`usize`, `u32`, `i64`, ...) or integer literals"
+    note = "entries of `shape`, `strides` and `offset` are integer fields (`usize`, `u32`, `i64`, ...), integer literals or constant blocks"
 )]
 pub trait Dim: Copy {
     /// The value as a dimension; `None` if negative or too large.
