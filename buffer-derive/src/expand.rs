@@ -160,7 +160,10 @@ fn expand(m: &Input<'_>) -> TokenStream {
         }
     };
 
-    let storage = quote_spanned!(ty.span()=> (&#p::Probe(&self.#field)));
+    let storage = {
+        let p = respan(&p, ty.span());
+        quote_spanned!(ty.span()=> (&#p::Probe(&self.#field)))
+    };
     // Spanned on the struct's name: a missing `#[pyclass]` (supertrait `PyClass`) is reported there.
     let export_impl = quote_spanned! {ident.span()=>
         #[automatically_derived]
