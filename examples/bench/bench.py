@@ -302,6 +302,7 @@ def main() -> int:
         return 0
 
     t_start = time.monotonic()
+    load_start = os.getloadavg()
     mode = "smoke" if args.smoke else "full"
     cfg = dict(SMOKE if args.smoke else FULL)
     out_dir = args.out or (build.BUILD / "smoke" if args.smoke else BENCH)
@@ -349,6 +350,7 @@ def main() -> int:
                    "allocs": allocs.get("peers", {}).get(p.key)} for p in peers.PEERS],
         "alloc_calibration": allocs.get("calibration"), "alloc_error": allocs.get("error"),
         "bigmem": bigmem, "seconds": None,
+        "load": {"start": load_start, "end": os.getloadavg()},
     }
     results["seconds"] = round(time.monotonic() - t_start, 1)
     text = report.table(results)

@@ -160,6 +160,11 @@ def generated_vs_hand(results: dict) -> str:
     return "\n".join(lines)
 
 
+def _load(results: dict, which: str) -> str:
+    la = (results.get("load") or {}).get(which)
+    return "/".join(f"{x:.2f}" for x in la) if la else "?"
+
+
 def markdown(results: dict) -> str:
     v = results["versions"]
     cal = results.get("alloc_calibration") or {}
@@ -174,6 +179,9 @@ def markdown(results: dict) -> str:
         f"PyO3 {v['pyo3']}, {v['rustc']}, {v['cc']}.  ",
         f"Project: commit {v.get('commit', '?')}"
         + (" plus uncommitted changes in the work tree" if v.get("dirty") else "") + ".",
+        f"Load average (1/5/15 min) at start {_load(results, 'start')}, at end "
+        f"{_load(results, 'end')}, on {v['cores']} cores: other jobs running at the same time "
+        "inflate every peer's absolute numbers; interleaving keeps the ratios comparable.",
         "",
         "Every peer exports 1 KiB (128 float64, or 1024 bytes for bytearray/Frozen, 256 int32-"
         "sized items for IntArray). Times are medians over "
