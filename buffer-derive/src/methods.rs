@@ -28,14 +28,16 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let has_pymethods = imp.attrs.iter().any(|a| {
         a.path().segments.last().is_some_and(|s| s.ident == "pymethods")
     });
-    if !has_pymethods {
+    if let Some(t) = &imp.trait_ {
+        errors.push(syn::Error::new_spanned(
+            &t.0,
+            "#[buffer_methods] goes on the inherent `#[pymethods] impl` block of the class, not on a trait impl",
+        ));
+    } else if !has_pymethods {
         errors.push(syn::Error::new(
             Span::call_site(),
             "#[buffer_methods] must be placed above #[pymethods]: below it, or without it, the buffer methods would never reach Python",
         ));
-    }
-    if let Some(t) = &imp.trait_ {
-        errors.push(syn::Error::new(t.1.span(), "#[buffer_methods] goes on an inherent impl block, not a trait impl"));
     }
     for it in &imp.items {
         if let syn::ImplItem::Fn(f) = it {
