@@ -1,1 +1,1 @@
-//! Compile-fail and compile-pass tests of the derive live in `tests/`.
+//! Compile-fail and compile-pass tests of the derive live in `tests/` (see README.md).
