@@ -85,6 +85,15 @@ fn expand(m: &Input<'_>) -> TokenStream {
                 stmts.extend(quote! {
                     let __shape: [::core::primitive::usize; #n] = [#(#dims),*];
                 });
+                if n > 8 {
+                    // Only long lists: PyBUF_MAX_NDIM is 64, and short expansions stay short.
+                    consts.extend(quote_spanned! {*span=>
+                        const _: () = ::core::assert!(
+                            #n <= #krate::layout::MAX_NDIM,
+                            "`shape` has more dimensions than a Python buffer may have (64)",
+                        );
+                    });
+                }
                 if constant(entries) && matches!(buf.layout, Layout::Order(_)) {
                     // A fixed-size array holds a known count: a constant shape must match it.
                     let dims = entries.iter().map(|e| entry(&p, e, Kind::Dim));
