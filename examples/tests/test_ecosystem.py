@@ -12,7 +12,6 @@ import struct
 import subprocess
 import sys
 import textwrap
-import venv
 import zipfile
 from pathlib import Path
 
@@ -288,41 +287,82 @@ def test_mypy_accepts_buffers_and_rejects_non_buffers(tmp_path):
 # --------------------------------------------------------------------------------------------
 
 
-def test_abi3_wheel_installs_into_a_fresh_venv_and_works(tmp_path):
-    dist = tmp_path / "dist"
+def newer_pythons():
+    """CPython >= 3.12 interpreters on this machine (pyenv's, or on PATH), one per version."""
+    import glob
+    import shutil
+
+    found = {}
+    candidates = glob.glob(str(Path.home() / ".pyenv/versions/3.*/bin/python3"))
+    candidates += [shutil.which(f"python3.{minor}") for minor in range(12, 20)]
+    for exe in filter(None, candidates):
+        out = subprocess.run(
+            [exe, "-c", "import sys; print(sys.implementation.name, *sys.version_info[:2])"],
+            capture_output=True, text=True,
+        )
+        if out.returncode == 0:
+            impl, major, minor = out.stdout.split()
+            if impl == "cpython" and (int(major), int(minor)) >= (3, 12):
+                found.setdefault(f"{major}.{minor}", exe)
+    return found
+
+
+#: The interpreter running the tests (the wheel's minimum, 3.11) and every newer one found.
+INTERPRETERS = {f"{sys.version_info[0]}.{sys.version_info[1]}": sys._base_executable, **newer_pythons()}
+
+
+@pytest.fixture(scope="module")
+def abi3_wheel(tmp_path_factory):
+    dist = tmp_path_factory.mktemp("dist")
     subprocess.run(
         [str(BIN / "maturin"), "build", "--release", "--features", "abi3", "--quiet", "-o", str(dist)],
         cwd=EXAMPLES, check=True,
     )
     (wheel,) = dist.glob("*.whl")
-    assert "-cp311-abi3-" in wheel.name
-    names = zipfile.ZipFile(wheel).namelist()
+    return wheel
+
+
+def test_abi3_wheel_contents(abi3_wheel):
+    assert "-cp311-abi3-" in abi3_wheel.name
+    names = zipfile.ZipFile(abi3_wheel).namelist()
     assert "buffer_examples/__init__.pyi" in names
     assert "buffer_examples/py.typed" in names
-    assert any(n.endswith(".abi3.so") for n in names)
+    assert [n for n in names if n.endswith(".so")] == ["buffer_examples/buffer_examples.abi3.so"]
 
+
+ABI3_SCRIPT = textwrap.dedent("""
+    import collections.abc
+    import hashlib
+    import sys
+    import buffer_examples as bx
+    assert bx.buffer_examples.__file__.endswith(".abi3.so"), bx.buffer_examples.__file__
+    m = bx.IntMatrix(2, 3, [1, 2, 3, 4, 5, 6])
+    with memoryview(m) as v:
+        assert (v.format, v.shape, v.strides) == ("i", (2, 3), (12, 4))
+        v[1, 2] = 60
+    assert m.tolist() == [[1, 2, 3], [4, 5, 60]]
+    assert bx.sum_array(m) == 75
+    assert hashlib.sha256(bx.Frozen(b"abc")).hexdigest() == hashlib.sha256(b"abc").hexdigest()
+    if sys.version_info >= (3, 12):  # PEP 688 at run time: the class is a Buffer, __buffer__ works
+        assert isinstance(m, collections.abc.Buffer)
+        assert not isinstance(object(), collections.abc.Buffer)
+        with m.__buffer__(0) as raw:
+            assert raw.nbytes == 24
+    for obj in (m, bx.Image(3, 4, 3, 16), bx.Scalar(2.5), bx.Particles(2), bx.Readings([1.0])):
+        print(bx.check_provider(obj).splitlines()[0])
+""")
+
+
+@pytest.mark.parametrize("version", sorted(INTERPRETERS))
+def test_abi3_wheel_installs_into_a_fresh_venv_and_works(abi3_wheel, version, tmp_path):
     env_dir = tmp_path / "venv"
-    venv.create(env_dir, with_pip=True)
+    subprocess.run([INTERPRETERS[version], "-m", "venv", str(env_dir)], check=True)
     py = env_dir / "bin" / "python"
     subprocess.run(
-        [str(py), "-m", "pip", "install", "--quiet", "--no-index", "--no-deps", str(wheel)], check=True
+        [str(py), "-m", "pip", "install", "--quiet", "--no-index", "--no-deps", str(abi3_wheel)], check=True
     )
-    script = textwrap.dedent("""
-        import hashlib
-        import buffer_examples as bx
-        assert bx.buffer_examples.__file__.endswith(".abi3.so"), bx.buffer_examples.__file__
-        m = bx.IntMatrix(2, 3, [1, 2, 3, 4, 5, 6])
-        with memoryview(m) as v:
-            assert (v.format, v.shape, v.strides) == ("i", (2, 3), (12, 4))
-            v[1, 2] = 60
-        assert m.tolist() == [[1, 2, 3], [4, 5, 60]]
-        assert bx.sum_array(m) == 75
-        assert hashlib.sha256(bx.Frozen(b"abc")).hexdigest() == hashlib.sha256(b"abc").hexdigest()
-        for obj in (m, bx.Image(3, 4, 3, 16), bx.Scalar(2.5), bx.Particles(2), bx.Readings([1.0])):
-            print(bx.check_provider(obj).splitlines()[0])
-    """)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    out = subprocess.run([str(py), "-c", script], cwd=tmp_path, capture_output=True, text=True, env=env)
+    out = subprocess.run([str(py), "-c", ABI3_SCRIPT], cwd=tmp_path, capture_output=True, text=True, env=env)
     assert out.returncode == 0, out.stdout + out.stderr
     assert out.stdout.count(" 0 failed") == 5, out.stdout
 
