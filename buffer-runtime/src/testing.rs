@@ -518,8 +518,14 @@ pub fn check_provider(obj: &Bound<'_, PyAny>) -> Report {
     // The full view first: everything else is compared with it.
     let full = match View::get(obj, FULL_RO) {
         Ok(v) => {
-            let problems = structure(&v.raw, Request::new(FULL_RO), obj);
-            let layout = problems.is_empty().then(|| v.layout(true));
+            let mut problems = structure(&v.raw, Request::new(FULL_RO), obj);
+            let mut layout = problems.is_empty().then(|| v.layout(true));
+            if let Some(l) = &layout {
+                problems.extend(against_full(l, Request::new(FULL_RO), None, py));
+                if !problems.is_empty() {
+                    layout = None; // not a sound reference for the other requests
+                }
+            }
             v.release_if_owned(obj);
             report.judge("PyBUF_FULL_RO (memoryview's request)", problems, match &layout {
                 Some(l) => format!(

@@ -75,6 +75,34 @@ impl LeavesObj {
     }
 }
 
+/// A full view whose `len` (16) is not `product(shape) * itemsize` (12).
+#[pyclass(frozen)]
+struct WrongLen;
+
+#[pymethods]
+impl WrongLen {
+    unsafe fn __getbuffer__(slf: Bound<'_, Self>, view: *mut pyo3::ffi::Py_buffer, _flags: c_int) -> PyResult<()> {
+        static SHAPE: [isize; 1] = [3];
+        static STRIDES: [isize; 1] = [4];
+        // SAFETY: `view` is writable (CPython's contract); the pointers are to statics. No
+        // consumer reads through this view: the checker stops at the numbers.
+        unsafe {
+            let v = &mut *view;
+            *v = pyo3::ffi::Py_buffer::new();
+            v.buf = DATA.as_ptr() as *mut _;
+            v.len = 16;
+            v.itemsize = 4;
+            v.readonly = 1;
+            v.ndim = 1;
+            v.format = c"i".as_ptr() as *mut _;
+            v.shape = SHAPE.as_ptr() as *mut _;
+            v.strides = STRIDES.as_ptr() as *mut _;
+            v.obj = slf.into_ptr();
+        }
+        Ok(())
+    }
+}
+
 /// Writes only `buf`, `itemsize`, `ndim`, `readonly` and `obj`: no `len`, no shape, strides or
 /// format, whatever the request.
 #[pyclass(frozen)]
@@ -190,5 +218,17 @@ fn fields_left_unwritten_are_reported_not_followed() {
         assert!(f.contains("strides is NULL although PyBUF_STRIDES was requested"), "{f}");
         // The views were still released: no reference leaked.
         assert!(!f.contains("reference count"), "{f}");
+    });
+}
+
+#[test]
+fn full_view_is_checked_on_its_own() {
+    Python::attach(|py| {
+        let obj = Bound::new(py, WrongLen).unwrap();
+        // The checker only compares numbers for a malformed full view; consumers are skipped.
+        let report = check_provider(obj.as_any());
+        let f = failures(&report);
+        assert!(f.contains("PyBUF_FULL_RO (memoryview's request): len is 16 but product(shape) * itemsize is 12"), "{f}");
+        assert!(!f.contains("consumer"), "{f}");
     });
 }
