@@ -45,12 +45,12 @@ bench-smoke: develop
 # Export safety under load (buffer-runtime/docs/export-safety.md). `stress`: 1,000,000
 # export/release cycles per example class through memoryview and numpy (refcounts unchanged,
 # RSS growth < 1 MiB). `valgrind`: memcheck over the example tests (slow; not part of `test`);
-# VALGRIND_TESTS picks the pytest arguments, e.g. VALGRIND_TESTS=examples/tests/test_safety.py.
+# VALGRIND_TESTS picks the pytest arguments (default: all example tests but the bench smoke test).
 .PHONY: stress valgrind
 stress: develop
 	$(PY) examples/stress/stress.py
 
-VALGRIND_TESTS ?= examples/tests
+VALGRIND_TESTS ?=
 valgrind: develop
 	command -v valgrind >/dev/null || (apt-get update -qq && apt-get install -y -qq valgrind)
 	PY=$(CURDIR)/$(PY) examples/stress/valgrind.sh $(VALGRIND_TESTS)

@@ -44,6 +44,11 @@ FACTORIES = {
     "Table": lambda: bx.Table(2, [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]),
     "Readings": lambda: bx.Readings([1.0, 2.0, 3.0]),
     "Grid": lambda: bx.Grid([2, 3, 4], "F"),
+    "Particles": lambda: bx.Particles(3),
+    "Samples": lambda: bx.Samples(4),
+    "PackedSamples": lambda: bx.PackedSamples(5),
+    "Pixels": lambda: bx.Pixels(2, 3),
+    "TypedArray": lambda: bx.TypedArray("float64", [1.0, 2.0]),
 }
 
 
