@@ -98,6 +98,8 @@ pub enum Strides<'a> {
 #[doc(hidden)]
 pub struct Exporter {
     request: Request,
+    /// Plain storage keeps a shared borrow of its owner (a mutable class).
+    keep_borrow: bool,
 }
 
 /// A checked export, ready to be written into the view.
@@ -114,7 +116,7 @@ pub struct Exported {
     /// Whether the view gets the record's shape / strides table.
     with_shape: bool,
     with_strides: bool,
-    /// Plain storage: the owner's shared borrow must be kept (unless frozen).
+    /// Plain storage of a mutable class: the owner's shared borrow goes into `holds[1]`.
     needs_borrow: bool,
 }
 
@@ -139,29 +141,41 @@ impl Exporter {
             return Err(refuse(req, "the buffer is read-only"));
         }
 
-        // Shape and strides in stack tables first: nothing is allocated or held before every
-        // check passed.
-        let mut dims = Table::<usize>::new();
-        match shape {
-            Shape::Dims(d) => dims.extend(d)?,
+        // The shape as a slice, copied only when it is a storage's outer length in front of
+        // its element's array dims.
+        let natural;
+        let outer_len;
+        let mut joined = Table::<usize>::new();
+        let dims: &[usize] = match shape {
+            Shape::Dims(d) => d,
             Shape::Natural => {
-                let nat = storage.natural_shape();
-                if let Some(n) = nat.outer {
-                    dims.extend(&[n])?;
+                natural = storage.natural_shape();
+                match natural.outer {
+                    None => natural.inner,
+                    Some(n) if natural.inner.is_empty() => {
+                        outer_len = n;
+                        std::slice::from_ref(&outer_len)
+                    }
+                    Some(n) => {
+                        joined.extend(&[n])?;
+                        joined.extend(natural.inner)?;
+                        joined.as_slice()
+                    }
                 }
-                dims.extend(nat.inner)?;
             }
-        }
-        let dims = dims.as_slice();
+        };
         let ndim = dims.len();
+        if ndim > MAX_NDIM {
+            return Err(LayoutError::TooManyDims(ndim).into());
+        }
         let count = layout::element_count(dims).ok_or(LayoutError::Overflow)?;
         let len = count.checked_mul(itemsize).filter(|&n| n <= isize::MAX as usize);
         let len = len.ok_or(LayoutError::Overflow)?;
-
         let raw = storage.raw_parts();
-        let mut steps = Table::<isize>::new();
-        steps.fill(ndim, 0);
-        let offset = match strides {
+
+        // Explicit strides are checked against the storage's bounds. Contiguity is computed
+        // only when the request asks about it.
+        let (offset, own_order) = match strides {
             Strides::Order(order) => {
                 if count != raw.count {
                     return Err(LayoutError::CountMismatch {
@@ -170,29 +184,35 @@ impl Exporter {
                     }
                     .into());
                 }
-                layout::contiguous_strides(dims, itemsize, order, steps.as_mut_slice());
-                0
+                (0, Some(order))
             }
             Strides::Bytes { strides: s, offset } => {
                 if s.len() != ndim {
                     return Err(LayoutError::StridesRank { shape: ndim, strides: s.len() }.into());
                 }
-                steps.as_mut_slice().copy_from_slice(s);
                 layout::check_bounds(dims, s, itemsize, offset, raw.count * itemsize)?;
-                offset
+                (offset, None)
             }
         };
-        let steps = steps.as_slice();
-
-        let c = layout::is_c_contiguous(dims, steps, itemsize);
+        // A contiguous layout is contiguous in its own order, and in the other one only along
+        // a single axis.
+        let contiguous = |want: Order| match (own_order, strides) {
+            (Some(own), _) => own == want || layout::is_single_axis(dims),
+            (None, Strides::Bytes { strides: s, .. }) => match want {
+                Order::C => layout::is_c_contiguous(dims, s, itemsize),
+                Order::F => layout::is_f_contiguous(dims, s, itemsize),
+            },
+            (None, Strides::Order(_)) => unreachable!("an order layout has its own order"),
+        };
+        let needs_c = req.c_contiguous() || !req.strides();
+        let c = needs_c && contiguous(Order::C);
         if req.c_contiguous() && !c {
             return Err(refuse(req, "the buffer is not C-contiguous"));
         }
-        let f = || layout::is_f_contiguous(dims, steps, itemsize);
-        if req.f_contiguous() && !f() {
+        if req.f_contiguous() && !contiguous(Order::F) {
             return Err(refuse(req, "the buffer is not Fortran-contiguous"));
         }
-        if req.any_contiguous() && !c && !f() {
+        if req.any_contiguous() && !contiguous(Order::C) && !contiguous(Order::F) {
             return Err(refuse(req, "the buffer is not contiguous"));
         }
         if !req.strides() && !c {
@@ -205,20 +225,29 @@ impl Exporter {
             ));
         }
 
-        // Only the tables the request asks for are kept; a 0-d buffer has none.
+        // One record holds what the view points to and what the export keeps; only the tables
+        // the request asks for are filled, and a 0-d buffer has none.
+        let with_shape = req.nd() && ndim > 0;
+        let with_strides = with_shape && req.strides();
+        let hold = storage.keep_alive();
+        let needs_borrow = !S::SHARED && self.keep_borrow;
         let mut record = None;
-        let keep_shape = req.nd() && ndim > 0;
-        if keep_shape {
+        if with_shape || hold.is_some() || needs_borrow {
             let rec = record.insert(RecordBox::new()).get_mut();
-            for (slot, &d) in rec.shape.iter_mut().zip(dims) {
-                *slot = d as ffi::Py_ssize_t; // <= isize::MAX: checked by element_count
+            if with_shape {
+                for (slot, &d) in rec.shape.iter_mut().zip(dims) {
+                    *slot = d as ffi::Py_ssize_t; // <= isize::MAX: checked by element_count
+                }
             }
-            if req.strides() {
-                rec.strides[..ndim].copy_from_slice(steps);
+            if with_strides {
+                match strides {
+                    Strides::Order(order) => {
+                        layout::contiguous_strides(dims, itemsize, order, &mut rec.strides[..ndim])
+                    }
+                    Strides::Bytes { strides: s, .. } => rec.strides[..ndim].copy_from_slice(s),
+                }
             }
-        }
-        if let Some(hold) = storage.keep_alive() {
-            record.get_or_insert_with(RecordBox::new).get_mut().holds[0] = Some(hold);
+            rec.holds[0] = hold;
         }
 
         Ok(Exported {
@@ -231,9 +260,9 @@ impl Exporter {
             readonly,
             format: if req.format() { storage.format().as_ptr() } else { ptr::null() },
             record,
-            with_shape: keep_shape,
-            with_strides: keep_shape && req.strides(),
-            needs_borrow: !S::SHARED,
+            with_shape,
+            with_strides,
+            needs_borrow,
         })
     }
 }
@@ -260,18 +289,19 @@ where
     unsafe { (*view).obj = ptr::null_mut() };
 
     let guard = slf.try_borrow().map_err(|_| buffer_error(&slf, ExportError::Borrowed))?;
-    let exported = guard
-        .__export(Exporter { request: Request::new(flags) })
-        .map_err(|e| buffer_error(&slf, e))?;
+    let exporter = Exporter {
+        request: Request::new(flags),
+        keep_borrow: !<T::Frozen as FrozenFlag>::FROZEN,
+    };
+    let exported = guard.__export(exporter).map_err(|e| buffer_error(&slf, e))?;
 
     let Exported {
         buf, len, itemsize, ndim, readonly, format, mut record, with_shape, with_strides, needs_borrow,
     } = exported;
-    if needs_borrow && !<T::Frozen as FrozenFlag>::FROZEN {
+    match record.as_mut() {
         // Plain storage of a mutable class: no `&mut self` until this export is released.
-        record.get_or_insert_with(RecordBox::new).get_mut().holds[1] = Some(Hold::borrow(guard));
-    } else {
-        drop(guard);
+        Some(rec) if needs_borrow => rec.get_mut().holds[1] = Some(Hold::borrow(guard)),
+        _ => drop(guard),
     }
 
     let (shape, strides, internal) = match record {

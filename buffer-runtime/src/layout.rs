@@ -79,39 +79,32 @@ impl<T: Copy> Table<T> {
         Ok(())
     }
 
-    /// Sets the length to `n` (`<= MAX_NDIM`) with every entry `value`, to be overwritten
-    /// through `as_mut_slice`.
-    pub fn fill(&mut self, n: usize, value: T) {
-        for slot in &mut self.items[..n] {
-            slot.write(value);
-        }
-        self.len = n;
-    }
-
     pub fn as_slice(&self) -> &[T] {
         // SAFETY: the first `len` items are initialised.
         unsafe { std::slice::from_raw_parts(self.items.as_ptr().cast::<T>(), self.len) }
-    }
-
-    pub fn as_mut_slice(&mut self) -> &mut [T] {
-        // SAFETY: the first `len` items are initialised.
-        unsafe { std::slice::from_raw_parts_mut(self.items.as_mut_ptr().cast::<T>(), self.len) }
     }
 }
 
 /// Number of elements of `shape` (1 for 0-d), or `None` on overflow of `Py_ssize_t`.
 pub fn element_count(shape: &[usize]) -> Option<usize> {
-    if shape.iter().any(|&d| d > isize::MAX as usize) {
-        return None;
-    }
-    if shape.contains(&0) {
-        return Some(0);
-    }
-    let mut n: usize = 1;
+    // One pass: a zero dim makes the count 0 even when the other dims overflow together.
+    let (mut n, mut zero, mut overflow) = (1usize, false, false);
     for &d in shape {
-        n = n.checked_mul(d)?;
+        if d > isize::MAX as usize {
+            return None;
+        }
+        zero |= d == 0;
+        match n.checked_mul(d) {
+            Some(m) if d != 0 => n = m,
+            Some(_) => {}
+            None => overflow = true,
+        }
     }
-    (n <= isize::MAX as usize).then_some(n)
+    match (zero, overflow) {
+        (true, _) => Some(0),
+        (false, true) => None,
+        (false, false) => (n <= isize::MAX as usize).then_some(n),
+    }
 }
 
 /// Writes the strides of a contiguous `shape` in `order` into `out[..shape.len()]`.
@@ -141,6 +134,12 @@ fn contiguous_in(shape: &[usize], strides: &[isize], itemsize: usize, dims: impl
         expect = expect.wrapping_mul(shape[i] as isize);
     }
     true
+}
+
+/// Whether at most one dimension has more than one element (or none has any): such a
+/// contiguous buffer is both C- and Fortran-contiguous.
+pub fn is_single_axis(shape: &[usize]) -> bool {
+    shape.contains(&0) || shape.iter().filter(|&&d| d > 1).count() <= 1
 }
 
 /// CPython's `PyBuffer_IsContiguous(view, 'C')`: length-1 dims ignore their stride and an
@@ -230,6 +229,12 @@ mod tests {
         assert!(is_c_contiguous(&[0, 3], &[7, -5], 8) && is_f_contiguous(&[0, 3], &[7, -5], 8));
         // A row pitch breaks C contiguity.
         assert!(!is_c_contiguous(&[2, 3], &[32, 8], 8));
+        // A contiguous layout is contiguous in both orders exactly along a single axis.
+        for shape in [&[2usize, 3][..], &[1, 4, 1], &[0, 3, 5], &[], &[7], &[2, 1, 2]] {
+            let (c, f) = (strides(shape, 8, Order::C), strides(shape, 8, Order::F));
+            assert_eq!(is_single_axis(shape), is_f_contiguous(shape, &c, 8), "{shape:?}");
+            assert_eq!(is_single_axis(shape), is_c_contiguous(shape, &f, 8), "{shape:?}");
+        }
         // Negative strides are never contiguous when the dim has more than one element.
         assert!(!is_c_contiguous(&[3], &[-8], 8));
     }
