@@ -12,6 +12,7 @@ use pyo3::pyclass::boolean_struct::{False, True};
 use pyo3::types::{PyAnyMethods, PyTypeMethods};
 use pyo3::{Bound, PyClass, PyErr, PyResult};
 
+use crate::direct::{Direct, DirectExport};
 use crate::flags::Request;
 use crate::hold::Hold;
 use crate::layout::{self, LayoutError, Order, Table, MAX_NDIM};
@@ -113,6 +114,8 @@ pub struct Exported {
     format: *const std::os::raw::c_char,
     /// Owns the shape/strides tables the view points to, and the holds.
     record: Option<RecordBox>,
+    /// Or, for shared 1-D storage, the block's own tables and one count of it.
+    direct: Option<DirectExport>,
     /// Whether the view gets the record's shape / strides table.
     with_shape: bool,
     with_strides: bool,
@@ -229,10 +232,15 @@ impl Exporter {
         // the request asks for are filled, and a 0-d buffer has none.
         let with_shape = req.nd() && ndim > 0;
         let with_strides = with_shape && req.strides();
-        let hold = storage.keep_alive();
         let needs_borrow = !S::SHARED && self.keep_borrow;
+        // Shared 1-D storage in its natural layout: the block itself holds the tables.
+        let direct = match (shape, strides) {
+            (Shape::Natural, Strides::Order(_)) => storage.direct(),
+            _ => None,
+        };
+        let hold = if direct.is_some() { None } else { storage.keep_alive() };
         let mut record = None;
-        if with_shape || hold.is_some() || needs_borrow {
+        if direct.is_none() && (with_shape || hold.is_some() || needs_borrow) {
             let rec = record.insert(RecordBox::new()).get_mut();
             if with_shape {
                 for (slot, &d) in rec.shape.iter_mut().zip(dims) {
@@ -260,6 +268,7 @@ impl Exporter {
             readonly,
             format: if req.format() { storage.format().as_ptr() } else { ptr::null() },
             record,
+            direct,
             with_shape,
             with_strides,
             needs_borrow,
@@ -296,7 +305,17 @@ where
     let exported = guard.__export(exporter).map_err(|e| buffer_error(&slf, e))?;
 
     let Exported {
-        buf, len, itemsize, ndim, readonly, format, mut record, with_shape, with_strides, needs_borrow,
+        buf,
+        len,
+        itemsize,
+        ndim,
+        readonly,
+        format,
+        mut record,
+        direct,
+        with_shape,
+        with_strides,
+        needs_borrow,
     } = exported;
     match record.as_mut() {
         // Plain storage of a mutable class: no `&mut self` until this export is released.
@@ -304,19 +323,21 @@ where
         _ => drop(guard),
     }
 
-    let (shape, strides, internal) = match record {
-        Some(rec) => {
+    let pick = |on: bool, t: *mut ffi::Py_ssize_t| if on { t } else { ptr::null_mut() };
+    let (shape, strides, internal) = match (record, direct) {
+        (_, Some(d)) => {
+            let (shape, strides) = d.tables();
+            (pick(with_shape, shape), pick(with_strides, strides), d.into_internal())
+        }
+        (Some(rec), None) => {
             let p = rec.into_raw();
             let r = p.as_ptr().cast::<crate::record::Record>();
             // SAFETY: `r` is the live record just given up; only field addresses are taken.
             let (shape, strides) =
                 unsafe { (ptr::addr_of_mut!((*r).shape), ptr::addr_of_mut!((*r).strides)) };
-            let pick = |on: bool, t: *mut [ffi::Py_ssize_t; MAX_NDIM]| {
-                if on { t.cast::<ffi::Py_ssize_t>() } else { ptr::null_mut() }
-            };
-            (pick(with_shape, shape), pick(with_strides, strides), p.as_ptr())
+            (pick(with_shape, shape.cast()), pick(with_strides, strides.cast()), p.as_ptr())
         }
-        None => (ptr::null_mut(), ptr::null_mut(), ptr::null_mut::<c_void>()),
+        (None, None) => (ptr::null_mut(), ptr::null_mut(), ptr::null_mut::<c_void>()),
     };
 
     // SAFETY: `view` is valid for writes; every pointer stored stays valid until release: the
@@ -349,12 +370,14 @@ pub unsafe fn releasebuffer<T: PyBuffer>(_slf: Bound<'_, T>, view: *mut ffi::Py_
     if view.is_null() {
         return;
     }
-    // SAFETY: `view` is valid (contract); `internal` is null or a record from `getbuffer`,
-    // taken back once because a view is released once.
+    // SAFETY: `view` is valid (contract); `internal` is null, a tagged direct export or a
+    // record from `getbuffer`, taken back once because a view is released once.
     unsafe {
-        if let Some(rec) = NonNull::new((*view).internal) {
-            (*view).internal = ptr::null_mut();
-            drop(RecordBox::from_raw(rec));
+        let internal = std::mem::replace(&mut (*view).internal, ptr::null_mut());
+        if !Direct::release(internal) {
+            if let Some(rec) = NonNull::new(internal) {
+                drop(RecordBox::from_raw(rec));
+            }
         }
     }
 }

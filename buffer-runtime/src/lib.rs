@@ -2,6 +2,7 @@
 
 mod consume;
 mod dims;
+mod direct;
 mod dynamic;
 mod element;
 mod endian;

@@ -20,11 +20,13 @@ use std::ffi::CStr;
 use std::fmt;
 use std::mem::{ManuallyDrop, MaybeUninit};
 use std::ops::{Deref, DerefMut};
+use std::ptr::NonNull;
 use std::sync::Arc;
 
 use pyo3::exceptions::PyBufferError;
 use pyo3::PyErr;
 
+use crate::direct::{Direct, DirectExport};
 use crate::element::{Element, Shaped};
 use crate::hold::Hold;
 use crate::storage::{DimsOf, NaturalShape, RawParts, Storage, WritableStorage};
@@ -81,9 +83,25 @@ unsafe fn write_once<S: Shaped>(p: *mut S, value: S) {
     unsafe { p.write_volatile(value) }
 }
 
-/// Elements in `UnsafeCell`s: views may write them while Rust holds `&Cells`.
-#[repr(transparent)]
-struct Cells<S>(Vec<UnsafeCell<S>>);
+/// Elements in `UnsafeCell`s: views may write them while Rust holds `&Cells`. The head comes
+/// first, so a pointer to it is a pointer to the block (`Direct`).
+#[repr(C)]
+struct Cells<S> {
+    direct: Direct,
+    items: Vec<UnsafeCell<S>>,
+}
+
+impl<S: Shaped> Cells<S> {
+    fn new(items: Vec<UnsafeCell<S>>) -> Arc<Cells<S>> {
+        unsafe fn release<S>(head: NonNull<Direct>) {
+            // SAFETY: `head` is the first field of a `Cells<S>` given up by `Arc::into_raw` in
+            // `direct` (repr(C): same address); the count is dropped once.
+            drop(unsafe { Arc::from_raw(head.as_ptr().cast::<Cells<S>>()) });
+        }
+        let direct = Direct::new(release::<S>, std::mem::size_of::<S>());
+        Arc::new(Cells { direct, items })
+    }
+}
 
 // SAFETY: through `&Cells` Rust only reads elements, by volatile copy (`read_once`), and reads
 // the `Vec` header, which only changes through `&mut` (reached by `Arc::get_mut`, so never while
@@ -144,7 +162,7 @@ impl<S: Shaped> SharedVec<S> {
 
     /// Number of elements (outer length).
     pub fn len(&self) -> usize {
-        self.cells.0.len()
+        self.cells.items.len()
     }
 
     /// Whether there are no elements.
@@ -154,7 +172,7 @@ impl<S: Shaped> SharedVec<S> {
 
     /// Elements the block can hold without moving.
     pub fn capacity(&self) -> usize {
-        self.cells.0.capacity()
+        self.cells.items.capacity()
     }
 
     /// Live exports of this storage.
@@ -169,7 +187,7 @@ impl<S: Shaped> SharedVec<S> {
 
     /// The element at `index`, read by copy (sees every write made through views).
     pub fn get(&self, index: usize) -> Option<S> {
-        let cell = self.cells.0.get(index)?;
+        let cell = self.cells.items.get(index)?;
         // SAFETY: the cell is initialised and aligned.
         Some(unsafe { read_once(cell.get()) })
     }
@@ -177,7 +195,7 @@ impl<S: Shaped> SharedVec<S> {
     /// Overwrites the element at `index` in place; allowed while exported, like a write through
     /// a view. Returns the old value, or `None` if `index` is out of bounds.
     pub fn set(&mut self, index: usize, value: S) -> Option<S> {
-        let p = self.cells.0.get(index)?.get();
+        let p = self.cells.items.get(index)?.get();
         // SAFETY: `&mut self` excludes other Rust access to the element (no Rust reference to
         // it exists); views may alias, which the cell permits; the pointer is valid and aligned.
         unsafe {
@@ -195,7 +213,7 @@ impl<S: Shaped> SharedVec<S> {
     /// Iterates over copies of the elements, each read when the iterator reaches it.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = S> + '_ {
         // SAFETY: as in `get`.
-        self.cells.0.iter().map(|c| unsafe { read_once(c.get()) })
+        self.cells.items.iter().map(|c| unsafe { read_once(c.get()) })
     }
 
     /// The elements as a mutable slice, when no export is alive. No export can start while the
@@ -330,7 +348,7 @@ impl<S: Shaped> SharedVec<S> {
         let exports = self.exports();
         // `get_mut` acquires the releases of the last exports, so writes made through views
         // released on other threads happen before whatever the caller does next.
-        Arc::get_mut(&mut self.cells).map(|c| &mut c.0).ok_or(ExportedError { exports })
+        Arc::get_mut(&mut self.cells).map(|c| &mut c.items).ok_or(ExportedError { exports })
     }
 }
 
@@ -371,7 +389,7 @@ impl<S: Shaped> Default for SharedVec<S> {
 
 impl<S: Shaped> From<Vec<S>> for SharedVec<S> {
     fn from(v: Vec<S>) -> Self {
-        SharedVec { cells: Arc::new(Cells(cells_from_vec(v))) }
+        SharedVec { cells: Cells::new(cells_from_vec(v)) }
     }
 }
 
@@ -410,11 +428,20 @@ unsafe impl<S: Shaped> Storage for SharedVec<S> {
         NaturalShape { outer: Some(self.len()), inner: DimsOf::<S>::SLICE }
     }
     fn raw_parts(&self) -> RawParts {
-        let cells = &self.cells.0;
+        let cells = &self.cells.items;
         RawParts { ptr: cells.as_ptr().cast_mut().cast(), count: cells.len() * S::DIMS.count() }
     }
     fn keep_alive(&self) -> Option<Hold> {
         Some(Hold::arc(Arc::clone(&self.cells)))
+    }
+    fn direct(&self) -> Option<DirectExport> {
+        if !S::DIMS.as_slice().is_empty() {
+            return None; // the head's tables describe a 1-D layout only
+        }
+        let raw = Arc::into_raw(Arc::clone(&self.cells)).cast_mut();
+        // SAFETY: `direct` is the first field of the repr(C) block (same address), and the
+        // count just taken is given up to the export; `Cells::new` set the release.
+        Some(unsafe { Direct::export(NonNull::new_unchecked(raw).cast(), self.len()) })
     }
 }
 

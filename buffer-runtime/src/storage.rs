@@ -3,6 +3,7 @@
 use std::ffi::CStr;
 
 use crate::element::{Element, Shaped};
+use crate::direct::DirectExport;
 use crate::hold::Hold;
 
 /// Where the exported elements live, as the export needs it.
@@ -70,6 +71,12 @@ pub unsafe trait Storage {
     /// Shared storage: a handle that keeps the memory alive until the export is released.
     #[doc(hidden)]
     fn keep_alive(&self) -> Option<Hold>;
+    /// Shared 1-D storage: a keep-alive that also holds the tables of the natural layout, so
+    /// the export needs no record.
+    #[doc(hidden)]
+    fn direct(&self) -> Option<DirectExport> {
+        None
+    }
 }
 
 /// Shared storage: may be exported writable.

@@ -1,0 +1,93 @@
+//! Direct exports: a shared block exported with its natural 1-D layout needs no per-export
+//! record. Its head holds the view's shape and strides tables, and `view.internal` points at
+//! the head (tagged with bit 0), owning one count of the block until release.
+
+use std::ffi::c_void;
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicIsize, Ordering};
+
+use pyo3::ffi::Py_ssize_t;
+
+/// The head of a shared block: the first field of a `#[repr(C)]` block behind an `Arc`.
+#[repr(C)]
+pub(crate) struct Direct {
+    /// Drops the count a direct export owns; the argument is this head.
+    release: unsafe fn(NonNull<Direct>),
+    /// The item count, stored by each export. The block cannot be resized while any export
+    /// lives, so every live view reads the same value; atomic because exports on several
+    /// threads store it at once.
+    shape: [AtomicIsize; 1],
+    strides: [Py_ssize_t; 1],
+}
+
+/// What a direct export puts in the view. Dropping it without `into_internal` gives the count
+/// back.
+#[doc(hidden)]
+pub struct DirectExport {
+    head: NonNull<Direct>,
+}
+
+impl Direct {
+    /// A head for a block of items of `itemsize` bytes, released by `release`.
+    pub fn new(release: unsafe fn(NonNull<Direct>), itemsize: usize) -> Direct {
+        Direct { release, shape: [AtomicIsize::new(0)], strides: [itemsize as Py_ssize_t] }
+    }
+
+    /// Takes over one count of the block whose head is `head`, for a view of `len` items.
+    ///
+    /// # Safety
+    /// `head` is the head of a live block, and the caller gives up one count of it (e.g. from
+    /// `Arc::into_raw`), which `release` gives back.
+    pub unsafe fn export(head: NonNull<Direct>, len: usize) -> DirectExport {
+        // SAFETY: the block is live (contract).
+        unsafe { head.as_ref() }.shape[0].store(len as isize, Ordering::Relaxed);
+        DirectExport { head }
+    }
+
+    /// Releases a view's `internal` if it is a direct export; `false` if it is not.
+    ///
+    /// # Safety
+    /// `internal` is a live view's `internal`, released once.
+    pub unsafe fn release(internal: *mut c_void) -> bool {
+        if internal.addr() & 1 == 0 {
+            return false;
+        }
+        let head = internal.map_addr(|a| a & !1).cast::<Direct>();
+        // SAFETY: a tagged `internal` comes from `DirectExport::into_internal`: the head of a
+        // live block whose count this view owns.
+        unsafe {
+            let head = NonNull::new_unchecked(head);
+            (head.as_ref().release)(head);
+        }
+        true
+    }
+}
+
+impl DirectExport {
+    /// The shape and strides tables, valid while the count is held.
+    pub fn tables(&self) -> (*mut Py_ssize_t, *mut Py_ssize_t) {
+        let h = self.head.as_ptr();
+        // SAFETY: the head is live while `self` holds its count; only addresses are taken.
+        unsafe {
+            (
+                std::ptr::addr_of_mut!((*h).shape).cast::<Py_ssize_t>(),
+                std::ptr::addr_of_mut!((*h).strides).cast::<Py_ssize_t>(),
+            )
+        }
+    }
+
+    /// The tagged pointer for `view.internal`, which now owns the count.
+    pub fn into_internal(self) -> *mut c_void {
+        let p = std::mem::ManuallyDrop::new(self).head.as_ptr();
+        // The head is at least pointer-aligned, so bit 0 is free for the tag (records are
+        // untagged `Box`es).
+        p.map_addr(|a| a | 1).cast::<c_void>()
+    }
+}
+
+impl Drop for DirectExport {
+    fn drop(&mut self) {
+        // SAFETY: `self` owns one count of the live block.
+        unsafe { (self.head.as_ref().release)(self.head) }
+    }
+}
