@@ -130,6 +130,7 @@ fn refuse(request: Request, reason: &'static str) -> ExportError {
 impl Exporter {
     /// Checks the described layout against the storage and the request, and prepares the
     /// view's contents. Nothing is written to the view here.
+    #[inline(always)]
     pub fn export<S: Storage + ?Sized>(
         self,
         storage: &S,
