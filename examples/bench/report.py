@@ -178,7 +178,7 @@ def markdown(results: dict) -> str:
         f"numpy {v['numpy']}, Cython {v['cython']}, pybind11 {v['pybind11']}, "
         f"PyO3 {v['pyo3']}, {v['rustc']}, {v['cc']}.  ",
         f"Project: commit {v.get('commit', '?')}"
-        + (" plus uncommitted changes in the work tree" if v.get("dirty") else "") + ".",
+        + (" plus uncommitted changes in the work tree" if v.get("dirty") else "") + ".  ",
         f"Load average (1/5/15 min) at start {_load(results, 'start')}, at end "
         f"{_load(results, 'end')}, on {v['cores']} cores: other jobs running at the same time "
         "inflate every peer's absolute numbers; interleaving keeps the ratios comparable.",
