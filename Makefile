@@ -42,6 +42,11 @@ bench: develop
 bench-smoke: develop
 	BENCH_COMMAND="make bench-smoke" $(PY) examples/bench/bench.py --smoke
 
+# Compile cost of the derive: 100 derived classes vs 100 hand-written providers (release).
+.PHONY: bench-compile
+bench-compile: $(STAMP)
+	PYO3_PYTHON=$(CURDIR)/$(PY) $(PY) examples/bench/compile_cost/compile_cost.py --runs 3
+
 # Export safety under load (buffer-runtime/docs/export-safety.md). `stress`: 1,000,000
 # export/release cycles per example class through memoryview and numpy (refcounts unchanged,
 # RSS growth < 1 MiB). `valgrind`: memcheck over the example tests (slow; not part of `test`);
