@@ -155,6 +155,14 @@ fn expand(m: &Model<'_>) -> TokenStream {
             #member: #p::load_field::<#ty>(__record, ::core::mem::offset_of!(#ident, #member))
         }
     });
+    let clears = fields.iter().map(|f| {
+        let (ty, member) = (f.ty, &f.member);
+        quote! {
+            <#ty as #krate::Shaped>::clear_padding(
+                __record.add(::core::mem::offset_of!(#ident, #member)).cast::<#ty>(),
+            );
+        }
+    });
     let impl_head = quote_spanned! {ident.span()=>
         #[automatically_derived]
         unsafe impl #krate::Element for #ident
@@ -180,6 +188,21 @@ fn expand(m: &Model<'_>) -> TokenStream {
                     // SAFETY: the caller guarantees `size_of::<Self>()` readable bytes at `p`,
                     // and every field lies inside them.
                     unsafe { #ident { #(#loads),* } }
+                }
+
+                const HAS_PADDING: bool = #p::has_padding(__FIELDS, __SIZE);
+
+                #[inline]
+                unsafe fn clear_padding(p: *mut Self) {
+                    if <Self as #krate::Element>::HAS_PADDING {
+                        let __record = p.cast::<u8>();
+                        // SAFETY: the caller guarantees `size_of::<Self>()` writable bytes at
+                        // `p`; gaps and fields lie inside them.
+                        unsafe {
+                            #p::clear_gaps(__record, __FIELDS, __SIZE);
+                            #(#clears)*
+                        }
+                    }
                 }
             }
         };

@@ -45,6 +45,19 @@ pub unsafe trait Element: Copy + Send + Sync + 'static {
     /// # Safety
     /// `p` is valid for reads of `size_of::<Self>()` bytes and aligned for `Self`.
     unsafe fn load(p: *const Self) -> Self;
+
+    /// Whether some bytes of `Self` belong to no field (a record's padding). Rust leaves such
+    /// bytes uninitialised, so storage zeroes them before a consumer can read them.
+    const HAS_PADDING: bool = false;
+
+    /// Zeroes the padding bytes of the element at `p` (nothing for types without padding).
+    ///
+    /// # Safety
+    /// `p` is valid for writes of `size_of::<Self>()` bytes and aligned for `Self`.
+    #[inline]
+    unsafe fn clear_padding(p: *mut Self) {
+        let _ = p;
+    }
 }
 
 macro_rules! plain_elements {
@@ -153,6 +166,15 @@ pub unsafe trait Shaped: Copy + Send + Sync + 'static {
     /// # Safety
     /// As [`Element::load`].
     unsafe fn load(p: *const Self) -> Self;
+
+    /// Whether the elements have padding bytes ([`Element::HAS_PADDING`]).
+    const HAS_PADDING: bool = <Self::Elem as Element>::HAS_PADDING;
+
+    /// Zeroes the padding bytes of every element of the value at `p`.
+    ///
+    /// # Safety
+    /// As [`Element::clear_padding`].
+    unsafe fn clear_padding(p: *mut Self);
 }
 
 // SAFETY: an element is one element; `load` is the element's own.
@@ -164,6 +186,11 @@ unsafe impl<E: Element> Shaped for E {
         // SAFETY: forwarded contract.
         unsafe { E::load(p) }
     }
+    #[inline]
+    unsafe fn clear_padding(p: *mut Self) {
+        // SAFETY: forwarded contract.
+        unsafe { E::clear_padding(p) }
+    }
 }
 
 // SAFETY: `[S; N]` is `N` consecutive `S` with no padding (the array layout guarantee).
@@ -174,6 +201,13 @@ unsafe impl<S: Shaped, const N: usize> Shaped for [S; N] {
     unsafe fn load(p: *const Self) -> Self {
         // SAFETY: element `i` of a valid `[S; N]` is valid and aligned.
         std::array::from_fn(|i| unsafe { S::load(p.cast::<S>().add(i)) })
+    }
+    #[inline]
+    unsafe fn clear_padding(p: *mut Self) {
+        if Self::HAS_PADDING {
+            // SAFETY: element `i` of the array at `p` is valid for writes.
+            (0..N).for_each(|i| unsafe { S::clear_padding(p.cast::<S>().add(i)) });
+        }
     }
 }
 

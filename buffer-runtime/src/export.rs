@@ -138,6 +138,14 @@ impl Exporter {
         strides: Strides<'_>,
         readonly: bool,
     ) -> Result<Exported, ExportError> {
+        const {
+            assert!(
+                S::SHARED || !S::HAS_PADDING,
+                "plain storage of elements with padding would show Python uninitialised bytes: \
+                 store them in SharedVec/SharedArray, which zero the padding, or add explicit \
+                 padding fields"
+            )
+        };
         let req = self.request;
         let itemsize = storage.itemsize();
         let readonly = readonly || !S::SHARED;

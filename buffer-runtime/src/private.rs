@@ -3,7 +3,9 @@
 pub use crate::dims::{dim, stride};
 pub use crate::export::{Exported, Exporter, FrozenFlag, Shape, Strides};
 pub use crate::layout::Order;
-pub use crate::record_format::{as_cstr, format_bytes, format_len, format_string, load_field, Field};
+pub use crate::record_format::{
+    as_cstr, clear_gaps, format_bytes, format_len, format_string, has_padding, load_field, Field,
+};
 pub use pyo3;
 
 /// Compile-time check that a constant shape fits a fixed-size storage.

@@ -34,6 +34,8 @@ pub struct Field<'a> {
     pub format: &'a CStr,
     /// Array dimensions of the field (none for a single element).
     pub dims: Dims,
+    /// Whether the field's own elements have padding (nested records).
+    pub padding: bool,
 }
 
 impl Field<'static> {
@@ -46,6 +48,7 @@ impl Field<'static> {
             align: align_of::<F>(),
             format: <F::Elem as Element>::FORMAT,
             dims: F::DIMS,
+            padding: F::HAS_PADDING,
         }
     }
 }
@@ -344,7 +347,7 @@ mod tests {
     fn nested_records_follow_the_outer_mode() {
         // An inner format as the derive would produce it for { x: f32, y: isize }.
         const INNER: &CStr = c"T{f:x:4xq:y:}";
-        let inner = Field { name: "i", offset: 0, size: 16, align: 8, format: INNER, dims: Dims::SCALAR };
+        let inner = Field { name: "i", offset: 0, size: 16, align: 8, format: INNER, dims: Dims::SCALAR, padding: false };
         // Aligned outer: copied as is.
         let outer = [inner, Field::new::<u8>("t", 16)];
         assert_eq!(fmt_of(&outer, 24, 8), "T{T{f:x:4xq:y:}:i:B:t:7x}");
@@ -353,7 +356,7 @@ mod tests {
         assert_eq!(fmt_of(&packed, 17, 1), "T{=B:t:=T{f:x:4xq:y:}:i:}");
         // An inner record with marks makes the outer one marked, and loses `@` when packed.
         const MARKED: &CStr = c"T{>i:b:@f:f:}";
-        let m = Field { name: "m", offset: 0, size: 8, align: 4, format: MARKED, dims: Dims::SCALAR };
+        let m = Field { name: "m", offset: 0, size: 8, align: 4, format: MARKED, dims: Dims::SCALAR, padding: false };
         assert_eq!(fmt_of(&[m, Field::new::<u32>("u", 8)], 12, 4), "T{@T{>i:b:@f:f:}:m:@I:u:}");
         let pm = [Field::new::<u8>("t", 0), Field { offset: 1, ..m }];
         assert_eq!(fmt_of(&pm, 9, 1), "T{=B:t:=T{>i:b:=f:f:}:m:}");
@@ -488,5 +491,58 @@ mod tests {
         fn without_prelude() {
             ::std::assert_eq!(<Point as crate::Element>::FORMAT, c"T{f:x:(3)H:n:2x}");
         }
+    }
+}
+
+/// Whether a record of `size` bytes with `fields` (in declaration order, as `repr(C)` lays them
+/// out) has bytes that belong to no field, or fields with padding of their own.
+pub const fn has_padding(fields: &[Field<'_>], size: usize) -> bool {
+    let mut covered = 0;
+    let mut i = 0;
+    while i < fields.len() {
+        if fields[i].padding || fields[i].offset != covered {
+            return true;
+        }
+        covered = fields[i].offset + fields[i].size;
+        i += 1;
+    }
+    covered != size
+}
+
+/// Zeroes the bytes of the record at `base` that belong to no field.
+///
+/// # Safety
+/// `base` is valid for writes of `size` bytes; `fields` describe the record's fields in
+/// declaration order.
+pub unsafe fn clear_gaps(base: *mut u8, fields: &[Field<'_>], size: usize) {
+    let mut covered = 0;
+    for f in fields.iter().map(|f| (f.offset, f.size)).chain([(size, 0)]) {
+        if f.0 > covered {
+            // SAFETY: `covered..f.0` lies inside the record (contract).
+            unsafe { base.add(covered).write_bytes(0, f.0 - covered) };
+        }
+        covered = covered.max(f.0 + f.1);
+    }
+}
+
+#[cfg(test)]
+mod padding_tests {
+    use super::*;
+
+    #[test]
+    fn gaps_are_found_and_zeroed() {
+        // { f32 @0, f64 @8, u32 @16 } in 24 bytes: gaps 4..8 and 20..24.
+        let fields = [Field::new::<f32>("a", 0), Field::new::<f64>("b", 8), Field::new::<u32>("c", 16)];
+        assert!(has_padding(&fields, 24));
+        let mut bytes = [0xAAu8; 24];
+        unsafe { clear_gaps(bytes.as_mut_ptr(), &fields, 24) };
+        let zeroed: Vec<usize> = (0..24).filter(|&i| bytes[i] == 0).collect();
+        assert_eq!(zeroed, [4, 5, 6, 7, 20, 21, 22, 23]);
+        // Tiled exactly: no padding.
+        let tight = [Field::new::<u32>("a", 0), Field::new::<u32>("b", 4)];
+        assert!(!has_padding(&tight, 8));
+        // A field with padding of its own makes the record padded.
+        let nested = [Field { padding: true, ..Field::new::<u64>("n", 0) }];
+        assert!(has_padding(&nested, 8));
     }
 }

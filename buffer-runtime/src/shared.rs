@@ -21,6 +21,7 @@ use std::fmt;
 use std::mem::{ManuallyDrop, MaybeUninit};
 use std::ops::{Deref, DerefMut};
 use std::ptr::NonNull;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use pyo3::exceptions::PyBufferError;
@@ -79,8 +80,12 @@ unsafe fn read_once<S: Shaped>(p: *const S) -> S {
 /// those bytes is alive.
 #[inline]
 unsafe fn write_once<S: Shaped>(p: *mut S, value: S) {
-    // SAFETY: forwarded contract; `S: Copy`, so nothing is dropped.
-    unsafe { p.write_volatile(value) }
+    // SAFETY: forwarded contract; `S: Copy`, so nothing is dropped. Padding bytes the write
+    // left undefined are zeroed before a consumer can read them.
+    unsafe {
+        p.write_volatile(value);
+        S::clear_padding(p);
+    }
 }
 
 /// Elements in `UnsafeCell`s: views may write them while Rust holds `&Cells`. The head comes
@@ -89,6 +94,8 @@ unsafe fn write_once<S: Shaped>(p: *mut S, value: S) {
 struct Cells<S> {
     direct: Direct,
     items: Vec<UnsafeCell<S>>,
+    /// Elements with padding were written since the last export: zero it before the next.
+    dirty: AtomicBool,
 }
 
 impl<S: Shaped> Cells<S> {
@@ -99,7 +106,20 @@ impl<S: Shaped> Cells<S> {
             drop(unsafe { Arc::from_raw(head.as_ptr().cast::<Cells<S>>()) });
         }
         let direct = Direct::new(release::<S>, std::mem::size_of::<S>());
-        Arc::new(Cells { direct, items })
+        Arc::new(Cells { direct, items, dirty: AtomicBool::new(S::HAS_PADDING) })
+    }
+
+    /// Zeroes the padding of every element if any was written since the last export (a
+    /// write made while no export was alive may leave it undefined; `&mut` access to the
+    /// items marks the block dirty). Free for elements without padding.
+    fn clear_padding(&self) {
+        if S::HAS_PADDING && self.dirty.swap(false, Ordering::AcqRel) {
+            for cell in &self.items {
+                // SAFETY: each cell is valid for writes through its `UnsafeCell`; only padding
+                // bytes, which no field reads, are written.
+                unsafe { S::clear_padding(cell.get()) };
+            }
+        }
     }
 }
 
@@ -348,7 +368,11 @@ impl<S: Shaped> SharedVec<S> {
         let exports = self.exports();
         // `get_mut` acquires the releases of the last exports, so writes made through views
         // released on other threads happen before whatever the caller does next.
-        Arc::get_mut(&mut self.cells).map(|c| &mut c.items).ok_or(ExportedError { exports })
+        let cells = Arc::get_mut(&mut self.cells).ok_or(ExportedError { exports })?;
+        if S::HAS_PADDING {
+            *cells.dirty.get_mut() = true;
+        }
+        Ok(&mut cells.items)
     }
 }
 
@@ -424,10 +448,12 @@ unsafe impl<S: Shaped> Storage for SharedVec<S> {
     }
     const SHARED: bool = true;
     const FIXED_COUNT: Option<usize> = None;
+    const HAS_PADDING: bool = S::HAS_PADDING;
     fn natural_shape(&self) -> NaturalShape {
         NaturalShape { outer: Some(self.len()), inner: DimsOf::<S>::SLICE }
     }
     fn raw_parts(&self) -> RawParts {
+        self.cells.clear_padding();
         let cells = &self.cells.items;
         RawParts { ptr: cells.as_ptr().cast_mut().cast(), count: cells.len() * S::DIMS.count() }
     }
@@ -470,7 +496,10 @@ unsafe impl<S: Send + Sync> Sync for ArrayCell<S> {}
 impl<S: Shaped> SharedArray<S> {
     /// Storage holding `value`.
     pub fn new(value: S) -> Self {
-        SharedArray { cell: Arc::new(ArrayCell(UnsafeCell::new(value))) }
+        let cell = Arc::new(ArrayCell(UnsafeCell::new(value)));
+        // SAFETY: the value was just written and nothing else refers to it yet.
+        unsafe { S::clear_padding(cell.0.get()) };
+        SharedArray { cell }
     }
 
     /// The value, read by copy (sees every write made through views).
@@ -521,6 +550,7 @@ unsafe impl<S: Shaped> Storage for SharedArray<S> {
     }
     const SHARED: bool = true;
     const FIXED_COUNT: Option<usize> = Some(S::DIMS.count());
+    const HAS_PADDING: bool = S::HAS_PADDING;
     fn natural_shape(&self) -> NaturalShape {
         NaturalShape { outer: None, inner: DimsOf::<S>::SLICE }
     }

@@ -64,6 +64,10 @@ pub unsafe trait Storage {
     /// The element count when the type fixes it (arrays), for compile-time shape checks.
     #[doc(hidden)]
     const FIXED_COUNT: Option<usize>;
+    /// Whether the elements have padding bytes: only shared storage, which zeroes them, may
+    /// export such elements.
+    #[doc(hidden)]
+    const HAS_PADDING: bool = false;
     #[doc(hidden)]
     fn natural_shape(&self) -> NaturalShape;
     #[doc(hidden)]
@@ -103,6 +107,7 @@ unsafe impl<S: Shaped> Storage for S {
     }
     const SHARED: bool = false;
     const FIXED_COUNT: Option<usize> = Some(S::DIMS.count());
+    const HAS_PADDING: bool = S::HAS_PADDING;
     fn natural_shape(&self) -> NaturalShape {
         NaturalShape { outer: None, inner: DimsOf::<S>::SLICE }
     }
@@ -123,6 +128,7 @@ unsafe impl<S: Shaped> Storage for [S] {
     }
     const SHARED: bool = false;
     const FIXED_COUNT: Option<usize> = None;
+    const HAS_PADDING: bool = S::HAS_PADDING;
     fn natural_shape(&self) -> NaturalShape {
         NaturalShape { outer: Some(self.len()), inner: DimsOf::<S>::SLICE }
     }
@@ -145,6 +151,7 @@ macro_rules! deref_to_slice {
             }
             const SHARED: bool = false;
             const FIXED_COUNT: Option<usize> = None;
+            const HAS_PADDING: bool = S::HAS_PADDING;
             fn natural_shape(&self) -> NaturalShape {
                 <[S] as Storage>::natural_shape(self)
             }

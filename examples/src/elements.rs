@@ -539,7 +539,7 @@ pub fn record_format(fields: Vec<FieldSpec>, size: usize, align: usize) -> PyRes
             return Err(PyValueError::new_err("bad field spec"));
         }
         let dims = dims.iter().rev().fold(Dims::SCALAR, |inner, &n| Dims::outer(n, inner));
-        built.push(Field { name, offset: *offset, size: *fsize, align: *falign, format, dims });
+        built.push(Field { name, offset: *offset, size: *fsize, align: *falign, format, dims, padding: false });
     }
     // The builder's own checks panic (at compile time in the derive): report them as errors.
     let tiled = built.windows(2).all(|w| w[0].offset + w[0].size <= w[1].offset)
