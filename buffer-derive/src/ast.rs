@@ -179,6 +179,18 @@ pub fn element_of(ty: &Type) -> Option<&Type> {
     }
 }
 
+/// Whether a storage type known by name is plain (`Vec`, `Box<[T]>`, arrays): exported
+/// read-only and borrowed, so it cannot zero padding bytes.
+pub fn is_plain(ty: &Type) -> bool {
+    match ty {
+        Type::Paren(p) => is_plain(&p.elem),
+        Type::Group(g) => is_plain(&g.elem),
+        Type::Array(_) => true,
+        Type::Path(p) => p.path.segments.last().is_some_and(|s| s.ident == "Vec" || s.ident == "Box"),
+        _ => false,
+    }
+}
+
 fn innermost(ty: &Type) -> &Type {
     match ty {
         Type::Array(a) => innermost(&a.elem),

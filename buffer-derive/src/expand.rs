@@ -70,7 +70,21 @@ fn expand(m: &Input<'_>) -> TokenStream {
         }
         None => quote_spanned!(ty.span()=> #p::assert_storage::<#ty>();),
     };
-    let mut consts = TokenStream::new();
+    // Padding bytes Rust left uninitialised must not reach Python: only shared storage zeroes
+    // them. Checked on the element (a bad element is reported by its own check); other
+    // storage types are checked when the export is instantiated.
+    let mut consts = match buf.elem.filter(|_| crate::ast::is_plain(ty)) {
+        Some(e) => quote_spanned! {ty.span()=>
+            const _: () = {
+                use #p::FactsUnknown as _;
+                ::core::assert!(
+                    !#p::Facts::<#e>::HAS_PADDING,
+                    "these elements have padding bytes, which plain storage would show Python uninitialised: store them in `SharedVec`/`SharedArray` (they zero padding) or add explicit padding fields",
+                );
+            };
+        },
+        None => TokenStream::new(),
+    };
 
     let shape = match &buf.shape {
         None => quote!(#p::Shape::Natural),

@@ -36,6 +36,8 @@ impl<S: crate::Storage + ?Sized> Facts<S> {
 impl<E: crate::Shaped> Facts<E> {
     /// The size of one item of a `Shaped` type.
     pub const ITEMSIZE: Option<usize> = Some(core::mem::size_of::<E::Elem>());
+    /// Whether the elements have padding bytes.
+    pub const HAS_PADDING: bool = E::HAS_PADDING;
     /// Checks the field type `S` once its element `E` is known to be good.
     pub fn storage_of<S: crate::Storage + ?Sized>() {}
     /// Checks that the field type `S` may be written, once its element is known to be good.
@@ -43,6 +45,7 @@ impl<E: crate::Shaped> Facts<E> {
 }
 pub trait FactsUnknown {
     const FIXED_COUNT: Option<usize> = None;
+    const HAS_PADDING: bool = false;
     const ITEMSIZE: Option<usize> = None;
     /// A bad element is already reported by `assert_shaped`.
     fn storage_of<S: ?Sized>() {}

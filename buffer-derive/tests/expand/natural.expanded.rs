@@ -27,6 +27,13 @@ const _: () = {
         ::buffer_runtime::__private::assert_shaped::<f64>();
         ::buffer_runtime::__private::Facts::<f64>::storage_of::<Vec<f64>>();
     }
+    const _: () = {
+        use ::buffer_runtime::__private::FactsUnknown as _;
+        ::core::assert!(
+            ! ::buffer_runtime::__private::Facts:: < f64 > ::HAS_PADDING,
+            "these elements have padding bytes, which plain storage would show Python uninitialised: store them in `SharedVec`/`SharedArray` (they zero padding) or add explicit padding fields",
+        );
+    };
 };
 #[pymethods]
 impl Readings {

@@ -53,6 +53,13 @@ const _: () = {
     }
     const _: () = {
         use ::my_runtime::__private::FactsUnknown as _;
+        ::core::assert!(
+            ! ::my_runtime::__private::Facts:: < f64 > ::HAS_PADDING,
+            "these elements have padding bytes, which plain storage would show Python uninitialised: store them in `SharedVec`/`SharedArray` (they zero padding) or add explicit padding fields",
+        );
+    };
+    const _: () = {
+        use ::my_runtime::__private::FactsUnknown as _;
         if let (
             ::core::option::Option::Some(__count),
             ::core::option::Option::Some(__itemsize),
