@@ -92,6 +92,16 @@ def main() -> None:
     except ImportError:
         print("(_testbuffer is not available in this Python)")
 
+    print("\n== Rich element types: records, float16, explicit byte order, RGBA pixels")
+    p = np.asarray(be.Particles(3))
+    print(f"Particles(3): dtype {p.dtype}, itemsize {p.dtype.itemsize}, x={p['x'].tolist()}, "
+          f"mass={p['mass'].tolist()}")
+    for dtype in ("float16", ">i4", "complex64"):
+        a = np.asarray(be.TypedArray(dtype, [1, 2, 3]))
+        print(f"TypedArray({dtype!r}): numpy dtype {a.dtype.str}, values {a.tolist()}")
+    px = np.asarray(be.Pixels(2, 3))
+    print(f"Pixels(2, 3): shape {px.shape}, dtype {px.dtype}, pixel (1, 2) = {px[1, 2].tolist()}")
+
     print("\n== A consumer: sum_array reads any native int32 buffer in place")
     print(f"sum_array(IntMatrix)            = {be.sum_array(be.IntMatrix(2, 3, list(range(6))))}")
     print(f"sum_array(numpy int32[::-2])    = {be.sum_array(np.arange(10, dtype=np.int32)[::-2])}")
