@@ -17,6 +17,7 @@ else:
     from typing_extensions import Buffer
 
 __all__ = [
+    "Bits",
     "FortranMatrix",
     "Frozen",
     "Grid",
@@ -86,6 +87,14 @@ class Frozen(_Provider):
     """1-D ``B``, read-only: plain storage in a frozen class."""
 
     def __init__(self, data: bytes) -> None: ...
+    def __len__(self) -> int: ...
+
+@final
+class Bits(_Provider):
+    """1-D ``f`` over ``u32`` storage (``element = f32``): the words are float32 bit patterns."""
+
+    def __init__(self, words: Sequence[int]) -> None: ...
+    def words(self) -> list[int]: ...
     def __len__(self) -> int: ...
 
 @final

@@ -24,6 +24,8 @@ pub struct BufferField<'a> {
     pub shape: Option<Keyed<List>>,
     pub layout: Layout,
     pub readonly: Option<Keyed<ReadonlyValue>>,
+    /// `element = T`: present the items as `T` (same size as the storage's element).
+    pub element: Option<Keyed<Type>>,
 }
 
 /// How elements are placed.
@@ -109,7 +111,7 @@ impl<'a> Input<'a> {
         for a in field.attrs.iter().filter(|a| is_buffer_attr(a)) {
             attr::parse_field_attr(a, &mut parsed, errors);
         }
-        let FieldAttr { shape, strides, offset, order, readonly } = parsed;
+        let FieldAttr { shape, strides, offset, order, readonly, element } = parsed;
         let layout = match strides {
             Some(strides) => {
                 if let Some(order) = order {
@@ -142,6 +144,7 @@ impl<'a> Input<'a> {
                 shape,
                 layout,
                 readonly,
+                element,
             },
         };
         crate::valid::check(&model, errors);

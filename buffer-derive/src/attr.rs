@@ -17,9 +17,10 @@ pub const OFFSET: &str = "offset";
 pub const ORDER: &str = "order";
 pub const READONLY: &str = "readonly";
 pub const WRITABLE: &str = "writable";
+pub const ELEMENT: &str = "element";
 pub const CRATE: &str = "crate";
 
-const FIELD_KEYS: &[&str] = &[SHAPE, STRIDES, OFFSET, ORDER, READONLY, WRITABLE];
+const FIELD_KEYS: &[&str] = &[SHAPE, STRIDES, OFFSET, ORDER, READONLY, WRITABLE, ELEMENT];
 
 /// One entry of a `shape`, `strides` or `offset` value.
 #[derive(Clone)]
@@ -66,6 +67,8 @@ pub struct FieldAttr {
     pub offset: Option<Keyed<Entry>>,
     pub order: Option<Keyed<OrderValue>>,
     pub readonly: Option<Keyed<ReadonlyValue>>,
+    /// `element = T`: the item type the buffer presents, instead of the storage's.
+    pub element: Option<Keyed<syn::Type>>,
 }
 
 /// One `key` or `key = value` item of an attribute, before its value is parsed.
@@ -142,6 +145,9 @@ pub fn parse_field_attr(attr: &syn::Attribute, out: &mut FieldAttr, errors: &mut
     for item in items {
         let key = item.key.to_string();
         let parsed = match key.as_str() {
+            ELEMENT => expect_value(&item, "Type")
+                .and_then(syn::parse2::<syn::Type>)
+                .map(|v| set_once(&mut out.element, &item.key, v, errors)),
             SHAPE => expect_value(&item, "[dims, ...]")
                 .and_then(|v| parse_list(v, false))
                 .map(|v| set_once(&mut out.shape, &item.key, v, errors)),
@@ -354,7 +360,7 @@ mod tests {
         ));
         let expected = [
             "`shape` may only be specified once",
-            "unknown key `layout`; expected one of `shape`, `strides`, `offset`, `order`, `readonly`, `writable`",
+            "unknown key `layout`; expected one of `shape`, `strides`, `offset`, `order`, `readonly`, `writable`, `element`",
             "unsupported order \"A\"; expected \"C\" or \"F\"",
             "`writable` contradicts `readonly`: give one of them",
             "expected a field name, an integer literal or `{ const expression }`",

@@ -187,6 +187,31 @@ fn expand(m: &Input<'_>) -> TokenStream {
         let p = respan(&p, ty.span());
         quote_spanned!(ty.span()=> (&#p::Probe(&self.#field)))
     };
+    // `element = T`: the same bytes presented as `T`, which must be an element of the same
+    // size as the storage's (checked here when the storage's element is known, and by every
+    // export otherwise).
+    let exporter = match &buf.element {
+        None => quote!(__ex),
+        Some(el) => {
+            let t = &el.value;
+            checks.extend(quote_spanned!(t.span()=> #p::assert_element::<#t>();));
+            if let Some(e) = buf.elem {
+                consts.extend(quote_spanned! {t.span()=>
+                    const _: () = {
+                        use #p::FactsUnknown as _;
+                        ::core::assert!(
+                            #p::same_itemsize(#p::Facts::<#e>::ITEMSIZE, #p::Facts::<#t>::ELEMENT_SIZE),
+                            "`element` must have the size of the storage's element: the buffer presents the same bytes as another type",
+                        );
+                    };
+                });
+            }
+            quote_spanned!(t.span()=> {
+                use #p::FactsUnknown as _;
+                #p::Facts::<#t>::present(__ex)
+            })
+        }
+    };
     // Spanned on the struct's name: a missing `#[pyclass]` (supertrait `PyClass`) is reported there.
     let export_impl = quote_spanned! {ident.span()=>
         #[automatically_derived]
@@ -202,7 +227,7 @@ fn expand(m: &Input<'_>) -> TokenStream {
                 ) -> ::core::result::Result<#p::Exported, #krate::ExportError> {
                     use #p::{NotStorage as _, ViaStorage as _};
                     #stmts
-                    #storage.__buffer_export(__ex, #shape, #strides, #readonly)
+                    #storage.__buffer_export(#exporter, #shape, #strides, #readonly)
                 }
             }
             #[allow(dead_code)]

@@ -1,7 +1,7 @@
 //! Filling and releasing `Py_buffer`: the `bf_getbuffer` / `bf_releasebuffer` logic shared by
 //! every generated provider.
 
-use std::ffi::c_void;
+use std::ffi::{c_void, CStr};
 use std::fmt;
 use std::os::raw::c_int;
 use std::ptr::{self, NonNull};
@@ -13,6 +13,7 @@ use pyo3::types::{PyAnyMethods, PyTypeMethods};
 use pyo3::{Bound, PyClass, PyErr, PyResult};
 
 use crate::direct::{Direct, DirectExport};
+use crate::element::Element;
 use crate::flags::Request;
 use crate::hold::Hold;
 use crate::layout::{self, LayoutError, Order, Table, MAX_NDIM};
@@ -50,6 +51,8 @@ pub enum ExportError {
     BadField { field: &'static str, value: i128 },
     /// The object is mutably borrowed by a running method.
     Borrowed,
+    /// `element = T` does not fit the storage: another itemsize, or data not aligned for `T`.
+    Element { size: usize, align: usize, storage: usize },
 }
 
 impl fmt::Display for ExportError {
@@ -62,6 +65,11 @@ impl fmt::Display for ExportError {
             ExportError::BadField { field, value } => {
                 write!(f, "invalid buffer layout: field `{field}` is {value}")
             }
+            ExportError::Element { size, align, storage } => write!(
+                f,
+                "the element type ({size} bytes, alignment {align}) does not fit the storage's \
+                 {storage}-byte items"
+            ),
             ExportError::Borrowed => {
                 write!(f, "cannot export a buffer while the object is mutably borrowed")
             }
@@ -99,6 +107,8 @@ pub enum Strides<'a> {
 #[doc(hidden)]
 pub struct Exporter {
     request: Request,
+    /// `element = T`: itemsize, alignment and format presented instead of the storage's.
+    element: Option<(usize, usize, &'static CStr)>,
     /// Plain storage keeps a shared borrow of its owner (a mutable class).
     keep_borrow: bool,
 }
@@ -128,6 +138,14 @@ fn refuse(request: Request, reason: &'static str) -> ExportError {
 }
 
 impl Exporter {
+    /// Presents the storage's items as `E` (`element = E`): every export checks that `E` has
+    /// the storage's itemsize and that the data is aligned for it.
+    #[inline(always)]
+    pub fn element<E: Element>(self) -> Exporter {
+        let element = Some((std::mem::size_of::<E>(), std::mem::align_of::<E>(), E::FORMAT));
+        Exporter { element, ..self }
+    }
+
     /// Checks the described layout against the storage and the request, and prepares the
     /// view's contents. Nothing is written to the view here.
     #[inline(always)]
@@ -147,7 +165,16 @@ impl Exporter {
             )
         };
         let req = self.request;
-        let itemsize = storage.itemsize();
+        let raw = storage.raw_parts();
+        let (itemsize, format) = match self.element {
+            None => (storage.itemsize(), storage.format()),
+            Some((size, align, format)) => {
+                if size != storage.itemsize() || raw.ptr.align_offset(align) != 0 {
+                    return Err(ExportError::Element { size, align, storage: storage.itemsize() });
+                }
+                (size, format)
+            }
+        };
         let readonly = readonly || !S::SHARED;
         if req.writable() && readonly {
             return Err(refuse(req, "the buffer is read-only"));
@@ -183,7 +210,6 @@ impl Exporter {
         let count = layout::element_count(dims).ok_or(LayoutError::Overflow)?;
         let len = count.checked_mul(itemsize).filter(|&n| n <= isize::MAX as usize);
         let len = len.ok_or(LayoutError::Overflow)?;
-        let raw = storage.raw_parts();
 
         // Explicit strides are checked against the storage's bounds. Contiguity is computed
         // only when the request asks about it.
@@ -275,7 +301,7 @@ impl Exporter {
             itemsize,
             ndim: if req.nd() { ndim } else { 1 },
             readonly,
-            format: if req.format() { storage.format().as_ptr() } else { ptr::null() },
+            format: if req.format() { format.as_ptr() } else { ptr::null() },
             record,
             direct,
             with_shape,
@@ -309,6 +335,7 @@ where
     let guard = slf.try_borrow().map_err(|_| buffer_error(&slf, ExportError::Borrowed))?;
     let exporter = Exporter {
         request: Request::new(flags),
+        element: None,
         keep_borrow: !<T::Frozen as FrozenFlag>::FROZEN,
     };
     let exported = guard.__export(exporter).map_err(|e| buffer_error(&slf, e))?;

@@ -21,6 +21,17 @@ pub fn assert_writable<S: crate::WritableStorage + ?Sized>() {}
 /// Names `S: Storage` so that rustc reports it on the field type.
 pub fn assert_storage<S: crate::Storage + ?Sized>() {}
 
+/// Names `E: Element` so that rustc reports it on an `element = E` type.
+pub fn assert_element<E: crate::Element>() {}
+
+/// `element = T` presents the storage's bytes as `T`: equal sizes (when both are known).
+pub const fn same_itemsize(storage: Option<usize>, element: Option<usize>) -> bool {
+    match (storage, element) {
+        (Some(a), Some(b)) => a == b,
+        _ => true,
+    }
+}
+
 /// Names `E: Shaped` so that rustc reports it on the element type.
 pub fn assert_shaped<E: crate::Shaped>() {}
 
@@ -32,6 +43,15 @@ pub struct Facts<S: ?Sized>(core::marker::PhantomData<S>);
 impl<S: crate::Storage + ?Sized> Facts<S> {
     /// The storage's fixed element count (arrays).
     pub const FIXED_COUNT: Option<usize> = S::FIXED_COUNT;
+}
+impl<E: crate::Element> Facts<E> {
+    /// The size of an `element = E` type.
+    pub const ELEMENT_SIZE: Option<usize> = Some(core::mem::size_of::<E>());
+    /// `element = E`: the exporter presents the items as `E`.
+    #[inline(always)]
+    pub fn present(ex: Exporter) -> Exporter {
+        ex.element::<E>()
+    }
 }
 impl<E: crate::Shaped> Facts<E> {
     /// The size of one item of a `Shaped` type.
@@ -45,6 +65,11 @@ impl<E: crate::Shaped> Facts<E> {
 }
 pub trait FactsUnknown {
     const FIXED_COUNT: Option<usize> = None;
+    const ELEMENT_SIZE: Option<usize> = None;
+    /// A bad `element = E` is already reported by `assert_element`.
+    fn present(ex: Exporter) -> Exporter {
+        ex
+    }
     const HAS_PADDING: bool = false;
     const ITEMSIZE: Option<usize> = None;
     /// A bad element is already reported by `assert_shaped`.

@@ -2,6 +2,7 @@
 //! buffer consumer (`sum_array`).
 
 mod alloc;
+mod bitcast;
 mod conformance;
 mod consumer;
 mod elements;
@@ -23,6 +24,7 @@ fn buffer_examples(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<matrices::Mat4>()?;
     m.add_class::<matrices::Scalar>()?;
     m.add_class::<image::Image>()?;
+    m.add_class::<bitcast::Bits>()?;
     m.add_class::<plain::Table>()?;
     m.add_class::<plain::Readings>()?;
     m.add_class::<grid::Grid>()?;

@@ -49,6 +49,7 @@ FACTORIES = {
     "PackedSamples": lambda: bx.PackedSamples(5),
     "Pixels": lambda: bx.Pixels(2, 3),
     "TypedArray": lambda: bx.TypedArray("float64", [1.0, 2.0]),
+    "Bits": lambda: bx.Bits([0x3F800000, 0x40490FDB]),
 }
 
 

@@ -389,6 +389,23 @@ for name, vals in [("3", [1.5, 2.5, -3.0]), ("empty", []), ("1", [0.25])]:
         )
     )
 
+# Bits(words): 1-D 'f' over u32 storage (`element = f32`): the words are float32 bit patterns.
+for name, floats in [("3", [1.0, -2.5, 3.1415927]), ("empty", []), ("1", [0.5])]:
+    words = [struct.unpack("I", struct.pack("f", x))[0] for x in floats]
+    _add(
+        Case(
+            id=f"Bits-{name}",
+            cls="Bits",
+            make=lambda w=words: bx.Bits(list(w)),
+            fmt="f",
+            shape=(len(floats),),
+            strides=(4,),
+            readonly=False,
+            logical_flat=[f32(x) for x in floats],
+            memory=[f32(x) for x in floats],
+        )
+    )
+
 
 CLASS_NAMES = [
     "IntArray",
@@ -400,6 +417,7 @@ CLASS_NAMES = [
     "Scalar",
     "Grid",
     "GrowableArray",
+    "Bits",
 ]
 assert {c.cls for c in CASES} == set(CLASS_NAMES)
 

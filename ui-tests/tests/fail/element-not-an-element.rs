@@ -1,0 +1,12 @@
+#![allow(unused_imports)]
+use buffer_runtime::{buffer_methods, PyBuffer, SharedArray, SharedVec};
+use pyo3::prelude::*;
+
+#[pyclass]
+#[derive(PyBuffer)]
+struct Data {
+    #[buffer(element = String)]
+    words: SharedVec<u32>,
+}
+
+fn main() {}
