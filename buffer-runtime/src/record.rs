@@ -1,9 +1,9 @@
 //! Per-export state behind `Py_buffer.internal`: the shape and strides tables and the holds,
-//! recycled through a small per-thread free list so that exports do not allocate.
+//! recycled through a few global slots so that exports do not allocate.
 
-use std::cell::RefCell;
 use std::ffi::c_void;
-use std::ptr::NonNull;
+use std::ptr::{self, NonNull};
+use std::sync::atomic::{AtomicPtr, Ordering};
 
 use pyo3::ffi::Py_ssize_t;
 
@@ -17,22 +17,26 @@ pub(crate) struct Record {
     pub holds: [Option<Hold>; 2],
 }
 
-/// Free records kept per thread; more are freed.
-const POOL_SIZE: usize = 16;
-
-thread_local! {
-    static POOL: RefCell<Vec<Box<Record>>> = const { RefCell::new(Vec::new()) };
-}
+/// Free records, each slot empty or owning one leaked `Box<Record>`. A swap takes a record, a
+/// compare-exchange into an empty slot gives one back: no lock, no ABA (a pointer is only ever
+/// moved whole), and no thread-local lookup, which costs a call in a shared library.
+static FREE: [AtomicPtr<Record>; 8] = [const { AtomicPtr::new(ptr::null_mut()) }; 8];
 
 /// An owned record; dropping it drops its holds and recycles it.
 pub(crate) struct RecordBox(NonNull<Record>);
 
 impl RecordBox {
     pub fn new() -> RecordBox {
-        let pooled = POOL.try_with(|p| p.try_borrow_mut().ok()?.pop()).ok().flatten();
-        let boxed = pooled.unwrap_or_else(|| {
-            Box::new(Record { shape: [0; MAX_NDIM], strides: [0; MAX_NDIM], holds: [None, None] })
-        });
+        for slot in &FREE {
+            if !slot.load(Ordering::Relaxed).is_null() {
+                // Acquire: the record's contents as the giver left them.
+                if let Some(p) = NonNull::new(slot.swap(ptr::null_mut(), Ordering::Acquire)) {
+                    return RecordBox(p);
+                }
+            }
+        }
+        let boxed =
+            Box::new(Record { shape: [0; MAX_NDIM], strides: [0; MAX_NDIM], holds: [None, None] });
         RecordBox(NonNull::from(Box::leak(boxed)))
     }
 
@@ -57,16 +61,17 @@ impl RecordBox {
 
 impl Drop for RecordBox {
     fn drop(&mut self) {
-        // Drop the holds before touching the pool: dropping one may run other code.
+        // Drop the holds before the record can be taken again.
         self.get_mut().holds = [None, None];
-        // SAFETY: the pointer came from `Box::leak` and is owned by `self`, dropped once.
-        let boxed = unsafe { Box::from_raw(self.0.as_ptr()) };
-        let _ = POOL.try_with(|p| {
-            if let Ok(mut p) = p.try_borrow_mut() {
-                if p.len() < POOL_SIZE {
-                    p.push(boxed);
-                }
+        let p = self.0.as_ptr();
+        for slot in &FREE {
+            if slot.load(Ordering::Relaxed).is_null()
+                && slot.compare_exchange(ptr::null_mut(), p, Ordering::Release, Ordering::Relaxed).is_ok()
+            {
+                return;
             }
-        });
+        }
+        // SAFETY: the pointer came from `Box::leak` and is owned by `self`, dropped once.
+        drop(unsafe { Box::from_raw(p) });
     }
 }
