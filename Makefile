@@ -15,8 +15,14 @@ $(STAMP): examples/requirements-test.txt
 	$(PY) -m pip install --quiet -r examples/requirements-test.txt
 	touch $(STAMP)
 
+MATURIN := VIRTUAL_ENV=$(CURDIR)/$(VENV) $(CURDIR)/$(VENV)/bin/maturin develop --release --quiet
+
+# The example modules: buffer_examples, and the two halves of the image pipeline
+# (pixel_decoder exports decoded pixels, pixel_filter consumes any 3-d uint8 buffer).
 develop: $(STAMP)
-	cd examples && VIRTUAL_ENV=$(CURDIR)/$(VENV) $(CURDIR)/$(VENV)/bin/maturin develop --release --quiet
+	cd examples && $(MATURIN)
+	cd examples/pixel_decoder && $(MATURIN)
+	cd examples/pixel_filter && $(MATURIN)
 
 demo: develop
 	$(PY) examples/demo.py
@@ -35,12 +41,18 @@ clean:
 # Benchmark (examples/bench/README.md): builds its peers from source (C, Cython, pybind11,
 # PyO3), then measures export cost against the generated providers. `bench` writes
 # examples/bench/results.md and bench.png; `bench-smoke` uses tiny counts (used by the tests).
-.PHONY: bench bench-smoke
+.PHONY: bench bench-smoke bench-pipeline
 bench: develop
 	BENCH_COMMAND="make bench" $(PY) examples/bench/bench.py
 
 bench-smoke: develop
 	BENCH_COMMAND="make bench-smoke" $(PY) examples/bench/bench.py --smoke
+
+# The decode -> blur -> grayscale pipeline on a 4000x3000x3 picture, zero-copy vs copying at
+# each hand-over, against numpy, Pillow and OpenCV (examples/bench/pipeline.py; README table).
+bench-pipeline: develop
+	$(PY) -m pip install --quiet -r examples/bench/requirements-pipeline.txt
+	BENCH_COMMAND="make bench-pipeline" $(PY) examples/bench/pipeline.py
 
 # Compile cost of the derive: 100 derived classes vs 100 hand-written providers (release).
 .PHONY: bench-compile

@@ -31,6 +31,8 @@ use std::ffi::CStr;
 ///   codes), in native byte order unless `FORMAT` names one.
 /// - `load` returns a valid `Self` for *any* bytes at `p`: a consumer may write any bytes
 ///   through a writable view (a `bool` must be read as a byte and normalised, say).
+/// - `ANY_BITS` is `true` only if every byte pattern of `size_of::<Self>()` bytes is a valid
+///   `Self` and `load` is a plain read.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a buffer element",
     label = "not a buffer element",
@@ -45,6 +47,10 @@ pub unsafe trait Element: Copy + Send + Sync + 'static {
     /// # Safety
     /// `p` is valid for reads of `size_of::<Self>()` bytes and aligned for `Self`.
     unsafe fn load(p: *const Self) -> Self;
+
+    /// Whether every byte pattern is a valid `Self` (integers, floats): consumer views then
+    /// copy runs of elements as bytes instead of one `load` at a time.
+    const ANY_BITS: bool = false;
 
     /// Whether some bytes of `Self` belong to no field (a record's padding). Rust leaves such
     /// bytes uninitialised, so storage zeroes them before a consumer can read them.
@@ -66,6 +72,7 @@ macro_rules! plain_elements {
         // pattern is a valid value.
         unsafe impl Element for $ty {
             const FORMAT: &'static CStr = $fmt;
+            const ANY_BITS: bool = true;
             #[inline]
             unsafe fn load(p: *const Self) -> Self {
                 // SAFETY: the caller guarantees `p` is valid and aligned.

@@ -141,6 +141,7 @@ macro_rules! endian_wrapper {
         // sizes (equal to the native sizes of these types); any bytes are a valid value.
         unsafe impl<T: EndianScalar> Element for $name<T> {
             const FORMAT: &'static CStr = T::$fmt;
+            const ANY_BITS: bool = true;
             #[inline]
             unsafe fn load(p: *const Self) -> Self {
                 // SAFETY: the caller guarantees `p` is valid for reads; a byte array has

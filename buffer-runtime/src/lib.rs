@@ -1,6 +1,5 @@
 #![doc = include_str!("../docs/guide.md")]
 
-mod consume;
 mod dims;
 mod direct;
 mod dynamic;
@@ -16,6 +15,7 @@ mod shared;
 mod storage;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod view;
 
 // pyo3's cfgs, from build.rs: `Py_buffer` and the buffer slots are in the limited API only
 // from Python 3.11 on.
@@ -27,7 +27,6 @@ compile_error!(
 );
 
 pub use buffer_derive::{buffer_methods, Element, PyBuffer};
-pub use consume::{BufferReader, FormatMismatch};
 pub use dims::{Dim, DimsField, StridesField};
 pub use dynamic::{AnyElement, ElementKind, SharedAnyVec};
 pub use element::{Dims, Element, Shaped};

@@ -1,15 +1,14 @@
 //! `sum_array`: a buffer consumer that sums native int32 elements in place.
 
-use buffer_runtime::BufferReader;
+use buffer_runtime::view::PyView;
 use pyo3::exceptions::PyOverflowError;
 use pyo3::prelude::*;
 
 /// The sum of any buffer of native int32, of any shape and strides, read without a copy.
 /// Any other format (another type, or a non-native byte order) is a `TypeError`.
 #[pyfunction]
-pub fn sum_array(obj: &Bound<'_, PyAny>) -> PyResult<i64> {
-    let reader = BufferReader::<i32>::new(obj)?;
+pub fn sum_array(obj: PyView<i32>) -> PyResult<i64> {
     let mut sum = Some(0i64);
-    reader.for_each(|x| sum = sum.and_then(|s| s.checked_add(i64::from(x))));
+    obj.for_each(|x| sum = sum.and_then(|s| s.checked_add(i64::from(x))));
     sum.ok_or_else(|| PyOverflowError::new_err("sum overflows int64"))
 }

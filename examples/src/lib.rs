@@ -11,6 +11,7 @@ mod image;
 mod matrices;
 mod plain;
 mod vectors;
+mod views;
 
 use pyo3::prelude::*;
 
@@ -36,5 +37,6 @@ fn buffer_examples(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(elements::record_format, m)?)?;
     m.add_function(wrap_pyfunction!(consumer::sum_array, m)?)?;
     conformance::register(m)?;
+    views::register(m)?;
     Ok(())
 }

@@ -1,0 +1,246 @@
+//! One export held by a consumer: `PyObject_GetBuffer` on creation, `PyBuffer_Release` on drop,
+//! and the exporter's answer checked field by field before anything is read through it.
+
+use std::ffi::CStr;
+use std::fmt::Write as _;
+use std::mem::MaybeUninit;
+use std::os::raw::c_int;
+
+use pyo3::ffi;
+use pyo3::{Bound, PyAny, PyErr, Python};
+
+use crate::layout::{byte_extent, contiguous_strides, element_count, Order, MAX_NDIM};
+
+use super::format;
+use super::rank::Rank;
+
+/// A buffer export that this consumer owns and releases exactly once.
+///
+/// Held by value (no allocation per view): a consumer may release a copy of the view
+/// (CPython's rule; exporters key their state on `obj` and `internal`). But `shape` and
+/// `strides` may point into the view itself (`PyBuffer_FillInfo` points them at `len` and
+/// `itemsize`: `bytes`, `bytearray`, `array.array`), so they are read only through
+/// [`Fields`], while the view is still where the exporter filled it, and copied out.
+pub(crate) struct Export {
+    view: ffi::Py_buffer,
+}
+
+/// The fields of an export at the address the exporter filled: what [`Export::acquire`] lets
+/// its caller inspect before the view moves.
+#[repr(transparent)]
+pub(crate) struct Fields {
+    view: ffi::Py_buffer,
+}
+
+// SAFETY: the view is only used to release the export, which happens attached to the
+// interpreter (`Drop`), from whichever thread drops it; CPython allows releasing from any
+// thread that holds an attachment.
+unsafe impl Send for Export {}
+// SAFETY: `&Export` gives access to no pointer field.
+unsafe impl Sync for Export {}
+
+impl Export {
+    /// Asks `obj` for a buffer with `flags` and lets `inspect` read it in place; the exporter's
+    /// exception on refusal. Whatever `inspect` returns, the export is owned (and released on
+    /// drop) by the returned `Export`.
+    pub fn acquire<R>(
+        obj: &Bound<'_, PyAny>,
+        flags: c_int,
+        inspect: impl FnOnce(&Fields) -> R,
+    ) -> Result<(Export, R), PyErr> {
+        let mut view = MaybeUninit::<ffi::Py_buffer>::zeroed();
+        // SAFETY: `view` is valid for writes; on success it is filled and ours to release.
+        let rc = unsafe { ffi::PyObject_GetBuffer(obj.as_ptr(), view.as_mut_ptr(), flags) };
+        if rc != 0 {
+            return Err(PyErr::fetch(obj.py()));
+        }
+        // SAFETY: filled by the successful call (zeroed before, so every field is initialised);
+        // `Fields` is a transparent wrapper of `Py_buffer`, and `view` stays put while borrowed.
+        let fields = unsafe { &*view.as_ptr().cast::<Fields>() };
+        let seen = inspect(fields);
+        // SAFETY: as above; from here on only `obj`, `internal` and `readonly` are used.
+        Ok((Export { view: unsafe { view.assume_init() } }, seen))
+    }
+
+    /// Whether the exporter reported read-only memory.
+    pub fn readonly(&self) -> bool {
+        self.view.readonly != 0
+    }
+}
+
+impl Fields {
+    pub fn readonly(&self) -> bool {
+        self.view.readonly != 0
+    }
+
+    pub fn itemsize(&self) -> isize {
+        self.view.itemsize
+    }
+
+    /// The item format (`B` when the exporter gave none, as CPython's consumers assume).
+    pub fn format(&self) -> &CStr {
+        let f = self.view.format;
+        format::or_unsigned_bytes((!f.is_null()).then(|| {
+            // SAFETY: a non-null format is a NUL-terminated string valid while the view is.
+            unsafe { CStr::from_ptr(f) }
+        }))
+    }
+
+    /// The exporter's `ndim`, if it is one a buffer may have.
+    fn ndim(&self) -> Option<usize> {
+        usize::try_from(self.view.ndim).ok().filter(|&n| n <= MAX_NDIM)
+    }
+
+    /// The exporter's shape as given (`None` when NULL or `ndim` is out of range).
+    fn raw_shape(&self) -> Option<&[isize]> {
+        let n = self.ndim()?;
+        if self.view.shape.is_null() || n == 0 {
+            return (n == 0).then_some(&[]);
+        }
+        // SAFETY: a non-null shape has `ndim` entries valid while the view is (exporter's
+        // contract; nothing else can be checked).
+        Some(unsafe { std::slice::from_raw_parts(self.view.shape, n) })
+    }
+
+    fn raw_strides(&self) -> Option<&[isize]> {
+        let n = self.ndim()?;
+        if self.view.strides.is_null() || n == 0 {
+            return None;
+        }
+        // SAFETY: as for `raw_shape`.
+        Some(unsafe { std::slice::from_raw_parts(self.view.strides, n) })
+    }
+
+    fn suboffsets(&self) -> Option<&[isize]> {
+        let n = self.ndim()?;
+        if self.view.suboffsets.is_null() || n == 0 {
+            return None;
+        }
+        // SAFETY: as for `raw_shape`.
+        Some(unsafe { std::slice::from_raw_parts(self.view.suboffsets, n) })
+    }
+
+    /// The layout as a consumer may use it: CPython's rules for sloppy exporters applied
+    /// (NULL strides are C strides, NULL shape is 1-D of `len / itemsize`), every field that
+    /// addresses memory checked, and the result in tables of rank `D`.
+    pub fn layout<D: Rank>(&self) -> Result<Layout<D>, String> {
+        let v = &self.view;
+        let ndim = self.ndim().ok_or_else(|| format!("the exporter reported ndim = {}", v.ndim))?;
+        let itemsize = usize::try_from(v.itemsize)
+            .ok()
+            .filter(|&s| s > 0)
+            .ok_or_else(|| format!("the exporter reported itemsize = {}", v.itemsize))?;
+        let len = usize::try_from(v.len).map_err(|_| format!("the exporter reported len = {}", v.len))?;
+        let mut shape = [0usize; MAX_NDIM];
+        let ndim = match self.raw_shape() {
+            Some(raw) => {
+                for (slot, &d) in shape.iter_mut().zip(raw) {
+                    *slot = usize::try_from(d).map_err(|_| format!("the exporter reported shape {raw:?}"))?;
+                }
+                ndim
+            }
+            None if len % itemsize == 0 => {
+                shape[0] = len / itemsize;
+                1
+            }
+            None => return Err(format!("no shape, and len {len} is not a multiple of itemsize {itemsize}")),
+        };
+        let shape = &shape[..ndim];
+        if let Some(want) = D::NDIM {
+            if want != ndim {
+                return Err(String::new()); // described by the caller, who knows the want
+            }
+        }
+        let count = element_count(shape).ok_or("the shape's size overflows")?;
+        if count.checked_mul(itemsize) != Some(len) {
+            return Err(format!(
+                "the exporter reported len = {len}, but shape {shape:?} of {itemsize}-byte items is {} bytes",
+                count.saturating_mul(itemsize)
+            ));
+        }
+        if self.suboffsets().is_some_and(|s| s.iter().any(|&o| o >= 0)) {
+            return Err("it has PIL-style suboffsets (indirect memory), which views do not follow".into());
+        }
+        let mut strides = [0isize; MAX_NDIM];
+        match self.raw_strides() {
+            Some(raw) => strides[..ndim].copy_from_slice(raw),
+            None => contiguous_strides(shape, itemsize, Order::C, &mut strides),
+        }
+        let strides = &strides[..ndim];
+        byte_extent(shape, strides, itemsize).ok_or("its strides overflow the address space")?;
+        if count > 0 && v.buf.is_null() {
+            return Err("the exporter reported a NULL buf".into());
+        }
+        Ok(Layout {
+            ptr: v.buf.cast(),
+            shape: D::table(shape),
+            strides: D::table(strides),
+            itemsize,
+        })
+    }
+
+    /// What the exporter handed over, for error messages: `a read-only 2-d buffer of '<i4'
+    /// (format 'i') with shape (2, 2) and strides (8, 4)`.
+    pub fn describe(&self) -> String {
+        let mut s = String::from("a ");
+        if self.readonly() {
+            s.push_str("read-only ");
+        }
+        match self.ndim() {
+            Some(n) => write!(s, "{n}-d buffer"),
+            None => write!(s, "buffer with ndim {}", self.view.ndim),
+        }
+        .ok();
+        let (typestr, raw) = (format::typestr(self.format()), self.format().to_string_lossy());
+        write!(s, " of '{typestr}'").ok();
+        if typestr != raw {
+            write!(s, " (format '{raw}')").ok();
+        }
+        if let Some(shape) = self.raw_shape().filter(|s| !s.is_empty()) {
+            write!(s, " with shape {}", tuple(shape)).ok();
+            match self.raw_strides() {
+                Some(st) => write!(s, " and strides {}", tuple(st)),
+                None => write!(s, " and no strides"),
+            }
+            .ok();
+        }
+        s
+    }
+}
+
+impl Drop for Export {
+    fn drop(&mut self) {
+        // Re-attaches if dropped while detached (a view moved into `py.detach`). At interpreter
+        // shutdown, when no thread can attach, the export is left to the dying interpreter.
+        Python::try_attach(|_| {
+            // SAFETY: the view was filled by `PyObject_GetBuffer` and is released once.
+            unsafe { ffi::PyBuffer_Release(&mut self.view) }
+        });
+    }
+}
+
+/// A checked layout: `ptr` addresses element `(0, ..., 0)`; every index inside `shape` is
+/// `ptr + Σ index·stride` bytes away, inside the exporter's memory (the exporter's contract,
+/// with the fields checked for consistency).
+pub(crate) struct Layout<D: Rank> {
+    pub ptr: *mut u8,
+    pub shape: D::Table<usize>,
+    pub strides: D::Table<isize>,
+    pub itemsize: usize,
+}
+
+/// `(2, 3)` / `(2,)` / `()`, as Python prints tuples.
+pub(crate) fn tuple<X: std::fmt::Display>(values: &[X]) -> String {
+    let mut s = String::from("(");
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            s.push_str(", ");
+        }
+        write!(s, "{v}").ok();
+    }
+    if values.len() == 1 {
+        s.push(',');
+    }
+    s.push(')');
+    s
+}

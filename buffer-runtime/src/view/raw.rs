@@ -1,0 +1,171 @@
+//! The unsafe core of the consumer side: copying elements between memory that an exporter owns
+//! (and that another view, Python code or another thread may write at any time) and memory Rust
+//! owns.
+//!
+//! Rust never forms a `&T` / `&mut T` / `&[T]` into exported memory. Every access is a
+//! byte-wise atomic copy (`atomic-memcpy`, the P1478 / RFC 3301 primitive, relaxed order) into
+//! or out of a local value: a concurrent writer can make a read see old, new or mixed bytes, but
+//! never undefined behaviour on our side, and the compiler can neither elide nor repeat the
+//! access. A value read from exported memory becomes a `T` through [`Element::load`], which
+//! accepts any bytes (a `bool` byte is normalised). Values written out have their padding
+//! zeroed first, so no uninitialised byte is copied. On x86-64 and aarch64 the copies compile
+//! to ordinary loads and stores of up to 8 bytes; rows are copied in runs, so the arithmetic
+//! on the local copy vectorizes.
+
+use std::mem::{size_of, MaybeUninit};
+use std::sync::atomic::Ordering::Relaxed;
+
+use atomic_memcpy::{atomic_load, atomic_store};
+
+use crate::element::Element;
+
+/// Bytes copied per atomic chunk.
+const CHUNK: usize = 64;
+
+/// Copies `n` bytes from `src` (exported memory) to `dst` (private memory).
+///
+/// # Safety
+/// `src` is valid for reads of `n` bytes (others may write them concurrently); `dst` is valid
+/// for writes of `n` bytes and does not overlap `src`.
+#[inline]
+pub(crate) unsafe fn load_bytes(src: *const u8, dst: *mut u8, n: usize) {
+    let mut i = 0;
+    while i + CHUNK <= n {
+        // SAFETY: `[u8; CHUNK]` has alignment 1 and the range is inside `src` (contract);
+        // `atomic_load` tolerates concurrent writes; `dst + i` is valid for `CHUNK` bytes.
+        unsafe {
+            let chunk = atomic_load(src.add(i).cast::<[u8; CHUNK]>(), Relaxed);
+            dst.add(i).cast::<MaybeUninit<[u8; CHUNK]>>().write_unaligned(chunk);
+        }
+        i += CHUNK;
+    }
+    while i < n {
+        // SAFETY: as above, one byte at a time.
+        unsafe {
+            let byte = atomic_load(src.add(i), Relaxed);
+            dst.add(i).cast::<MaybeUninit<u8>>().write(byte);
+        }
+        i += 1;
+    }
+}
+
+/// Copies `n` initialised bytes from `src` (private memory) to `dst` (exported memory).
+///
+/// # Safety
+/// `dst` is valid for writes of `n` bytes (others may access them concurrently); `src` is valid
+/// for reads of `n` initialised bytes and does not overlap `dst`.
+#[inline]
+pub(crate) unsafe fn store_bytes(src: *const u8, dst: *mut u8, n: usize) {
+    let mut i = 0;
+    while i + CHUNK <= n {
+        // SAFETY: `src + i` holds `CHUNK` initialised bytes; `[u8; CHUNK]` has alignment 1 and
+        // `dst + i` is valid for `CHUNK` bytes (contract).
+        unsafe {
+            let chunk = src.add(i).cast::<[u8; CHUNK]>().read_unaligned();
+            atomic_store(dst.add(i).cast::<[u8; CHUNK]>(), chunk, Relaxed);
+        }
+        i += CHUNK;
+    }
+    while i < n {
+        // SAFETY: as above, one byte at a time.
+        unsafe { atomic_store(dst.add(i), src.add(i).read(), Relaxed) };
+        i += 1;
+    }
+}
+
+/// Reads the element at `p`.
+///
+/// # Safety
+/// `p` is valid for reads of `size_of::<T>()` bytes; if `aligned`, `p` is aligned for `T`.
+#[inline(always)]
+pub(crate) unsafe fn load<T: Element>(p: *const u8, aligned: bool) -> T {
+    let raw: MaybeUninit<T> = if aligned {
+        // SAFETY: `p` is valid and aligned for `T` (contract).
+        unsafe { atomic_load(p.cast::<T>(), Relaxed) }
+    } else {
+        let mut raw = MaybeUninit::<T>::uninit();
+        // SAFETY: `raw` is a private `T`-sized buffer; `p` is valid (contract).
+        unsafe { load_bytes(p, raw.as_mut_ptr().cast(), size_of::<T>()) };
+        raw
+    };
+    // SAFETY: `raw` is a local, aligned `T`-sized value holding the bytes read; `load` accepts
+    // any bytes (the `Element` contract).
+    unsafe { T::load(raw.as_ptr()) }
+}
+
+/// Writes `value` at `p`.
+///
+/// # Safety
+/// `p` is valid for writes of `size_of::<T>()` bytes; if `aligned`, `p` is aligned for `T`.
+#[inline(always)]
+pub(crate) unsafe fn store<T: Element>(p: *mut u8, value: T, aligned: bool) {
+    let mut raw = MaybeUninit::new(value);
+    // SAFETY: `raw` is a local `T`; zeroing its padding makes every byte initialised.
+    unsafe { T::clear_padding(raw.as_mut_ptr()) };
+    if aligned {
+        // SAFETY: `p` is valid and aligned for `T` (contract).
+        unsafe { atomic_store(p.cast::<MaybeUninit<T>>(), raw, Relaxed) };
+    } else {
+        // SAFETY: `raw` holds `size_of::<T>()` initialised bytes; `p` is valid (contract).
+        unsafe { store_bytes(raw.as_ptr().cast(), p, size_of::<T>()) };
+    }
+}
+
+/// Copies `dst.len()` consecutive elements starting at `src` into `dst`.
+///
+/// # Safety
+/// `src` is valid for reads of `dst.len() * size_of::<T>()` bytes; if `aligned`, `src` is
+/// aligned for `T`.
+#[inline]
+pub(crate) unsafe fn load_run<T: Element>(src: *const u8, dst: &mut [T], aligned: bool) {
+    if T::ANY_BITS {
+        // SAFETY: `dst` is private and every byte pattern is a valid `T`, so it may receive
+        // the bytes directly; `src` is valid (contract).
+        unsafe { load_bytes(src, dst.as_mut_ptr().cast(), std::mem::size_of_val(dst)) };
+    } else {
+        for (i, slot) in dst.iter_mut().enumerate() {
+            // SAFETY: element `i` of the run is valid for reads (contract).
+            *slot = unsafe { load(src.add(i * size_of::<T>()), aligned) };
+        }
+    }
+}
+
+/// Copies `src` to the `src.len()` consecutive elements starting at `dst`.
+///
+/// # Safety
+/// `dst` is valid for writes of `src.len() * size_of::<T>()` bytes.
+#[inline]
+pub(crate) unsafe fn store_run<T: Element>(src: &[T], dst: *mut u8) {
+    if T::HAS_PADDING {
+        for (i, &v) in src.iter().enumerate() {
+            // SAFETY: element `i` of the run is valid for writes (contract); alignment is not
+            // assumed.
+            unsafe { store(dst.add(i * size_of::<T>()), v, false) };
+        }
+    } else {
+        // SAFETY: a `T` without padding is initialised bytes; `dst` is valid (contract).
+        unsafe { store_bytes(src.as_ptr().cast(), dst, std::mem::size_of_val(src)) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_copies_round_trip_at_every_length_and_offset() {
+        let src: Vec<u8> = (0..=255).cycle().take(700).collect();
+        for offset in [0, 1, 3, 7] {
+            for n in [0, 1, 2, 3, 63, 64, 65, 200, 600] {
+                let mut dst = vec![0u8; n];
+                // SAFETY: both ranges are inside their vectors.
+                unsafe { load_bytes(src.as_ptr().add(offset), dst.as_mut_ptr(), n) };
+                assert_eq!(dst, src[offset..offset + n]);
+                let mut back = vec![0u8; n + offset];
+                // SAFETY: as above.
+                unsafe { store_bytes(dst.as_ptr(), back.as_mut_ptr().add(offset), n) };
+                assert_eq!(back[offset..], src[offset..offset + n]);
+            }
+        }
+    }
+}

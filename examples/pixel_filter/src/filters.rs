@@ -1,0 +1,125 @@
+//! The filters: pure functions from a source view to a [`Canvas`], run without the GIL.
+//!
+//! Each reads the source one row at a time with a bulk copy (`copy_to_slice`), so the
+//! arithmetic runs on local slices and vectorizes whatever the source's strides are.
+
+use buffer_runtime::view::{Ndim, PyView};
+
+use crate::image::Canvas;
+
+/// A 3-d uint8 source of any strides.
+pub type Source = PyView<u8, Ndim<3>>;
+
+/// `(77 R + 150 G + 29 B + 128) >> 8` of the first three channels, one channel out.
+pub fn grayscale(src: &Source, mut out: Canvas) -> Canvas {
+    let [h, w, c] = [src.shape()[0], src.shape()[1], src.shape()[2]];
+    let mut row = vec![0u8; w * c];
+    for y in 0..h {
+        copy_row(src, y, &mut row);
+        for (dst, px) in out.row_mut(y).iter_mut().zip(row.chunks_exact(c)) {
+            let v = 77 * u32::from(px[0]) + 150 * u32::from(px[1]) + 29 * u32::from(px[2]) + 128;
+            *dst = (v >> 8) as u8;
+        }
+    }
+    out
+}
+
+/// Row `y` of `src`, C order, into `row`.
+fn copy_row(src: &Source, y: usize, row: &mut [u8]) {
+    src.row(y)
+        .expect("y < height")
+        .copy_to_slice(row)
+        .expect("a row holds width * channels elements");
+}
+
+/// Exact `v / n` for `v < 2^24` and `1 <= n < 2^15` by multiply and shift (integer division
+/// does not vectorize): with `m = 2^40 / n + 1`, the error of `v * m / 2^40` stays below 1.
+struct Divider {
+    m: u64,
+}
+
+impl Divider {
+    fn new(n: u32) -> Divider {
+        Divider { m: (1u64 << 40) / u64::from(n) + 1 }
+    }
+    #[inline(always)]
+    fn div(&self, v: u32) -> u32 {
+        ((u64::from(v) * self.m) >> 40) as u32
+    }
+}
+
+/// The box blur of radius `r`: `out = (S + n / 2) / n`, `n = (2r + 1)^2`, `S` the sum over
+/// the `(2r + 1)^2` window with coordinates clamped to the image.
+///
+/// Separable: each source row's horizontal window sums (from prefix sums of the row padded
+/// with copies of its edge pixels) are computed once into a ring of `2r + 2` rows, and a
+/// running vertical sum adds the row entering the window and subtracts the one leaving it.
+pub fn box_blur(src: &Source, r: usize, mut out: Canvas) -> Canvas {
+    let [h, w, c] = [src.shape()[0], src.shape()[1], src.shape()[2]];
+    let row_len = w * c;
+    if h == 0 || row_len == 0 {
+        return out;
+    }
+    let window = 2 * r + 1;
+    let n = (window * window) as u32;
+    let div = Divider::new(n);
+    let half = n / 2;
+
+    let ring_rows = window + 1;
+    let mut ring = vec![0u16; ring_rows * row_len]; // row sums: at most 129 * 255 < 2^16
+    let mut pixels = vec![0u8; row_len];
+    let mut prefix = vec![0u32; (w + 2 * r + 1) * c];
+    let mut have = vec![usize::MAX; ring_rows]; // which source row each ring slot holds
+    let mut horizontal = |y: usize, ring: &mut [u16]| -> usize {
+        let slot = y % ring_rows;
+        if have[slot] != y {
+            copy_row(src, y, &mut pixels);
+            row_sums(&pixels, w, c, r, &mut prefix, &mut ring[slot * row_len..(slot + 1) * row_len]);
+            have[slot] = y;
+        }
+        slot
+    };
+
+    let clamp = |v: isize| v.clamp(0, h as isize - 1) as usize;
+    let mut vertical = vec![0u32; row_len];
+    for dy in -(r as isize)..=(r as isize) {
+        let slot = horizontal(clamp(dy), &mut ring);
+        for (v, &s) in vertical.iter_mut().zip(&ring[slot * row_len..(slot + 1) * row_len]) {
+            *v += u32::from(s);
+        }
+    }
+    for y in 0..h {
+        for (o, &v) in out.row_mut(y).iter_mut().zip(&vertical) {
+            *o = div.div(v + half) as u8;
+        }
+        if y + 1 == h {
+            break;
+        }
+        let enter = horizontal(clamp(y as isize + r as isize + 1), &mut ring);
+        let leave = clamp(y as isize - r as isize) % ring_rows;
+        let (e, l) = (enter * row_len, leave * row_len);
+        for (i, v) in vertical.iter_mut().enumerate() {
+            *v = *v + u32::from(ring[e + i]) - u32::from(ring[l + i]);
+        }
+    }
+    out
+}
+
+/// `sums[x, ch] = Σ_{dx = -r..=r} row[clamp(x + dx), ch]` for one row of `w` pixels.
+fn row_sums(row: &[u8], w: usize, c: usize, r: usize, prefix: &mut [u32], sums: &mut [u16]) {
+    // prefix[(k + 1) * c + ch] = Σ of padded pixels 0..=k (padded: r edge copies each side).
+    let padded = w + 2 * r;
+    let pixel = |k: usize| &row[k.saturating_sub(r).min(w - 1) * c..][..c];
+    prefix[..c].fill(0);
+    for k in 0..padded {
+        let (done, next) = prefix.split_at_mut((k + 1) * c);
+        let prev = &done[k * c..];
+        for ch in 0..c {
+            next[ch] = prev[ch] + u32::from(pixel(k)[ch]);
+        }
+    }
+    let span = (2 * r + 1) * c;
+    for (i, s) in sums.iter_mut().enumerate() {
+        *s = (prefix[i + span] - prefix[i]) as u16;
+    }
+}
