@@ -32,26 +32,31 @@ fn copy_row(src: &Source, y: usize, row: &mut [u8]) {
         .expect("a row holds width * channels elements");
 }
 
-/// Exact `v / n` for `v < 2^24` and `1 <= n < 2^15` by multiply and shift (integer division
-/// does not vectorize): with `m = 2^40 / n + 1`, the error of `v * m / 2^40` stays below 1.
+/// Exact `floor(v / n)` for `v < 2^23` and `1 <= n < 2^16` by a multiply and a shift
+/// (integer division does not vectorize): with `k = 24 + ceil(log2 n)` and
+/// `m = floor(2^k / n) + 1 = (2^k + e) / n`, `0 < e <= n`, we get
+/// `v * m / 2^k = v / n + v * e / (n * 2^k)` and `v * e < 2^23 * n <= 2^k / 2`, so the floor is
+/// exact; `m < 2^26`, so `u64` products of `u32`s suffice (one `pmuludq` per two lanes).
 struct Divider {
     m: u64,
+    k: u32,
 }
 
 impl Divider {
     fn new(n: u32) -> Divider {
-        Divider { m: (1u64 << 40) / u64::from(n) + 1 }
+        let k = 24 + n.next_power_of_two().trailing_zeros();
+        Divider { m: (1u64 << k) / u64::from(n) + 1, k }
     }
     #[inline(always)]
     fn div(&self, v: u32) -> u32 {
-        ((u64::from(v) * self.m) >> 40) as u32
+        ((u64::from(v) * self.m) >> self.k) as u32
     }
 }
 
 /// The box blur of radius `r`: `out = (S + n / 2) / n`, `n = (2r + 1)^2`, `S` the sum over
 /// the `(2r + 1)^2` window with coordinates clamped to the image.
 ///
-/// Separable: each source row's horizontal window sums (from prefix sums of the row padded
+/// Separable: each source row's horizontal window sums (a running sum over the row padded
 /// with copies of its edge pixels) are computed once into a ring of `2r + 2` rows, and a
 /// running vertical sum adds the row entering the window and subtracts the one leaving it.
 pub fn box_blur(src: &Source, r: usize, mut out: Canvas) -> Canvas {
@@ -68,13 +73,13 @@ pub fn box_blur(src: &Source, r: usize, mut out: Canvas) -> Canvas {
     let ring_rows = window + 1;
     let mut ring = vec![0u16; ring_rows * row_len]; // row sums: at most 129 * 255 < 2^16
     let mut pixels = vec![0u8; row_len];
-    let mut prefix = vec![0u32; (w + 2 * r + 1) * c];
+    let mut padded = vec![0u8; (w + 2 * r) * c];
     let mut have = vec![usize::MAX; ring_rows]; // which source row each ring slot holds
     let mut horizontal = |y: usize, ring: &mut [u16]| -> usize {
         let slot = y % ring_rows;
         if have[slot] != y {
             copy_row(src, y, &mut pixels);
-            row_sums(&pixels, w, c, r, &mut prefix, &mut ring[slot * row_len..(slot + 1) * row_len]);
+            row_sums(&pixels, w, c, r, &mut padded, &mut ring[slot * row_len..(slot + 1) * row_len]);
             have[slot] = y;
         }
         slot
@@ -97,29 +102,41 @@ pub fn box_blur(src: &Source, r: usize, mut out: Canvas) -> Canvas {
         }
         let enter = horizontal(clamp(y as isize + r as isize + 1), &mut ring);
         let leave = clamp(y as isize - r as isize) % ring_rows;
-        let (e, l) = (enter * row_len, leave * row_len);
-        for (i, v) in vertical.iter_mut().enumerate() {
-            *v = *v + u32::from(ring[e + i]) - u32::from(ring[l + i]);
+        let (enter, leave) = (&ring[enter * row_len..][..row_len], &ring[leave * row_len..][..row_len]);
+        for ((v, &e), &l) in vertical.iter_mut().zip(enter).zip(leave) {
+            *v = *v + u32::from(e) - u32::from(l);
         }
     }
     out
 }
 
-/// `sums[x, ch] = Σ_{dx = -r..=r} row[clamp(x + dx), ch]` for one row of `w` pixels.
-fn row_sums(row: &[u8], w: usize, c: usize, r: usize, prefix: &mut [u32], sums: &mut [u16]) {
-    // prefix[(k + 1) * c + ch] = Σ of padded pixels 0..=k (padded: r edge copies each side).
-    let padded = w + 2 * r;
-    let pixel = |k: usize| &row[k.saturating_sub(r).min(w - 1) * c..][..c];
-    prefix[..c].fill(0);
-    for k in 0..padded {
-        let (done, next) = prefix.split_at_mut((k + 1) * c);
-        let prev = &done[k * c..];
-        for ch in 0..c {
-            next[ch] = prev[ch] + u32::from(pixel(k)[ch]);
+/// `sums[x, ch] = Σ_{dx = -r..=r} row[clamp(x + dx), ch]` for one row of `w` pixels, from
+/// the row padded with `r` copies of its edge pixels on each side (`padded`, scratch).
+fn row_sums(row: &[u8], w: usize, c: usize, r: usize, padded: &mut [u8], sums: &mut [u16]) {
+    let (edge, len) = (r * c, w * c);
+    for k in 0..r {
+        padded[k * c..(k + 1) * c].copy_from_slice(&row[..c]);
+        padded[edge + len + k * c..edge + len + (k + 1) * c].copy_from_slice(&row[len - c..]);
+    }
+    padded[edge..edge + len].copy_from_slice(row);
+    // Sums stay below 2^16 (at most 129 * 255). Small radii: add the window's shifted rows.
+    // Larger: the first pixel's window, then a running sum (add the pixel entering, drop the
+    // one leaving; `u16` wrapping arithmetic is exact).
+    if r <= 4 {
+        // A few shifted slices added whole: vectorizes.
+        sums.iter_mut().zip(&padded[..len]).for_each(|(s, &p)| *s = u16::from(p));
+        for k in 1..=2 * r {
+            sums.iter_mut().zip(&padded[k * c..k * c + len]).for_each(|(s, &p)| *s += u16::from(p));
         }
+        return;
     }
     let span = (2 * r + 1) * c;
-    for (i, s) in sums.iter_mut().enumerate() {
-        *s = (prefix[i + span] - prefix[i]) as u16;
+    for ch in 0..c {
+        sums[ch] = (0..=2 * r).map(|k| u16::from(padded[k * c + ch])).sum();
+    }
+    for i in c..len {
+        let enter = u16::from(padded[i + span - c]);
+        let leave = u16::from(padded[i - c]);
+        sums[i] = sums[i - c].wrapping_add(enter).wrapping_sub(leave);
     }
 }
