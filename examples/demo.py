@@ -109,6 +109,73 @@ def main() -> None:
         be.sum_array(np.arange(3, dtype=">i4"))
     except TypeError as e:
         print(f"sum_array(big-endian int32)     -> TypeError: {e}")
+    import ctypes
+
+    print(f"sum_array(ctypes c_int * 3)     = {be.sum_array((ctypes.c_int * 3)(1, 2, 3))} "
+          f"(ctypes hands out NULL strides)")
+
+    pipeline()
+
+
+def pipeline() -> None:
+    """Two extension modules that know nothing of each other share pixels with no copy."""
+    import io
+    import threading
+    import time
+
+    import pixel_decoder
+    import pixel_filter
+    from PIL import Image as PILImage
+
+    print("\n== The pixel pipeline: pixel_decoder exports, pixel_filter reads in place")
+    picture = np.asarray(pixel_decoder.synthetic(480, 630, 3))
+    png = io.BytesIO()
+    PILImage.fromarray(np.ascontiguousarray(picture)).save(png, format="PNG")
+    img = pixel_decoder.decode(png.getvalue())
+    a = np.asarray(img)
+    print(f"decode(PNG) -> {img!r}: strides {a.strides} (rows padded to 64 bytes), "
+          f"equal to Pillow's decode: {np.array_equal(a, np.asarray(PILImage.open(png)))}")
+
+    blurred = pixel_filter.box_blur(img, radius=2)
+    gray = pixel_filter.grayscale(blurred)
+    print(f"box_blur(img) -> {blurred!r}")
+    print(f"grayscale(blurred) -> {gray!r}, numpy sees {np.asarray(gray).shape} {np.asarray(gray).dtype}")
+
+    before = address(memoryview(img))
+    pixel_filter.invert_inplace(img)  # writes the decoder's own memory through a writable view
+    print(f"invert_inplace(img) wrote the decoder's memory in place: same address "
+          f"{address(memoryview(img)) == before}, pixel (0, 1) {a[0, 1].tolist()} "
+          f"= 255 - {picture[0, 1].tolist()}")
+    for src in (a[::-1, ::2], np.asfortranarray(a), a.transpose(1, 0, 2)):
+        out = np.asarray(pixel_filter.grayscale(src))
+        print(f"grayscale of a numpy view with strides {src.strides}: shape {out.shape}")
+    try:
+        pixel_filter.invert_inplace(b"read-only bytes")
+    except TypeError as e:
+        print(f"invert_inplace(bytes) -> TypeError: {e}")
+    try:
+        pixel_filter.box_blur(np.zeros((4, 4), dtype=np.int32))
+    except TypeError as e:
+        print(f"box_blur(2-d int32) -> TypeError: {e}")
+
+    big = pixel_decoder.synthetic(2000, 2000, 3)
+    ticks = 0
+    done = threading.Event()
+
+    def count() -> None:
+        nonlocal ticks
+        while not done.is_set():
+            ticks += 1
+
+    t = threading.Thread(target=count)
+    t.start()
+    start = time.perf_counter()
+    pixel_filter.box_blur(big, radius=8)
+    elapsed = time.perf_counter() - start
+    done.set()
+    t.join()
+    print(f"box_blur of 2000x2000x3 took {elapsed * 1000:.0f} ms with the GIL released: "
+          f"another Python thread counted to {ticks} meanwhile")
 
 
 if __name__ == "__main__":
