@@ -22,6 +22,7 @@ __all__ = [
     "Frozen",
     "Grid",
     "GrowableArray",
+    "Hostile",
     "Image",
     "IntArray",
     "IntMatrix",
@@ -37,6 +38,12 @@ __all__ = [
     "check_provider",
     "record_format",
     "sum_array",
+    "view_any",
+    "view_get",
+    "view_ndarray",
+    "view_read",
+    "view_sub",
+    "view_write",
 ]
 
 class _Provider(Buffer):
@@ -231,6 +238,40 @@ class TypedArray(_Provider):
 
 def sum_array(obj: Buffer) -> int:
     """The sum of any buffer of native int32, of any shape and strides, read without a copy."""
+
+# Test hooks over the typed consumer views (`buffer_runtime::view`, examples/src/views.rs).
+def view_read(
+    obj: Buffer, dtype: str, layout: str = "strided", ndim: int | None = None
+) -> tuple[list[int], list[int], bool, list[object], list[object], list[object]]:
+    """(shape, strides, readonly, to_vec, iter, for_each) of a read-only view of ``obj``."""
+
+def view_get(obj: Buffer, dtype: str, index: Sequence[int]) -> object | None: ...
+def view_sub(
+    obj: Buffer, dtype: str, kind: str, axis: int, at: Sequence[int]
+) -> tuple[list[int], list[object]] | None: ...
+def view_write(obj: Buffer, dtype: str, op: str, args: Sequence[object]) -> None: ...
+def view_any(obj: Buffer) -> tuple[str, list[int], list[float]]: ...
+def view_ndarray(obj: Buffer) -> tuple[list[float], list[float] | None]: ...
+
+@final
+class Hostile(_Provider):
+    """A deliberately sloppy exporter (test fixture): fills every ``Py_buffer`` field exactly
+    as given, whatever the request."""
+
+    def __init__(
+        self,
+        data: bytes,
+        format: str | None,
+        itemsize: int,
+        ndim: int,
+        shape: Sequence[int] | None,
+        strides: Sequence[int] | None,
+        length: int,
+        suboffsets: Sequence[int] | None = None,
+        readonly: bool = True,
+        offset: int = 0,
+    ) -> None: ...
+    def exports(self) -> int: ...
 
 def check_provider(obj: object) -> str:
     """Checks ``obj`` against CPython's buffer rules with every request flag and real

@@ -172,11 +172,24 @@ pub fn view_any(obj: AnyView) -> (&'static str, Vec<usize>, Vec<f64>) {
     (obj.dtype(), obj.shape().to_vec(), obj.to_f64_vec())
 }
 
+/// `(to_array, as_array)` of a float64 view, each flattened in C order; `as_array` is None
+/// when the view has no `ndarray` form (unaligned, or strides not multiples of 8).
+#[pyfunction]
+pub fn view_ndarray(py: Python<'_>, obj: PyView<f64>) -> (Vec<f64>, Option<Vec<f64>>) {
+    let owned = obj.to_array().iter().copied().collect();
+    // SAFETY: the GIL is held for the whole borrow and no Python code runs during it; the
+    // tests that call this start no other thread that writes the buffer.
+    let borrowed = unsafe { obj.as_array() }.ok().map(|a| a.iter().copied().collect());
+    let _ = py;
+    (owned, borrowed)
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(view_read, m)?)?;
     m.add_function(wrap_pyfunction!(view_get, m)?)?;
     m.add_function(wrap_pyfunction!(view_sub, m)?)?;
     m.add_function(wrap_pyfunction!(view_write, m)?)?;
     m.add_function(wrap_pyfunction!(view_any, m)?)?;
+    m.add_function(wrap_pyfunction!(view_ndarray, m)?)?;
     Ok(())
 }

@@ -21,6 +21,10 @@ import pytest
 
 import buffer_examples as bx
 
+# Deliberately malformed exporters in the module (fixtures for the consumer-view tests): the
+# conformance kit and the stress run would rightly fail them.
+BROKEN_ON_PURPOSE = {"Hostile"}
+
 # --------------------------------------------------------------------------------------------
 # Layout helpers (pure Python, from the spec)
 # --------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import sys
 import pytest
 
 import buffer_examples as bx
+from conftest import BROKEN_ON_PURPOSE
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "stress"))
 import stress  # noqa: E402
@@ -43,7 +44,7 @@ def has_getbuffer(cls):
 
 
 def test_every_example_class_is_stressed():
-    exporters = {n for n, c in vars(bx).items() if isinstance(c, type) and has_getbuffer(c)}
+    exporters = {n for n, c in vars(bx).items() if isinstance(c, type) and has_getbuffer(c)} - BROKEN_ON_PURPOSE
     missing = exporters - set(stress.FACTORIES)
     assert not missing, f"add these classes to FACTORIES in examples/stress/stress.py: {sorted(missing)}"
     for name, make in stress.FACTORIES.items():

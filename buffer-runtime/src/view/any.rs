@@ -14,6 +14,11 @@ use super::rank::{AnyNdim, Rank};
 
 macro_rules! any_view {
     ($($(#[$cfg:meta])* $variant:ident($ty:ty) = $kind:literal, $size:literal, $name:literal;)*) => {
+        /// The span of an [`AnyView`] before it is joined with its export.
+        enum AnySpan<D: Rank> {
+            $($(#[$cfg])* $variant(Span<$ty, D, ReadOnly>),)*
+        }
+
         /// A read-only view of a buffer of any native scalar type: the variant says which.
         ///
         /// ```
@@ -38,11 +43,6 @@ macro_rules! any_view {
         /// #     assert_eq!(f.call1((a,)).unwrap().extract::<f64>().unwrap(), 3.0);
         /// # });
         /// ```
-        /// The span of an [`AnyView`] before it is joined with its export.
-        enum AnySpan<D: Rank> {
-            $($(#[$cfg])* $variant(Span<$ty, D, ReadOnly>),)*
-        }
-
         #[non_exhaustive]
         pub enum AnyView<D: Rank = AnyNdim, L: Contiguity = Strided> {
             $($(#[$cfg])* #[doc = concat!("`", $name, "` elements.")] $variant(PyView<$ty, D, L>),)*

@@ -38,18 +38,19 @@ fn copy_row(src: &Source, y: usize, row: &mut [u8]) {
 /// `v * m / 2^k = v / n + v * e / (n * 2^k)` and `v * e < 2^23 * n <= 2^k / 2`, so the floor is
 /// exact; `m < 2^26`, so `u64` products of `u32`s suffice (one `pmuludq` per two lanes).
 struct Divider {
-    m: u64,
+    m: u32,
     k: u32,
 }
 
 impl Divider {
     fn new(n: u32) -> Divider {
         let k = 24 + n.next_power_of_two().trailing_zeros();
-        Divider { m: (1u64 << k) / u64::from(n) + 1, k }
+        let m = (1u64 << k) / u64::from(n) + 1;
+        Divider { m: m as u32, k } // m < 2^26
     }
     #[inline(always)]
     fn div(&self, v: u32) -> u32 {
-        ((u64::from(v) * self.m) >> self.k) as u32
+        ((u64::from(v) * u64::from(self.m)) >> self.k) as u32
     }
 }
 
