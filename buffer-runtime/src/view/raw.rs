@@ -14,13 +14,11 @@
 
 use std::mem::{size_of, MaybeUninit};
 use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicU64, AtomicU8};
 
 use atomic_memcpy::{atomic_load, atomic_store};
 
 use crate::element::Element;
-
-/// Bytes copied per atomic chunk.
-const CHUNK: usize = 64;
 
 /// Copies `n` bytes from `src` (exported memory) to `dst` (private memory).
 ///
@@ -30,21 +28,24 @@ const CHUNK: usize = 64;
 #[inline]
 pub(crate) unsafe fn load_bytes(src: *const u8, dst: *mut u8, n: usize) {
     let mut i = 0;
-    while i + CHUNK <= n {
-        // SAFETY: `[u8; CHUNK]` has alignment 1 and the range is inside `src` (contract);
-        // `atomic_load` tolerates concurrent writes; `dst + i` is valid for `CHUNK` bytes.
+    // Head bytes until `src + i` is 8-aligned, then 8-byte words, then the tail.
+    while i < n && (src as usize + i) % 8 != 0 {
+        // SAFETY: byte `i` is inside `src` and `dst` (contract); any address is aligned for u8.
+        unsafe { dst.add(i).write((*src.add(i).cast::<AtomicU8>()).load(Relaxed)) };
+        i += 1;
+    }
+    while i + 8 <= n {
+        // SAFETY: `src + i` is 8-aligned and the word is inside `src`; `dst + i` is valid for 8
+        // bytes (unaligned write).
         unsafe {
-            let chunk = atomic_load(src.add(i).cast::<[u8; CHUNK]>(), Relaxed);
-            dst.add(i).cast::<MaybeUninit<[u8; CHUNK]>>().write_unaligned(chunk);
+            let w = (*src.add(i).cast::<AtomicU64>()).load(Relaxed);
+            dst.add(i).cast::<u64>().write_unaligned(w);
         }
-        i += CHUNK;
+        i += 8;
     }
     while i < n {
-        // SAFETY: as above, one byte at a time.
-        unsafe {
-            let byte = atomic_load(src.add(i), Relaxed);
-            dst.add(i).cast::<MaybeUninit<u8>>().write(byte);
-        }
+        // SAFETY: as for the head.
+        unsafe { dst.add(i).write((*src.add(i).cast::<AtomicU8>()).load(Relaxed)) };
         i += 1;
     }
 }
@@ -57,18 +58,23 @@ pub(crate) unsafe fn load_bytes(src: *const u8, dst: *mut u8, n: usize) {
 #[inline]
 pub(crate) unsafe fn store_bytes(src: *const u8, dst: *mut u8, n: usize) {
     let mut i = 0;
-    while i + CHUNK <= n {
-        // SAFETY: `src + i` holds `CHUNK` initialised bytes; `[u8; CHUNK]` has alignment 1 and
-        // `dst + i` is valid for `CHUNK` bytes (contract).
+    while i < n && (dst as usize + i) % 8 != 0 {
+        // SAFETY: byte `i` is inside `src` and `dst` (contract); any address is aligned for u8.
+        unsafe { (*dst.add(i).cast::<AtomicU8>()).store(src.add(i).read(), Relaxed) };
+        i += 1;
+    }
+    while i + 8 <= n {
+        // SAFETY: `dst + i` is 8-aligned and the word is inside `dst`; `src + i` holds 8
+        // initialised bytes (unaligned read).
         unsafe {
-            let chunk = src.add(i).cast::<[u8; CHUNK]>().read_unaligned();
-            atomic_store(dst.add(i).cast::<[u8; CHUNK]>(), chunk, Relaxed);
+            let w = src.add(i).cast::<u64>().read_unaligned();
+            (*dst.add(i).cast::<AtomicU64>()).store(w, Relaxed);
         }
-        i += CHUNK;
+        i += 8;
     }
     while i < n {
-        // SAFETY: as above, one byte at a time.
-        unsafe { atomic_store(dst.add(i), src.add(i).read(), Relaxed) };
+        // SAFETY: as for the head.
+        unsafe { (*dst.add(i).cast::<AtomicU8>()).store(src.add(i).read(), Relaxed) };
         i += 1;
     }
 }

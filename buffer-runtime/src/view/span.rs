@@ -90,7 +90,7 @@ unsafe impl<T: Element, D: Rank, A: Access> Send for Span<T, D, A> {}
 unsafe impl<T: Element, D: Rank, A: Access> Sync for Span<T, D, A> {}
 
 /// Elements per chunk when a run is copied through a local buffer.
-const CHUNK: usize = 256;
+const CHUNK: usize = 1024;
 
 impl<T: Element, D: Rank, A: Access> Span<T, D, A> {
     /// # Safety

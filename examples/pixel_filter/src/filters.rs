@@ -32,25 +32,34 @@ fn copy_row(src: &Source, y: usize, row: &mut [u8]) {
         .expect("a row holds width * channels elements");
 }
 
-/// Exact `floor(v / n)` for `v < 2^23` and `1 <= n < 2^16` by a multiply and a shift
-/// (integer division does not vectorize): with `k = 24 + ceil(log2 n)` and
-/// `m = floor(2^k / n) + 1 = (2^k + e) / n`, `0 < e <= n`, we get
-/// `v * m / 2^k = v / n + v * e / (n * 2^k)` and `v * e < 2^23 * n <= 2^k / 2`, so the floor is
-/// exact; `m < 2^26`, so `u64` products of `u32`s suffice (one `pmuludq` per two lanes).
+/// Exact `floor(v / n)` for `v < 256 n` (a window sum of bytes plus `n / 2`) and
+/// `1 <= n < 2^15`, by a multiply and a shift (integer division does not vectorize).
+///
+/// With `k = 8 + 2 ceil(log2 n)` and `m = floor(2^k / n) + 1 = (2^k + e) / n`, `0 < e <= n`:
+/// `v m / 2^k = v / n + v e / (n 2^k)` and `v e < 256 n^2 <= 2^k`, so the floor is exact. For
+/// `n <= 256` (radius up to 7) `v m < 2^32` and the arithmetic is `u32`, which vectorizes
+/// best; larger windows use `u64`.
 struct Divider {
     m: u32,
     k: u32,
+    narrow: bool,
 }
 
 impl Divider {
     fn new(n: u32) -> Divider {
-        let k = 24 + n.next_power_of_two().trailing_zeros();
-        let m = (1u64 << k) / u64::from(n) + 1;
-        Divider { m: m as u32, k } // m < 2^26
+        let k = 8 + 2 * n.next_power_of_two().trailing_zeros();
+        let m = (1u64 << k) / u64::from(n) + 1; // < 2^(k + 1 - log2 n) <= 2^25
+        Divider { m: m as u32, k, narrow: n <= 256 }
     }
-    #[inline(always)]
-    fn div(&self, v: u32) -> u32 {
-        ((u64::from(v) * u64::from(self.m)) >> self.k) as u32
+
+    /// `dst[i] = floor(src[i] / n)`.
+    fn div_into(&self, src: &[u32], dst: &mut [u8]) {
+        let (m, k) = (self.m, self.k);
+        if self.narrow {
+            dst.iter_mut().zip(src).for_each(|(d, &v)| *d = (v.wrapping_mul(m) >> k) as u8);
+        } else {
+            dst.iter_mut().zip(src).for_each(|(d, &v)| *d = ((u64::from(v) * u64::from(m)) >> k) as u8);
+        }
     }
 }
 
@@ -94,10 +103,10 @@ pub fn box_blur(src: &Source, r: usize, mut out: Canvas) -> Canvas {
             *v += u32::from(s);
         }
     }
+    // The window sums carry `n / 2` from the start, so the division rounds to nearest.
+    vertical.iter_mut().for_each(|v| *v += half);
     for y in 0..h {
-        for (o, &v) in out.row_mut(y).iter_mut().zip(&vertical) {
-            *o = div.div(v + half) as u8;
-        }
+        div.div_into(&vertical, out.row_mut(y));
         if y + 1 == h {
             break;
         }
