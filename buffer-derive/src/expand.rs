@@ -41,9 +41,9 @@ fn fallback(input: &DeriveInput, errors: &Errors) -> TokenStream {
         const _: () = {
             #[automatically_derived]
             impl #krate::PyBuffer for #ident {
-                fn __export(
-                    &self,
-                    _: #krate::__private::Exporter,
+                fn __export<'__a>(
+                    &'__a self,
+                    _: #krate::__private::Exporter<'__a>,
                 ) -> ::core::result::Result<#krate::__private::Exported, #krate::ExportError> {
                     ::core::unimplemented!("#[derive(PyBuffer)] failed to compile")
                 }
@@ -221,9 +221,9 @@ fn expand(m: &Input<'_>) -> TokenStream {
         const _: () = {
             #export_impl {
                 #[inline]
-                fn __export(
-                    &self,
-                    __ex: #p::Exporter,
+                fn __export<'__a>(
+                    &'__a self,
+                    __ex: #p::Exporter<'__a>,
                 ) -> ::core::result::Result<#p::Exported, #krate::ExportError> {
                     use #p::{NotStorage as _, ViaStorage as _};
                     #stmts

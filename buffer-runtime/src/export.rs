@@ -3,6 +3,7 @@
 
 use std::ffi::{c_void, CStr};
 use std::fmt;
+use std::marker::PhantomData;
 use std::os::raw::c_int;
 use std::ptr::{self, NonNull};
 
@@ -21,10 +22,15 @@ use crate::record::RecordBox;
 use crate::storage::Storage;
 
 /// A `#[pyclass]` that can export a buffer. Implemented by `#[derive(PyBuffer)]`.
+///
+/// The [`Exporter`] is tied to the borrow of `self` (`'a`, invariant), so only storage that
+/// lives at least as long as that borrow — a field of `self`, or a `'static` — can be exported;
+/// a local `Vec` is a compile error ("does not live long enough"), with or without `unsafe`
+/// elsewhere.
 pub trait PyBuffer: PyClass {
     /// Describes the buffer to export; generated code, not for hand use.
     #[doc(hidden)]
-    fn __export(&self, ex: Exporter) -> Result<Exported, ExportError>;
+    fn __export<'a>(&'a self, ex: Exporter<'a>) -> Result<Exported, ExportError>;
 }
 
 /// Whether a pyclass is `frozen` (its fields can never be borrowed mutably).
@@ -104,8 +110,11 @@ pub enum Strides<'a> {
 }
 
 /// Capability to describe one export: handed to [`PyBuffer::__export`] by [`getbuffer`] only.
+/// `'a` is the borrow of the exporting object; invariant, so it cannot be shortened to the
+/// lifetime of a local.
 #[doc(hidden)]
-pub struct Exporter {
+pub struct Exporter<'a> {
+    _owner: PhantomData<fn(&'a ()) -> &'a ()>,
     request: Request,
     /// `element = T`: itemsize, alignment and format presented instead of the storage's.
     element: Option<(usize, usize, &'static CStr)>,
@@ -137,11 +146,11 @@ fn refuse(request: Request, reason: &'static str) -> ExportError {
     ExportError::Request { request, reason }
 }
 
-impl Exporter {
+impl<'a> Exporter<'a> {
     /// Presents the storage's items as `E` (`element = E`): every export checks that `E` has
     /// the storage's itemsize and that the data is aligned for it.
     #[inline(always)]
-    pub fn element<E: Element>(self) -> Exporter {
+    pub fn element<E: Element>(self) -> Exporter<'a> {
         let element = Some((std::mem::size_of::<E>(), std::mem::align_of::<E>(), E::FORMAT));
         Exporter { element, ..self }
     }
@@ -151,7 +160,7 @@ impl Exporter {
     #[inline(always)]
     pub fn export<S: Storage + ?Sized>(
         self,
-        storage: &S,
+        storage: &'a S,
         shape: Shape<'_>,
         strides: Strides<'_>,
         readonly: bool,
@@ -334,6 +343,7 @@ where
 
     let guard = slf.try_borrow().map_err(|_| buffer_error(&slf, ExportError::Borrowed))?;
     let exporter = Exporter {
+        _owner: PhantomData,
         request: Request::new(flags),
         element: None,
         keep_borrow: !<T::Frozen as FrozenFlag>::FROZEN,

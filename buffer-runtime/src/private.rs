@@ -49,7 +49,7 @@ impl<E: crate::Element> Facts<E> {
     pub const ELEMENT_SIZE: Option<usize> = Some(core::mem::size_of::<E>());
     /// `element = E`: the exporter presents the items as `E`.
     #[inline(always)]
-    pub fn present(ex: Exporter) -> Exporter {
+    pub fn present(ex: Exporter<'_>) -> Exporter<'_> {
         ex.element::<E>()
     }
 }
@@ -67,7 +67,7 @@ pub trait FactsUnknown {
     const FIXED_COUNT: Option<usize> = None;
     const ELEMENT_SIZE: Option<usize> = None;
     /// A bad `element = E` is already reported by `assert_element`.
-    fn present(ex: Exporter) -> Exporter {
+    fn present(ex: Exporter<'_>) -> Exporter<'_> {
         ex
     }
     const HAS_PADDING: bool = false;
@@ -178,20 +178,20 @@ impl<S: ?Sized> Copy for Probe<'_, S> {}
 /// The export call of generated code: `(&Probe(&self.field)).__buffer_export(..)` picks
 /// this when the field is `Storage`. Otherwise it picks [`NotStorage`], so that the only
 /// error is the derive's own check, spanned on the field's type or element type.
-pub trait ViaStorage {
+pub trait ViaStorage<'a> {
     fn __buffer_export(
         self,
-        ex: Exporter,
+        ex: Exporter<'a>,
         shape: Shape<'_>,
         strides: Strides<'_>,
         readonly: bool,
     ) -> Result<Exported, crate::ExportError>;
 }
-impl<S: crate::Storage + ?Sized> ViaStorage for &Probe<'_, S> {
+impl<'a, S: crate::Storage + ?Sized> ViaStorage<'a> for &Probe<'a, S> {
     #[inline]
     fn __buffer_export(
         self,
-        ex: Exporter,
+        ex: Exporter<'a>,
         shape: Shape<'_>,
         strides: Strides<'_>,
         readonly: bool,
@@ -202,19 +202,19 @@ impl<S: crate::Storage + ?Sized> ViaStorage for &Probe<'_, S> {
 
 /// Chosen only for a field that is not `Storage`, which the derive's check turns into a
 /// compile error: never runs.
-pub trait NotStorage {
+pub trait NotStorage<'a> {
     fn __buffer_export(
         self,
-        ex: Exporter,
+        ex: Exporter<'a>,
         shape: Shape<'_>,
         strides: Strides<'_>,
         readonly: bool,
     ) -> Result<Exported, crate::ExportError>;
 }
-impl<S: ?Sized> NotStorage for Probe<'_, S> {
+impl<'a, S: ?Sized> NotStorage<'a> for Probe<'a, S> {
     fn __buffer_export(
         self,
-        _: Exporter,
+        _: Exporter<'a>,
         _: Shape<'_>,
         _: Strides<'_>,
         _: bool,

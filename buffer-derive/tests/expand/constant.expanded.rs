@@ -2,9 +2,9 @@ const _: () = {
     #[automatically_derived]
     impl ::buffer_runtime::PyBuffer for Mat4 {
         #[inline]
-        fn __export(
-            &self,
-            __ex: ::buffer_runtime::__private::Exporter,
+        fn __export<'__a>(
+            &'__a self,
+            __ex: ::buffer_runtime::__private::Exporter<'__a>,
         ) -> ::core::result::Result<
             ::buffer_runtime::__private::Exported,
             ::buffer_runtime::ExportError,

@@ -2,9 +2,9 @@ const _: () = {
     #[automatically_derived]
     impl ::my_runtime::PyBuffer for Flipped {
         #[inline]
-        fn __export(
-            &self,
-            __ex: ::my_runtime::__private::Exporter,
+        fn __export<'__a>(
+            &'__a self,
+            __ex: ::my_runtime::__private::Exporter<'__a>,
         ) -> ::core::result::Result<
             ::my_runtime::__private::Exported,
             ::my_runtime::ExportError,
