@@ -94,11 +94,23 @@ macro_rules! any_elements {
         }
 
         impl SharedAnyVec {
-            /// `len` default values (zeros, `false`) of the given kind.
+            /// `len` default values (zeros, `false`) of the given kind. Aborts if the memory
+            /// cannot be had, like `vec!`; see [`try_zeros`](Self::try_zeros).
             pub fn zeros(kind: ElementKind, len: usize) -> SharedAnyVec {
                 match kind {
                     $($(#[$cfg])* ElementKind::$variant => {
                         SharedAnyVec::$variant(SharedVec::from(vec![<$ty>::default(); len]))
+                    })*
+                }
+            }
+
+            /// [`zeros`](Self::zeros) that reports allocation failure (`MemoryError` in Python).
+            pub fn try_zeros(kind: ElementKind, len: usize) -> Result<SharedAnyVec, crate::GrowError> {
+                match kind {
+                    $($(#[$cfg])* ElementKind::$variant => {
+                        let mut v = SharedVec::new();
+                        v.try_resize(len, <$ty>::default())?;
+                        Ok(SharedAnyVec::$variant(v))
                     })*
                 }
             }

@@ -34,7 +34,7 @@ pub use endian::{Be, EndianScalar, Le};
 pub use export::{getbuffer, releasebuffer, ExportError, PyBuffer};
 pub use flags::Request;
 pub use layout::Order;
-pub use shared::{ExportedError, SharedArray, SharedVec, VecMut};
+pub use shared::{ExportedError, GrowError, SharedArray, SharedVec, VecMut};
 pub use storage::{Storage, WritableStorage};
 
 /// What generated code calls. Not public API: no semver guarantees.

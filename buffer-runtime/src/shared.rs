@@ -58,6 +58,45 @@ impl From<ExportedError> for PyErr {
     }
 }
 
+/// A growing operation (`try_reserve`, `try_resize`) that could not be done.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GrowError {
+    /// An export is alive: the block may not move.
+    Exported(ExportedError),
+    /// The allocator refused, or the size overflows `isize::MAX` bytes.
+    Alloc {
+        /// Elements the block would have had to hold.
+        elements: usize,
+    },
+}
+
+impl fmt::Display for GrowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GrowError::Exported(e) => e.fmt(f),
+            GrowError::Alloc { elements } => write!(f, "cannot allocate room for {elements} elements"),
+        }
+    }
+}
+
+impl std::error::Error for GrowError {}
+
+impl From<ExportedError> for GrowError {
+    fn from(e: ExportedError) -> GrowError {
+        GrowError::Exported(e)
+    }
+}
+
+/// `BufferError` while exported, `MemoryError` when the memory cannot be had (as `bytearray`).
+impl From<GrowError> for PyErr {
+    fn from(e: GrowError) -> PyErr {
+        match e {
+            GrowError::Exported(e) => e.into(),
+            GrowError::Alloc { .. } => pyo3::exceptions::PyMemoryError::new_err(e.to_string()),
+        }
+    }
+}
+
 /// Reads the value at `p` once, as a whole, without assuming the bytes are a valid `S`.
 ///
 /// # Safety
@@ -319,6 +358,23 @@ impl<S: Shaped> SharedVec<S> {
     /// the block).
     pub fn reserve(&mut self, additional: usize) -> Result<(), ExportedError> {
         self.unique()?.reserve(additional);
+        Ok(())
+    }
+
+    /// [`reserve`](Self::reserve) that reports allocation failure instead of aborting: use it
+    /// wherever the size comes from outside (a Python argument).
+    pub fn try_reserve(&mut self, additional: usize) -> Result<(), GrowError> {
+        let items = self.unique()?;
+        let elements = items.len().saturating_add(additional);
+        items.try_reserve(additional).map_err(|_| GrowError::Alloc { elements })
+    }
+
+    /// [`resize`](Self::resize) that reports allocation failure instead of aborting.
+    pub fn try_resize(&mut self, new_len: usize, value: S) -> Result<(), GrowError> {
+        let items = self.unique()?;
+        let additional = new_len.saturating_sub(items.len());
+        items.try_reserve(additional).map_err(|_| GrowError::Alloc { elements: new_len })?;
+        items.resize_with(new_len, || UnsafeCell::new(value));
         Ok(())
     }
 

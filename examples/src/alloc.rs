@@ -38,6 +38,15 @@ pub fn filled<T: Clone>(n: usize, value: T) -> PyResult<Vec<T>> {
     Ok(v)
 }
 
+/// `[f(0), .., f(n - 1)]`, or `MemoryError` (a plain `collect` would abort the process).
+pub fn built<T>(n: usize, f: impl FnMut(usize) -> T) -> PyResult<Vec<T>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n)
+        .map_err(|_| PyMemoryError::new_err(format!("cannot allocate {n} elements")))?;
+    v.extend((0..n).map(f));
+    Ok(v)
+}
+
 /// `ValueError` unless `values` has `expected` elements.
 pub fn check_len(what: &str, got: usize, expected: usize) -> PyResult<()> {
     if got == expected {

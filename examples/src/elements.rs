@@ -8,7 +8,7 @@ use pyo3::exceptions::{PyIndexError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyComplex, PyString};
 
-use crate::alloc::{checked_count, filled};
+use crate::alloc::{built, checked_count, filled};
 
 fn index_error(i: usize, len: usize) -> PyErr {
     PyIndexError::new_err(format!("index {i} out of range for length {len}"))
@@ -45,13 +45,11 @@ impl Particles {
     #[new]
     fn new(n: usize) -> PyResult<Self> {
         checked_count(&[n], size_of::<Particle>())?;
-        let data = (0..n)
-            .map(|i| {
-                let f = i as f32;
-                Particle { x: f, y: 2.0 * f, z: 3.0 * f, mass: i as f64 * 0.5, id: i as u32 }
-            })
-            .collect();
-        Ok(Particles { data })
+        let data = built(n, |i| {
+            let f = i as f32;
+            Particle { x: f, y: 2.0 * f, z: 3.0 * f, mass: i as f64 * 0.5, id: i as u32 }
+        })?;
+        Ok(Particles { data: data.into() })
     }
 
     /// The record format every export gives.
@@ -159,7 +157,7 @@ impl Samples {
     #[new]
     fn new(n: usize) -> PyResult<Self> {
         checked_count(&[n], size_of::<Sample>())?;
-        Ok(Samples { data: (0..n).map(Sample::nth).collect() })
+        Ok(Samples { data: built(n, Sample::nth)?.into() })
     }
 
     #[classattr]
@@ -229,7 +227,7 @@ impl PackedSamples {
     #[new]
     fn new(n: usize) -> PyResult<Self> {
         checked_count(&[n], size_of::<PackedSample>())?;
-        Ok(PackedSamples { data: (0..n).map(PackedSample::nth).collect() })
+        Ok(PackedSamples { data: built(n, PackedSample::nth)?.into() })
     }
 
     #[classattr]
@@ -475,11 +473,12 @@ pub struct Pixels {
 impl Pixels {
     #[new]
     fn new(height: usize, width: usize) -> PyResult<Self> {
-        checked_count(&[height, width], 4)?;
-        let data = (0..height)
-            .flat_map(|y| (0..width).map(move |x| [(x % 256) as u8, (y % 256) as u8, ((x + y) % 256) as u8, 255]))
-            .collect();
-        Ok(Pixels { data, height, width })
+        let n = checked_count(&[height, width], 4)?;
+        let data = built(n, |i| {
+            let (y, x) = (i / width, i % width);
+            [(x % 256) as u8, (y % 256) as u8, ((x + y) % 256) as u8, 255]
+        })?;
+        Ok(Pixels { data: data.into(), height, width })
     }
 
     #[getter]

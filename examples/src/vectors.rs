@@ -97,7 +97,7 @@ impl GrowableArray {
 
     #[pyo3(signature = (new_len, fill = 0.0))]
     fn resize(&mut self, new_len: usize, fill: f64) -> PyResult<()> {
-        Ok(self.data.resize(new_len, fill)?)
+        Ok(self.data.try_resize(new_len, fill)?)
     }
 
     fn truncate(&mut self, len: usize) -> PyResult<()> {
@@ -109,7 +109,7 @@ impl GrowableArray {
     }
 
     fn reserve(&mut self, additional: usize) -> PyResult<()> {
-        Ok(self.data.reserve(additional)?)
+        Ok(self.data.try_reserve(additional)?)
     }
 
     fn shrink_to_fit(&mut self) -> PyResult<()> {
