@@ -7,6 +7,7 @@ mod conformance;
 mod consumer;
 mod elements;
 mod grid;
+mod hostile;
 mod image;
 mod matrices;
 mod plain;
@@ -29,6 +30,7 @@ fn buffer_examples(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<plain::Table>()?;
     m.add_class::<plain::Readings>()?;
     m.add_class::<grid::Grid>()?;
+    m.add_class::<hostile::Hostile>()?;
     m.add_class::<elements::Particles>()?;
     m.add_class::<elements::Samples>()?;
     m.add_class::<elements::PackedSamples>()?;
