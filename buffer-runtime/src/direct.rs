@@ -4,7 +4,6 @@
 
 use std::ffi::c_void;
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicIsize, Ordering};
 
 use pyo3::ffi::Py_ssize_t;
 
@@ -13,10 +12,10 @@ use pyo3::ffi::Py_ssize_t;
 pub(crate) struct Direct {
     /// Drops the count a direct export owns; the argument is this head.
     release: unsafe fn(NonNull<Direct>),
-    /// The item count, stored by each export. The block cannot be resized while any export
-    /// lives, so every live view reads the same value; atomic because exports on several
-    /// threads store it at once.
-    shape: [AtomicIsize; 1],
+    /// The item count. Written only with exclusive access to the block (no export alive:
+    /// `Direct::set_len` through `&mut`); exports only hand out its address, so views read a
+    /// value nobody writes while they live.
+    shape: [Py_ssize_t; 1],
     strides: [Py_ssize_t; 1],
 }
 
@@ -30,17 +29,20 @@ pub struct DirectExport {
 impl Direct {
     /// A head for a block of items of `itemsize` bytes, released by `release`.
     pub fn new(release: unsafe fn(NonNull<Direct>), itemsize: usize) -> Direct {
-        Direct { release, shape: [AtomicIsize::new(0)], strides: [itemsize as Py_ssize_t] }
+        Direct { release, shape: [0], strides: [itemsize as Py_ssize_t] }
     }
 
-    /// Takes over one count of the block whose head is `head`, for a view of `len` items.
+    /// Records the block's item count (with exclusive access to the block).
+    pub fn set_len(&mut self, len: usize) {
+        self.shape[0] = len as Py_ssize_t; // <= isize::MAX: a Vec's length
+    }
+
+    /// Takes over one count of the block whose head is `head`.
     ///
     /// # Safety
-    /// `head` is the head of a live block, and the caller gives up one count of it (e.g. from
-    /// `Arc::into_raw`), which `release` gives back.
-    pub unsafe fn export(head: NonNull<Direct>, len: usize) -> DirectExport {
-        // SAFETY: the block is live (contract).
-        unsafe { head.as_ref() }.shape[0].store(len as isize, Ordering::Relaxed);
+    /// `head` is the head of a live block whose `set_len` is current, and the caller gives up
+    /// one count of it (e.g. from `Arc::into_raw`), which `release` gives back.
+    pub unsafe fn export(head: NonNull<Direct>) -> DirectExport {
         DirectExport { head }
     }
 

@@ -112,9 +112,10 @@ pub fn contiguous_strides(shape: &[usize], itemsize: usize, order: Order, out: &
     let mut step = itemsize as isize;
     let mut put = |i: usize| {
         out[i] = step;
-        // As CPython's `init_strides_from_shape`: a zero dim zeroes the strides outside it.
-        // Wrapping: only reached after the element count was checked.
-        step = step.wrapping_mul(shape[i] as isize);
+        // As CPython's `init_strides_from_shape`: a zero dim zeroes the strides outside it. A
+        // product past `isize::MAX` is possible only in an empty buffer (the element count was
+        // checked), whose strides address nothing: they become 0 there, never a wrapped value.
+        step = isize::try_from(shape[i]).ok().and_then(|d| step.checked_mul(d)).unwrap_or(0);
     };
     match order {
         Order::C => (0..shape.len()).rev().for_each(&mut put),
@@ -195,6 +196,17 @@ pub fn check_bounds(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn contiguous_strides_of_huge_empty_shapes_do_not_wrap() {
+        let mut out = [0isize; 3];
+        let big = isize::MAX as usize;
+        contiguous_strides(&[big, 0], 8, Order::F, &mut out[..2]);
+        assert_eq!(out[..2], [8, 0]);
+        contiguous_strides(&[0, big, big], 8, Order::C, &mut out);
+        assert_eq!(out, [0, 0, 8]);
+        assert!(out.iter().all(|&s| s >= 0));
+    }
 
     fn strides(shape: &[usize], itemsize: usize, order: Order) -> Vec<isize> {
         let mut out = vec![0; shape.len()];

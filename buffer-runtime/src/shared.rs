@@ -21,7 +21,6 @@ use std::fmt;
 use std::mem::{ManuallyDrop, MaybeUninit};
 use std::ops::{Deref, DerefMut};
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use pyo3::exceptions::PyBufferError;
@@ -133,8 +132,6 @@ unsafe fn write_once<S: Shaped>(p: *mut S, value: S) {
 struct Cells<S> {
     direct: Direct,
     items: Vec<UnsafeCell<S>>,
-    /// Elements with padding were written since the last export: zero it before the next.
-    dirty: AtomicBool,
 }
 
 impl<S: Shaped> Cells<S> {
@@ -145,26 +142,56 @@ impl<S: Shaped> Cells<S> {
             drop(unsafe { Arc::from_raw(head.as_ptr().cast::<Cells<S>>()) });
         }
         let direct = Direct::new(release::<S>, std::mem::size_of::<S>());
-        Arc::new(Cells { direct, items, dirty: AtomicBool::new(S::HAS_PADDING) })
+        let mut cells = Cells { direct, items };
+        cells.settle(0);
+        Arc::new(cells)
     }
 
-    /// Zeroes the padding of every element if any was written since the last export (a
-    /// write made while no export was alive may leave it undefined; `&mut` access to the
-    /// items marks the block dirty). Free for elements without padding.
-    fn clear_padding(&self) {
-        if S::HAS_PADDING && self.dirty.swap(false, Ordering::AcqRel) {
-            for cell in &self.items {
-                // SAFETY: each cell is valid for writes through its `UnsafeCell`; only padding
-                // bytes, which no field reads, are written.
-                unsafe { S::clear_padding(cell.get()) };
+    /// Restores the invariants exports rely on after `&mut` access: the head's shape table
+    /// holds the length, and every padding byte from element `from` on is zero (Rust may leave
+    /// padding undefined on any typed write). Runs with exclusive access, so no export and no
+    /// other thread can observe the writes (the export path itself writes nothing).
+    fn settle(&mut self, from: usize) {
+        self.direct.set_len(self.items.len());
+        if S::HAS_PADDING {
+            for cell in self.items.iter_mut().skip(from) {
+                // SAFETY: exclusive access; only padding bytes, which no field reads, are written.
+                unsafe { S::clear_padding(cell.get_mut()) };
             }
         }
     }
 }
 
+/// Exclusive access to a [`SharedVec`]'s elements (no export alive, `&mut self`); dropping it
+/// settles the block ([`Cells::settle`]) from element `from` on.
+struct Unique<'a, S: Shaped> {
+    cells: &'a mut Cells<S>,
+    from: usize,
+}
+
+impl<S: Shaped> Deref for Unique<'_, S> {
+    type Target = Vec<UnsafeCell<S>>;
+    fn deref(&self) -> &Self::Target {
+        &self.cells.items
+    }
+}
+
+impl<S: Shaped> DerefMut for Unique<'_, S> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.cells.items
+    }
+}
+
+impl<S: Shaped> Drop for Unique<'_, S> {
+    fn drop(&mut self) {
+        self.cells.settle(self.from);
+    }
+}
+
 // SAFETY: through `&Cells` Rust only reads elements, by volatile copy (`read_once`), and reads
-// the `Vec` header, which only changes through `&mut` (reached by `Arc::get_mut`, so never while
-// shared). Rust writes elements only from methods taking `&mut SharedVec`, so two Rust threads
+// the `Vec` header and the head's tables, which only change through `&mut` (reached by
+// `Arc::get_mut`, so never while shared; padding is zeroed there too, never on the export
+// path). Rust writes elements only from methods taking `&mut SharedVec`, so two Rust threads
 // never race on an element. Writes made by consumers through views race with Rust reads exactly
 // as they would with `bytearray` or numpy: a racing read may see old, new or mixed bytes, which
 // `Shaped::load` turns into a valid value; no length, pointer or capacity depends on them.
@@ -277,12 +304,23 @@ impl<S: Shaped> SharedVec<S> {
 
     /// The elements as a mutable slice, when no export is alive. No export can start while the
     /// slice lives: an export needs `&self`.
+    ///
+    /// Not for elements with padding (a compile error): a typed write may leave padding bytes
+    /// undefined, which a later export would show; use [`as_mut_vec`](Self::as_mut_vec), whose
+    /// guard zeroes them when dropped.
     pub fn as_mut_slice(&mut self) -> Result<&mut [S], ExportedError> {
-        let cells = self.unique()?;
-        let len = cells.len();
+        const {
+            assert!(
+                !S::HAS_PADDING,
+                "SharedVec::as_mut_slice is not available for elements with padding: use as_mut_vec"
+            )
+        };
+        let exports = self.exports();
+        let items = &mut Arc::get_mut(&mut self.cells).ok_or(ExportedError { exports })?.items;
         // SAFETY: `UnsafeCell<S>` has the layout of `S`; the access is unique (no export, and
-        // `&mut self`).
-        Ok(unsafe { std::slice::from_raw_parts_mut(cells.as_mut_ptr().cast::<S>(), len) })
+        // `&mut self`); a slice write changes no length and, without padding, leaves no
+        // undefined byte, so the block needs no settling afterwards.
+        Ok(unsafe { std::slice::from_raw_parts_mut(items.as_mut_ptr().cast::<S>(), items.len()) })
     }
 
     /// The whole `Vec<S>`, for any `Vec` operation, when no export is alive. No export can
@@ -295,21 +333,25 @@ impl<S: Shaped> SharedVec<S> {
     /// assert_eq!(v.to_vec(), [1, 2, 3]);
     /// ```
     pub fn as_mut_vec(&mut self) -> Result<VecMut<'_, S>, ExportedError> {
-        let slot = self.unique()?;
-        let vec = vec_from_cells(std::mem::take(slot));
+        let mut slot = self.unique()?;
+        let vec = vec_from_cells(std::mem::take(&mut *slot));
         Ok(VecMut { slot, vec: ManuallyDrop::new(vec) })
     }
 
     /// Appends an element; refused while exported.
     pub fn push(&mut self, value: S) -> Result<(), ExportedError> {
-        self.unique()?.push(UnsafeCell::new(value));
+        let mut items = self.unique()?;
+        items.from = items.len();
+        items.push(UnsafeCell::new(value));
         Ok(())
     }
 
     /// Appends every element of `iter`; refused (with nothing appended, `iter` not consumed)
     /// while exported.
     pub fn extend<I: IntoIterator<Item = S>>(&mut self, iter: I) -> Result<(), ExportedError> {
-        self.unique()?.extend(iter.into_iter().map(UnsafeCell::new));
+        let mut items = self.unique()?;
+        items.from = items.len();
+        items.extend(iter.into_iter().map(UnsafeCell::new));
         Ok(())
     }
 
@@ -364,14 +406,14 @@ impl<S: Shaped> SharedVec<S> {
     /// [`reserve`](Self::reserve) that reports allocation failure instead of aborting: use it
     /// wherever the size comes from outside (a Python argument).
     pub fn try_reserve(&mut self, additional: usize) -> Result<(), GrowError> {
-        let items = self.unique()?;
+        let mut items = self.unique()?;
         let elements = items.len().saturating_add(additional);
         items.try_reserve(additional).map_err(|_| GrowError::Alloc { elements })
     }
 
     /// [`resize`](Self::resize) that reports allocation failure instead of aborting.
     pub fn try_resize(&mut self, new_len: usize, value: S) -> Result<(), GrowError> {
-        let items = self.unique()?;
+        let mut items = self.unique()?;
         let additional = new_len.saturating_sub(items.len());
         items.try_reserve(additional).map_err(|_| GrowError::Alloc { elements: new_len })?;
         items.resize_with(new_len, || UnsafeCell::new(value));
@@ -390,8 +432,8 @@ impl<S: Shaped> SharedVec<S> {
     /// Assigning a new `SharedVec` to a field is also sound while exported (the old block lives
     /// on for its views), but it silently detaches them; `replace` refuses like `bytearray`.
     pub fn replace(&mut self, values: Vec<S>) -> Result<Vec<S>, ExportedError> {
-        let slot = self.unique()?;
-        Ok(vec_from_cells(std::mem::replace(slot, cells_from_vec(values))))
+        let mut slot = self.unique()?;
+        Ok(vec_from_cells(std::mem::replace(&mut *slot, cells_from_vec(values))))
     }
 
     /// Takes the contents out, leaving the vector empty; refused while exported.
@@ -413,22 +455,20 @@ impl<S: Shaped> SharedVec<S> {
     /// The elements as a `Vec`, without copying, when no export is alive; otherwise `self`
     /// back, unchanged.
     pub fn into_vec(mut self) -> Result<Vec<S>, Self> {
-        match self.unique() {
-            Ok(slot) => Ok(vec_from_cells(std::mem::take(slot))),
-            Err(_) => Err(self),
+        if self.exports() > 0 {
+            return Err(self);
         }
+        let mut slot = self.unique().expect("no export is alive");
+        Ok(vec_from_cells(std::mem::take(&mut *slot)))
     }
 
     /// The vector, when no export is alive (a `&mut` to it can move or resize it).
-    fn unique(&mut self) -> Result<&mut Vec<UnsafeCell<S>>, ExportedError> {
+    fn unique(&mut self) -> Result<Unique<'_, S>, ExportedError> {
         let exports = self.exports();
         // `get_mut` acquires the releases of the last exports, so writes made through views
         // released on other threads happen before whatever the caller does next.
         let cells = Arc::get_mut(&mut self.cells).ok_or(ExportedError { exports })?;
-        if S::HAS_PADDING {
-            *cells.dirty.get_mut() = true;
-        }
-        Ok(&mut cells.items)
+        Ok(Unique { cells, from: 0 })
     }
 }
 
@@ -436,7 +476,7 @@ impl<S: Shaped> SharedVec<S> {
 /// The vector is put back when the guard is dropped (if the guard is leaked, the `SharedVec` is
 /// left empty).
 pub struct VecMut<'a, S: Shaped> {
-    slot: &'a mut Vec<UnsafeCell<S>>,
+    slot: Unique<'a, S>,
     vec: ManuallyDrop<Vec<S>>,
 }
 
@@ -457,7 +497,7 @@ impl<S: Shaped> Drop for VecMut<'_, S> {
     fn drop(&mut self) {
         // SAFETY: `vec` is taken once, here, and never used again.
         let vec = unsafe { ManuallyDrop::take(&mut self.vec) };
-        *self.slot = cells_from_vec(vec);
+        *self.slot = cells_from_vec(vec); // `slot` settles the block when it drops next
     }
 }
 
@@ -509,7 +549,6 @@ unsafe impl<S: Shaped> Storage for SharedVec<S> {
         NaturalShape { outer: Some(self.len()), inner: DimsOf::<S>::SLICE }
     }
     fn raw_parts(&self) -> RawParts {
-        self.cells.clear_padding();
         let cells = &self.cells.items;
         RawParts { ptr: cells.as_ptr().cast_mut().cast(), count: cells.len() * S::DIMS.count() }
     }
@@ -523,7 +562,7 @@ unsafe impl<S: Shaped> Storage for SharedVec<S> {
         let raw = Arc::into_raw(Arc::clone(&self.cells)).cast_mut();
         // SAFETY: `direct` is the first field of the repr(C) block (same address), and the
         // count just taken is given up to the export; `Cells::new` set the release.
-        Some(unsafe { Direct::export(NonNull::new_unchecked(raw).cast(), self.len()) })
+        Some(unsafe { Direct::export(NonNull::new_unchecked(raw).cast()) })
     }
 }
 

@@ -72,3 +72,19 @@ def test_huge_constructors_are_memory_or_value_errors(make):
 def test_sizes_past_the_address_space_are_clear_errors(make):
     with pytest.raises((MemoryError, ValueError, OverflowError)):
         make()
+
+
+@pytest.mark.parametrize(
+    "make, shape, strides",
+    [
+        # Strides of an empty buffer address nothing; a product past isize::MAX becomes 0
+        # instead of wrapping (it was (8, -8) and (8, -8, 8)).
+        pytest.param(lambda: bx.FortranMatrix(2**63 - 1, 0, []), (2**63 - 1, 0), (8, 0), id="FortranMatrix"),
+        pytest.param(lambda: bx.Grid([0, 2**63 - 1, 2**63 - 1]), (0, 2**63 - 1, 2**63 - 1), (0, 0, 8), id="Grid"),
+    ],
+)
+def test_strides_of_huge_empty_layouts_do_not_wrap(make, shape, strides):
+    with memoryview(make()) as m:
+        assert m.shape == shape
+        assert m.strides == strides
+        assert m.nbytes == 0

@@ -54,10 +54,19 @@ impl Export {
         if rc != 0 {
             return Err(PyErr::fetch(obj.py()));
         }
+        // Releases the export if `inspect` panics, before any `Export` owns it.
+        struct Unwinding<'v>(&'v mut MaybeUninit<ffi::Py_buffer>);
+        impl Drop for Unwinding<'_> {
+            fn drop(&mut self) {
+                // SAFETY: filled by the successful call, released only here on this path.
+                unsafe { ffi::PyBuffer_Release(self.0.as_mut_ptr()) }
+            }
+        }
+        let guard = Unwinding(&mut view);
         // SAFETY: filled by the successful call (zeroed before, so every field is initialised);
         // `Fields` is a transparent wrapper of `Py_buffer`, and `view` stays put while borrowed.
-        let fields = unsafe { &*view.as_ptr().cast::<Fields>() };
-        let seen = inspect(fields);
+        let seen = inspect(unsafe { &*guard.0.as_ptr().cast::<Fields>() });
+        std::mem::forget(guard);
         // SAFETY: as above; from here on only `obj`, `internal` and `readonly` are used.
         Ok((Export { view: unsafe { view.assume_init() } }, seen))
     }
@@ -163,8 +172,9 @@ impl Fields {
         }
         let mut strides = [0isize; MAX_NDIM];
         match self.raw_strides() {
-            Some(raw) => strides[..ndim].copy_from_slice(raw),
-            None => contiguous_strides(shape, itemsize, Order::C, &mut strides),
+            // Strides belong to the exporter's shape: without one, the data is 1-d bytes.
+            Some(raw) if raw.len() == ndim && self.raw_shape().is_some() => strides[..ndim].copy_from_slice(raw),
+            _ => contiguous_strides(shape, itemsize, Order::C, &mut strides),
         }
         let strides = &strides[..ndim];
         byte_extent(shape, strides, itemsize).ok_or("its strides overflow the address space")?;
@@ -196,6 +206,10 @@ impl Fields {
         if typestr != raw {
             write!(s, " (format '{raw}')").ok();
         }
+        let itemsize = self.itemsize();
+        if format::parse_scalar(self.format().to_bytes()).is_none_or(|f| f.size as isize != itemsize) {
+            write!(s, " with itemsize {itemsize}").ok();
+        }
         if let Some(shape) = self.raw_shape().filter(|s| !s.is_empty()) {
             write!(s, " with shape {}", tuple(shape)).ok();
             match self.raw_strides() {
@@ -203,6 +217,9 @@ impl Fields {
                 None => write!(s, " and no strides"),
             }
             .ok();
+        }
+        if let Some(sub) = self.suboffsets() {
+            write!(s, " and suboffsets {}", tuple(sub)).ok();
         }
         s
     }

@@ -214,7 +214,8 @@ impl AccessFlags for Writable {
 /// object offers no buffer at all.
 pub(crate) fn refused(obj: &Bound<'_, PyAny>, cause: PyErr, expected: impl FnOnce() -> String) -> PyErr {
     let py = obj.py();
-    let got = match Export::acquire(obj, bits::STRIDES | bits::FORMAT, Fields::describe) {
+    // The widest request (suboffsets too), so that any buffer can be described.
+    let got = match Export::acquire(obj, bits::INDIRECT | bits::FORMAT, Fields::describe) {
         Ok((_probe, got)) => got,
         Err(_) if cause.is_instance_of::<PyTypeError>(py) => {
             format!("'{}', which is not a buffer", obj.get_type().name().map(|n| n.to_string()).unwrap_or_default())
