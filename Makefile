@@ -59,6 +59,22 @@ bench-pipeline: develop
 bench-compile: $(STAMP)
 	PYO3_PYTHON=$(CURDIR)/$(PY) $(PY) examples/bench/compile_cost/compile_cost.py --runs 3
 
+# Free-threaded CPython (no GIL): `make test-ft PYTHON=/path/to/python3.14t` builds the three
+# example modules for that interpreter in .venv-ft and runs every pytest test plus the parallel
+# stress (examples/stress/parallel.py). .ci/run calls it when such an interpreter is found.
+.PHONY: test-ft
+FT_VENV := .venv-ft
+test-ft:
+	$(PYTHON) -c "import sys; sys.exit(0 if not getattr(sys, '_is_gil_enabled', lambda: True)() else 'not a free-threaded interpreter: $(PYTHON)')"
+	$(PYTHON) -m venv $(FT_VENV)
+	$(FT_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(FT_VENV)/bin/python -m pip install --quiet -r examples/requirements-test.txt
+	for d in examples examples/pixel_decoder examples/pixel_filter; do \
+		(cd $$d && VIRTUAL_ENV=$(CURDIR)/$(FT_VENV) $(CURDIR)/$(FT_VENV)/bin/maturin develop --release --quiet) || exit 1; \
+	done
+	PYTHON_GIL=0 $(FT_VENV)/bin/python -m pytest -q examples/tests
+	PYTHON_GIL=0 $(FT_VENV)/bin/python examples/stress/parallel.py --threads 8 --seconds 20
+
 # Export safety under load (buffer-runtime/docs/export-safety.md). `stress`: 1,000,000
 # export/release cycles per example class through memoryview and numpy (refcounts unchanged,
 # RSS growth < 1 MiB). `valgrind`: memcheck over the example tests (slow; not part of `test`);

@@ -16,7 +16,8 @@ mod views;
 
 use pyo3::prelude::*;
 
-#[pymodule]
+// Free-threading safe: see "Without the GIL" in buffer-runtime/docs/export-safety.md.
+#[pymodule(gil_used = false)]
 fn buffer_examples(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<vectors::IntArray>()?;
     m.add_class::<vectors::GrowableArray>()?;

@@ -35,7 +35,8 @@ fn synthetic(py: Python<'_>, height: Size, width: Size, channels: Size) -> PyRes
     Ok(Image::new(pixels))
 }
 
-#[pymodule]
+// Free-threading safe: see "Without the GIL" in buffer-runtime/docs/export-safety.md.
+#[pymodule(gil_used = false)]
 fn pixel_decoder(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Image>()?;
     m.add_function(wrap_pyfunction!(decode, m)?)?;

@@ -47,7 +47,8 @@ fn invert_inplace(py: Python<'_>, dst: PyViewMut<u8>) {
     py.detach(move || dst.map_inplace(|x| 255 - x));
 }
 
-#[pymodule]
+// Free-threading safe: see "Without the GIL" in buffer-runtime/docs/export-safety.md.
+#[pymodule(gil_used = false)]
 fn pixel_filter(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Image>()?;
     m.add_function(wrap_pyfunction!(box_blur, m)?)?;
