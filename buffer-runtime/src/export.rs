@@ -413,6 +413,16 @@ where
 /// # Safety
 /// `view` is a view (or a copy of one) filled by [`getbuffer`] and not yet released.
 pub unsafe fn releasebuffer<T: PyBuffer>(_slf: Bound<'_, T>, view: *mut ffi::Py_buffer) {
+    // SAFETY: forwarded contract.
+    unsafe { release_view(view) }
+}
+
+/// Gives back what an export from [`getbuffer`] held.
+///
+/// # Safety
+/// As [`releasebuffer`].
+#[cfg_attr(Py_LIMITED_API, allow(dead_code))]
+pub(crate) unsafe fn release_view(view: *mut ffi::Py_buffer) {
     if view.is_null() {
         return;
     }

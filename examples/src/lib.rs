@@ -19,24 +19,25 @@ use pyo3::prelude::*;
 // Free-threading safe: see "Without the GIL" in buffer-runtime/docs/export-safety.md.
 #[pymodule(gil_used = false)]
 fn buffer_examples(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<vectors::IntArray>()?;
-    m.add_class::<vectors::GrowableArray>()?;
-    m.add_class::<vectors::Frozen>()?;
-    m.add_class::<matrices::IntMatrix>()?;
-    m.add_class::<matrices::FortranMatrix>()?;
+    // `buffer_runtime::add_class` also writes plain C buffer slots into each type (non-abi3).
+    buffer_runtime::add_class::<vectors::IntArray>(m)?;
+    buffer_runtime::add_class::<vectors::GrowableArray>(m)?;
+    buffer_runtime::add_class::<vectors::Frozen>(m)?;
+    buffer_runtime::add_class::<matrices::IntMatrix>(m)?;
+    buffer_runtime::add_class::<matrices::FortranMatrix>(m)?;
     m.add_class::<matrices::Mat4>()?;
-    m.add_class::<matrices::Scalar>()?;
-    m.add_class::<image::Image>()?;
-    m.add_class::<bitcast::Bits>()?;
-    m.add_class::<plain::Table>()?;
-    m.add_class::<plain::Readings>()?;
-    m.add_class::<grid::Grid>()?;
+    buffer_runtime::add_class::<matrices::Scalar>(m)?;
+    buffer_runtime::add_class::<image::Image>(m)?;
+    buffer_runtime::add_class::<bitcast::Bits>(m)?;
+    buffer_runtime::add_class::<plain::Table>(m)?;
+    buffer_runtime::add_class::<plain::Readings>(m)?;
+    buffer_runtime::add_class::<grid::Grid>(m)?;
     m.add_class::<hostile::Hostile>()?;
-    m.add_class::<elements::Particles>()?;
-    m.add_class::<elements::Samples>()?;
-    m.add_class::<elements::PackedSamples>()?;
-    m.add_class::<elements::TypedArray>()?;
-    m.add_class::<elements::Pixels>()?;
+    buffer_runtime::add_class::<elements::Particles>(m)?;
+    buffer_runtime::add_class::<elements::Samples>(m)?;
+    buffer_runtime::add_class::<elements::PackedSamples>(m)?;
+    buffer_runtime::add_class::<elements::TypedArray>(m)?;
+    buffer_runtime::add_class::<elements::Pixels>(m)?;
     m.add_function(wrap_pyfunction!(elements::record_format, m)?)?;
     m.add_function(wrap_pyfunction!(consumer::sum_array, m)?)?;
     conformance::register(m)?;

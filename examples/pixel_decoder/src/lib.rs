@@ -38,7 +38,7 @@ fn synthetic(py: Python<'_>, height: Size, width: Size, channels: Size) -> PyRes
 // Free-threading safe: see "Without the GIL" in buffer-runtime/docs/export-safety.md.
 #[pymodule(gil_used = false)]
 fn pixel_decoder(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<Image>()?;
+    buffer_runtime::add_class::<Image>(m)?;
     m.add_function(wrap_pyfunction!(decode, m)?)?;
     m.add_function(wrap_pyfunction!(synthetic, m)?)?;
     Ok(())

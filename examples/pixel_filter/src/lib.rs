@@ -50,7 +50,7 @@ fn invert_inplace(py: Python<'_>, dst: PyViewMut<u8>) {
 // Free-threading safe: see "Without the GIL" in buffer-runtime/docs/export-safety.md.
 #[pymodule(gil_used = false)]
 fn pixel_filter(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<Image>()?;
+    buffer_runtime::add_class::<Image>(m)?;
     m.add_function(wrap_pyfunction!(box_blur, m)?)?;
     m.add_function(wrap_pyfunction!(grayscale, m)?)?;
     m.add_function(wrap_pyfunction!(invert_inplace, m)?)?;
