@@ -57,34 +57,73 @@ fn copy_row(src: &Source, y: usize, row: &mut [u8]) {
 struct Divider {
     m: u32,
     k: u32,
-    narrow: bool,
 }
 
 impl Divider {
     fn new(n: u32) -> Divider {
         let k = 8 + 2 * n.next_power_of_two().trailing_zeros();
         let m = (1u64 << k) / u64::from(n) + 1; // < 2^(k + 1 - log2 n) <= 2^25
-        Divider { m: m as u32, k, narrow: n <= 256 }
+        Divider { m: m as u32, k }
     }
+}
 
-    /// `dst[i] = floor(src[i] / n)`.
-    fn div_into(&self, src: &[u32], dst: &mut [u8]) {
-        let (m, k) = (self.m, self.k);
-        if self.narrow {
-            dst.iter_mut().zip(src).for_each(|(d, &v)| *d = (v.wrapping_mul(m) >> k) as u8);
-        } else {
-            dst.iter_mut().zip(src).for_each(|(d, &v)| *d = ((u64::from(v) * u64::from(m)) >> k) as u8);
-        }
+/// A vertical window sum: `u16` while `(2r + 1)^2 * 255 + n / 2` fits (radius up to 7, twice
+/// the lanes of `u32`), `u32` beyond.
+trait Acc: Copy + Default + Send {
+    fn from_u32(v: u32) -> Self;
+    /// `self + enter - leave`, exact when the true result fits (wrapping in between).
+    fn slide(self, enter: u16, leave: u16) -> Self;
+    /// `floor(self / n)` ([`Divider`]).
+    fn divide(self, d: &Divider) -> u8;
+}
+
+impl Acc for u16 {
+    #[inline(always)]
+    fn from_u32(v: u32) -> u16 {
+        v as u16
+    }
+    #[inline(always)]
+    fn slide(self, enter: u16, leave: u16) -> u16 {
+        self.wrapping_add(enter).wrapping_sub(leave)
+    }
+    #[inline(always)]
+    fn divide(self, d: &Divider) -> u8 {
+        // n <= 256 here, so v * m < 256 n * 2^(k + 1) / n... < 2^32 (see `Divider`).
+        (u32::from(self).wrapping_mul(d.m) >> d.k) as u8
+    }
+}
+
+impl Acc for u32 {
+    #[inline(always)]
+    fn from_u32(v: u32) -> u32 {
+        v
+    }
+    #[inline(always)]
+    fn slide(self, enter: u16, leave: u16) -> u32 {
+        self + u32::from(enter) - u32::from(leave)
+    }
+    #[inline(always)]
+    fn divide(self, d: &Divider) -> u8 {
+        ((u64::from(self) * u64::from(d.m)) >> d.k) as u8
     }
 }
 
 /// The box blur of radius `r`: `out = (S + n / 2) / n`, `n = (2r + 1)^2`, `S` the sum over
 /// the `(2r + 1)^2` window with coordinates clamped to the image.
 ///
-/// Separable: each source row's horizontal window sums (a running sum over the row padded
-/// with copies of its edge pixels) are computed once into a ring of `2r + 2` rows, and a
-/// running vertical sum adds the row entering the window and subtracts the one leaving it.
-pub fn box_blur(src: &Source, r: usize, mut out: Canvas) -> Canvas {
+/// Separable: each source row's horizontal window sums (over the row padded with copies of
+/// its edge pixels) are computed once into a ring of `2r + 2` rows, and a running vertical sum
+/// adds the row entering the window and subtracts the one leaving it.
+pub fn box_blur(src: &Source, r: usize, out: Canvas) -> Canvas {
+    let window = 2 * r + 1;
+    if window * window <= 256 {
+        blur_with::<u16>(src, r, out)
+    } else {
+        blur_with::<u32>(src, r, out)
+    }
+}
+
+fn blur_with<A: Acc>(src: &Source, r: usize, mut out: Canvas) -> Canvas {
     let [h, w, c] = [src.shape()[0], src.shape()[1], src.shape()[2]];
     let row_len = w * c;
     if h == 0 || row_len == 0 {
@@ -93,7 +132,6 @@ pub fn box_blur(src: &Source, r: usize, mut out: Canvas) -> Canvas {
     let window = 2 * r + 1;
     let n = (window * window) as u32;
     let div = Divider::new(n);
-    let half = n / 2;
 
     let ring_rows = window + 1;
     let mut ring = vec![0u16; ring_rows * row_len]; // row sums: at most 129 * 255 < 2^16
@@ -111,17 +149,18 @@ pub fn box_blur(src: &Source, r: usize, mut out: Canvas) -> Canvas {
     };
 
     let clamp = |v: isize| v.clamp(0, h as isize - 1) as usize;
-    let mut vertical = vec![0u32; row_len];
+    // The window sums start at `n / 2`, so the division rounds to nearest.
+    let mut vertical = vec![A::from_u32(n / 2); row_len];
     for dy in -(r as isize)..=(r as isize) {
         let slot = horizontal(clamp(dy), &mut ring);
         for (v, &s) in vertical.iter_mut().zip(&ring[slot * row_len..(slot + 1) * row_len]) {
-            *v += u32::from(s);
+            *v = v.slide(s, 0);
         }
     }
-    // The window sums carry `n / 2` from the start, so the division rounds to nearest.
-    vertical.iter_mut().for_each(|v| *v += half);
     for y in 0..h {
-        div.div_into(&vertical, out.row_mut(y));
+        for (o, &v) in out.row_mut(y).iter_mut().zip(&vertical) {
+            *o = v.divide(&div);
+        }
         if y + 1 == h {
             break;
         }
@@ -129,7 +168,7 @@ pub fn box_blur(src: &Source, r: usize, mut out: Canvas) -> Canvas {
         let leave = clamp(y as isize - r as isize) % ring_rows;
         let (enter, leave) = (&ring[enter * row_len..][..row_len], &ring[leave * row_len..][..row_len]);
         for ((v, &e), &l) in vertical.iter_mut().zip(enter).zip(leave) {
-            *v = *v + u32::from(e) - u32::from(l);
+            *v = v.slide(e, l);
         }
     }
     out
