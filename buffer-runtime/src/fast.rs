@@ -25,7 +25,7 @@ use pyo3::exceptions::PyBufferError;
 use pyo3::types::PyTypeMethods;
 use pyo3::types::{PyModule, PyModuleMethods};
 #[cfg(not(Py_LIMITED_API))]
-use pyo3::{ffi, PyErr};
+use pyo3::ffi;
 use pyo3::{Bound, PyResult, PyTypeInfo, Python};
 
 #[cfg(not(Py_LIMITED_API))]
@@ -111,10 +111,14 @@ where
         // SAFETY: `view` as CPython passes it (contract).
         unsafe { getbuffer(slf, view, flags) }
     };
+    // The error paths run attached through `Python::attach` (cheap when the thread already
+    // holds the interpreter): PyO3 defers the decrefs of `Py` handles dropped while it does not
+    // know the thread is attached, and restoring a `PyErr` drops some. Without this, every
+    // failed export would park a few objects in PyO3's pool until its next trampoline.
     match panic::catch_unwind(AssertUnwindSafe(run)) {
         Ok(Ok(())) => 0,
         Ok(Err(e)) => {
-            e.restore(py);
+            Python::attach(|py| e.restore(py));
             -1
         }
         Err(_) => {
@@ -122,7 +126,7 @@ where
                 // SAFETY: `view` is valid for writes (contract); a failed export leaves `obj` NULL.
                 unsafe { (*view).obj = std::ptr::null_mut() };
             }
-            PyErr::restore(PyBufferError::new_err("internal error: bf_getbuffer panicked"), py);
+            Python::attach(|py| PyBufferError::new_err("internal error: bf_getbuffer panicked").restore(py));
             -1
         }
     }
