@@ -273,9 +273,13 @@ class Hostile(_Provider):
     ) -> None: ...
     def exports(self) -> int: ...
 
-def check_provider(obj: object) -> str:
-    """Checks ``obj`` against CPython's buffer rules with every request flag and real
-    consumers; returns the report, or raises ``AssertionError`` carrying it."""
+def check_provider(
+    obj: object, reference: object | None = None, exports: Callable[[], int] | None = None
+) -> str:
+    """Checks ``obj`` against CPython's buffer rules with every request flag, held views, memory
+    per export and real consumers; returns the report, or raises ``AssertionError`` carrying it.
+    ``reference``: a buffer with the contents, shape, item layout and read-only flag ``obj``
+    must show. ``exports``: returns ``obj``'s count of live exports."""
 
 def record_format(
     fields: Sequence[tuple[str, int, int, int, str, Sequence[int]]], size: int, align: int

@@ -1,0 +1,149 @@
+//! Memory measures for the conformance kit: bytes in use (to find memory leaked per export) and a
+//! heap spray (so that a table freed while a view still points to it gets overwritten).
+
+use std::ffi::{c_char, c_void};
+
+use pyo3::ffi;
+use pyo3::prelude::*;
+
+/// Bytes in use, by every measure this machine offers.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Usage {
+    /// C `malloc` (glibc `mallinfo2`: `uordblks + hblkhd`), which Rust's allocator and C
+    /// extensions use.
+    pub malloc: Option<usize>,
+    /// Python's allocators (`PyMem_*`, `PyObject_*`, pymalloc), as `tracemalloc` counts them.
+    pub traced: Option<usize>,
+    /// Resident set size, a coarse fallback.
+    pub rss: Option<usize>,
+}
+
+#[repr(C)]
+#[derive(Default)]
+struct Mallinfo2 {
+    arena: usize,
+    ordblks: usize,
+    smblks: usize,
+    hblks: usize,
+    hblkhd: usize,
+    usmblks: usize,
+    fsmblks: usize,
+    uordblks: usize,
+    fordblks: usize,
+    keepcost: usize,
+}
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn malloc_in_use() -> Option<usize> {
+    extern "C" {
+        fn dlsym(handle: *mut c_void, symbol: *const c_char) -> *mut c_void;
+    }
+    // Looked up at run time: `mallinfo2` exists from glibc 2.33 on. RTLD_DEFAULT is NULL.
+    // SAFETY: dlsym with RTLD_DEFAULT and a NUL-terminated name only looks the symbol up.
+    let f = unsafe { dlsym(std::ptr::null_mut(), c"mallinfo2".as_ptr()) };
+    if f.is_null() {
+        return None;
+    }
+    // SAFETY: glibc's `struct mallinfo2 mallinfo2(void)`, ten `size_t`s, as declared above.
+    let f: extern "C" fn() -> Mallinfo2 = unsafe { std::mem::transmute(f) };
+    let m = f();
+    Some(m.uordblks + m.hblkhd)
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn malloc_in_use() -> Option<usize> {
+    let _ = Mallinfo2::default();
+    None
+}
+
+fn rss() -> Option<usize> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: usize = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Starts `tracemalloc` unless it is already tracing; stops it again when dropped.
+pub(crate) struct Meter<'py> {
+    tracemalloc: Option<Bound<'py, PyAny>>,
+    started: bool,
+}
+
+impl<'py> Meter<'py> {
+    pub fn start(py: Python<'py>) -> Self {
+        let tracemalloc = py.import("tracemalloc").ok().map(|m| m.into_any());
+        let mut started = false;
+        if let Some(t) = &tracemalloc {
+            let tracing = t.call_method0("is_tracing").and_then(|r| r.extract::<bool>()).unwrap_or(true);
+            if !tracing {
+                started = t.call_method0("start").is_ok();
+            }
+        }
+        Meter { tracemalloc, started }
+    }
+
+    pub fn usage(&self) -> Usage {
+        let traced = self.tracemalloc.as_ref().and_then(|t| {
+            t.call_method0("get_traced_memory").ok()?.get_item(0).ok()?.extract::<usize>().ok()
+        });
+        Usage { malloc: malloc_in_use(), traced, rss: rss() }
+    }
+}
+
+impl Drop for Meter<'_> {
+    fn drop(&mut self) {
+        if self.started {
+            if let Some(t) = &self.tracemalloc {
+                let _ = t.call_method0("stop");
+            }
+        }
+    }
+}
+
+/// Many small blocks from both C `malloc` and Python's allocator, filled with `0xA5`, held until
+/// dropped: memory freed just before is handed out again and overwritten.
+pub(crate) struct Spray {
+    raw: Vec<*mut c_void>,
+    pymem: Vec<*mut c_void>,
+}
+
+impl Spray {
+    pub fn new(_py: Python<'_>) -> Self {
+        let mut raw = Vec::new();
+        let mut pymem = Vec::new();
+        for size in (8..=512).step_by(8) {
+            for _ in 0..8 {
+                // SAFETY: plain allocations of `size` bytes, filled and freed by us; the GIL is
+                // held (`_py`) for PyMem_Malloc.
+                unsafe {
+                    let r = ffi::PyMem_RawMalloc(size);
+                    if !r.is_null() {
+                        r.cast::<u8>().write_bytes(0xA5, size);
+                        raw.push(r);
+                    }
+                    let p = ffi::PyMem_Malloc(size);
+                    if !p.is_null() {
+                        p.cast::<u8>().write_bytes(0xA5, size);
+                        pymem.push(p);
+                    }
+                }
+            }
+        }
+        Spray { raw, pymem }
+    }
+}
+
+impl Drop for Spray {
+    fn drop(&mut self) {
+        // SAFETY: each block came from the matching allocator and is freed once; the GIL is
+        // still held (a `Spray` lives inside one kit call).
+        unsafe {
+            for &p in &self.raw {
+                ffi::PyMem_RawFree(p);
+            }
+            for &p in &self.pymem {
+                ffi::PyMem_Free(p);
+            }
+        }
+    }
+}
