@@ -72,7 +72,7 @@ impl<T: Element, D: NdRank, A: Access> Span<T, D, A> {
                 ptr = ptr.wrapping_offset(s * (n as isize - 1));
                 flip.push(axis);
             }
-            el.slice_mut()[axis] = (s.unsigned_abs() as usize) / size as usize;
+            el.slice_mut()[axis] = s.unsigned_abs() / size as usize;
         }
         Ok((ptr.cast(), el, flip))
     }

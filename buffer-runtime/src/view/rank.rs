@@ -44,9 +44,7 @@ macro_rules! fixed_ranks {
             type Table<X: DimValue> = [X; $n];
             #[inline]
             fn table<X: DimValue>(values: &[X]) -> [X; $n] {
-                let mut t = [X::default(); $n];
-                t.copy_from_slice(values);
-                t
+                std::array::from_fn(|i| values[i])
             }
         }
     )*};
