@@ -9,7 +9,16 @@ are not buffers. ``examples/tests/test_ecosystem.py`` checks this file against t
 
 import sys
 from collections.abc import Callable, Sequence
-from typing import final
+from typing import SupportsIndex, final
+
+if sys.version_info >= (3, 13):
+    from types import CapsuleType
+else:
+    from typing_extensions import CapsuleType
+if sys.version_info >= (3, 11):
+    from typing import Self
+else:
+    from typing_extensions import Self
 
 if sys.version_info >= (3, 12):
     from collections.abc import Buffer
@@ -27,6 +36,7 @@ __all__ = [
     "IntArray",
     "IntMatrix",
     "Mat4",
+    "OwnedBuffer",
     "PackedSamples",
     "Particles",
     "Pixels",
@@ -36,6 +46,8 @@ __all__ = [
     "Table",
     "TypedArray",
     "check_provider",
+    "owned_frozen",
+    "owned_range",
     "record_format",
     "sum_array",
     "view_any",
@@ -47,10 +59,28 @@ __all__ = [
 ]
 
 class _Provider(Buffer):
-    """What every provider has: the buffer protocol (PEP 3118 / PEP 688)."""
+    """What every provider has: the buffer protocol (PEP 3118 / PEP 688), pickling (protocol 5
+    out of band) and copies, and DLPack (``BufferError`` for records and non-native byte order)."""
 
     def __buffer__(self, flags: int, /) -> memoryview: ...
     def __release_buffer__(self, view: memoryview, /) -> None: ...
+    def __reduce_ex__(self, protocol: SupportsIndex, /) -> str | tuple[object, ...]: ...
+    def __copy__(self) -> Self: ...
+    def __deepcopy__(self, memo: dict[int, object], /) -> Self: ...
+    def __dlpack__(
+        self,
+        *,
+        stream: int | None = None,
+        max_version: tuple[int, int] | None = None,
+        dl_device: tuple[int, int] | None = None,
+        copy: bool | None = None,
+    ) -> CapsuleType: ...
+    def __dlpack_device__(self) -> tuple[int, int]: ...
+
+@final
+class OwnedBuffer(_Provider):
+    """A buffer over memory a Rust function produced (``buffer_runtime::OwnedBuffer``): any
+    format, shape and strides, read-only or writable; not constructible from Python."""
 
 @final
 class IntArray(_Provider):
@@ -109,6 +139,8 @@ class IntMatrix(_Provider):
     """2-D ``i``, C order, writable."""
 
     def __init__(self, rows: int, cols: int, values: Sequence[int] | None = None) -> None: ...
+    @staticmethod
+    def from_buffer(buffer: Buffer, rows: int, cols: int) -> IntMatrix: ...
     def tolist(self) -> list[list[int]]: ...
     @property
     def shape(self) -> tuple[int, int]: ...
@@ -272,6 +304,13 @@ class Hostile(_Provider):
         offset: int = 0,
     ) -> None: ...
     def exports(self) -> int: ...
+
+def owned_range(n: int, shape: Sequence[int] | None = None) -> OwnedBuffer:
+    """int64 ``0..n`` (format ``q``), C order in ``shape`` when given (``ValueError`` if the
+    product is not ``n``); writable."""
+
+def owned_frozen(data: Buffer) -> OwnedBuffer:
+    """A read-only copy of the bytes of ``data`` (format ``B``, 1-D)."""
 
 def check_provider(
     obj: object, reference: object | None = None, exports: Callable[[], int] | None = None

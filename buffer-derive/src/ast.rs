@@ -12,6 +12,8 @@ pub struct Input<'a> {
     pub krate: syn::Path,
     /// Named fields with their types, for resolving names in the annotation.
     pub fields: Vec<(&'a Ident, &'a Type)>,
+    /// Whether the class pickles (`#[buffer(pickle = false)]` says no).
+    pub pickle: bool,
     pub buffer: BufferField<'a>,
 }
 
@@ -41,10 +43,11 @@ fn is_buffer_attr(a: &syn::Attribute) -> bool {
 impl<'a> Input<'a> {
     /// Builds the model, collecting every error; `None` if any was found.
     pub fn from_syn(input: &'a DeriveInput, errors: &mut Errors) -> Option<Input<'a>> {
-        let mut krate = None;
+        let mut top = attr::StructAttr::default();
         for a in input.attrs.iter().filter(|a| is_buffer_attr(a)) {
-            attr::parse_struct_attr(a, &mut krate, errors);
+            attr::parse_struct_attr(a, &mut top, errors);
         }
+        let attr::StructAttr { krate, pickle } = top;
         if !input.generics.params.is_empty() {
             errors.push(syn::Error::new(
                 input.generics.span(),
@@ -137,6 +140,7 @@ impl<'a> Input<'a> {
             ident: &input.ident,
             krate: krate.unwrap_or_else(|| syn::parse_quote!(::buffer_runtime)),
             fields,
+            pickle: pickle.is_none_or(|p| p.value),
             buffer: BufferField {
                 ident,
                 ty: &field.ty,
@@ -170,7 +174,7 @@ pub fn element_of(ty: &Type) -> Option<&Type> {
             });
             let (Some(arg), None) = (types.next(), types.next()) else { return None };
             match last.ident.to_string().as_str() {
-                "Vec" | "SharedVec" | "SharedArray" => Some(innermost(arg)),
+                "Vec" | "SharedVec" | "SharedArray" | "SharedBlock" => Some(innermost(arg)),
                 "Box" => match arg {
                     Type::Slice(s) => Some(innermost(&s.elem)),
                     _ => None,

@@ -19,6 +19,7 @@ pub const READONLY: &str = "readonly";
 pub const WRITABLE: &str = "writable";
 pub const ELEMENT: &str = "element";
 pub const CRATE: &str = "crate";
+pub const PICKLE: &str = "pickle";
 
 const FIELD_KEYS: &[&str] = &[SHAPE, STRIDES, OFFSET, ORDER, READONLY, WRITABLE, ELEMENT];
 
@@ -178,22 +179,35 @@ pub fn parse_field_attr(attr: &syn::Attribute, out: &mut FieldAttr, errors: &mut
     }
 }
 
-/// Parses struct-level `#[buffer(crate = "path")]`.
-pub fn parse_struct_attr(attr: &syn::Attribute, krate: &mut Option<syn::Path>, errors: &mut Errors) {
+/// What `#[buffer(...)]` on the struct says.
+#[derive(Default)]
+pub struct StructAttr {
+    /// `crate = "path"`.
+    pub krate: Option<syn::Path>,
+    /// `pickle = false`: no pickle / copy support (the class's fields need not convert).
+    pub pickle: Option<Keyed<bool>>,
+}
+
+/// Parses struct-level `#[buffer(crate = "path", pickle = false)]`.
+pub fn parse_struct_attr(attr: &syn::Attribute, out: &mut StructAttr, errors: &mut Errors) {
     let Some(items) = errors.push_result(items(attr)) else { return };
     for item in items {
         let parsed = if item.key == CRATE {
             expect_value(&item, "\"path\"").and_then(parse_crate_path).map(|p| {
-                if krate.is_some() {
+                if out.krate.is_some() {
                     errors.push(syn::Error::new(item.key.span(), "`crate` may only be specified once"));
                 }
-                *krate = Some(p);
+                out.krate = Some(p);
             })
+        } else if item.key == PICKLE {
+            expect_value(&item, "false")
+                .and_then(syn::parse2::<syn::LitBool>)
+                .map(|b| set_once(&mut out.pickle, &item.key, b.value, errors))
         } else {
             Err(syn::Error::new(
                 item.key.span(),
                 format!(
-                    "unknown key `{}` on the struct; expected `crate`, or put `#[buffer(...)]` on the field that holds the data",
+                    "unknown key `{}` on the struct; expected `crate` or `pickle`, or put `#[buffer(...)]` on the field that holds the data",
                     item.key
                 ),
             ))

@@ -30,11 +30,11 @@ fn fallback(input: &DeriveInput, errors: &Errors) -> TokenStream {
     if !input.generics.params.is_empty() || matches!(input.data, syn::Data::Union(_)) {
         return compile_errors;
     }
-    let mut krate = None;
+    let mut top = attr::StructAttr::default();
     for a in input.attrs.iter().filter(|a| a.path().is_ident(attr::BUFFER)) {
-        attr::parse_struct_attr(a, &mut krate, &mut Errors::default());
+        attr::parse_struct_attr(a, &mut top, &mut Errors::default());
     }
-    let krate = krate.unwrap_or_else(|| syn::parse_quote!(::buffer_runtime));
+    let krate = top.krate.unwrap_or_else(|| syn::parse_quote!(::buffer_runtime));
     let ident = &input.ident;
     quote! {
         #compile_errors
@@ -76,6 +76,8 @@ fn expand(m: &Input<'_>) -> TokenStream {
     let mut consts = match buf.elem.filter(|_| crate::ast::is_plain(ty)) {
         Some(e) => quote_spanned! {ty.span()=>
             const _: () = {
+                // Needed only when the element is not a buffer element.
+                #[allow(unused_imports)]
                 use #p::FactsUnknown as _;
                 ::core::assert!(
                     !#p::Facts::<#e>::HAS_PADDING,
@@ -217,6 +219,7 @@ fn expand(m: &Input<'_>) -> TokenStream {
         #[automatically_derived]
         impl #krate::PyBuffer for #ident
     };
+    let pickle = if m.pickle { pickle_impl(m, &p) } else { TokenStream::new() };
     quote! {
         const _: () = {
             #export_impl {
@@ -230,6 +233,7 @@ fn expand(m: &Input<'_>) -> TokenStream {
                     #storage.__buffer_export(#exporter, #shape, #strides, #readonly)
                 }
             }
+            #pickle
             #[allow(dead_code)]
             fn __buffer_checks() {
                 use #p::FactsUnknown as _;
@@ -237,6 +241,78 @@ fn expand(m: &Input<'_>) -> TokenStream {
             }
             #consts
         };
+    }
+}
+
+/// `Pickle`: the buffer field is the storage, every other field travels as a Python value
+/// (`&T: IntoPyObject`, `T: FromPyObject`; rustc reports a field that does not convert on the
+/// field's type, and `#[buffer(pickle = false)]` opts out).
+fn pickle_impl(m: &Input<'_>, p: &TokenStream) -> TokenStream {
+    let (ident, field, ty) = (m.ident, m.buffer.ident, m.buffer.ty);
+    let pyo3 = quote!(#p::pyo3);
+    let others: Vec<_> = m.fields.iter().filter(|(f, _)| *f != field).collect();
+    let n = others.len();
+    let class = ident.to_string();
+    let to_py = others.iter().map(|(f, t)| {
+        let p = respan(p, t.span());
+        quote_spanned!(t.span()=> #p::field_to_py::<#t>(__py, &self.#f)?)
+    });
+    let from_py: Vec<_> = others
+        .iter()
+        .enumerate()
+        .map(|(i, (f, t))| {
+            let (p, name) = (respan(p, t.span()), f.to_string());
+            quote_spanned!(t.span()=> #f: #p::field_from_py(__fields, #i, #name)?)
+        })
+        .collect();
+    let from_py2 = from_py.clone();
+    // Spanned on the field's type: a bad storage type is then the struct's own error, reported
+    // once, not again at the derive.
+    let sp = respan(p, ty.span());
+    let dump = quote_spanned!(ty.span()=> (&#sp::Probe(&self.#field)).__pickle_dyn());
+    let probe = quote_spanned!(ty.span()=> #sp::TypeProbe::of(|__s: &Self| &__s.#field));
+    let load = quote_spanned!(ty.span()=> (&__probe).__unpickle_storage(__data, __meta)?);
+    let dup = quote_spanned!(ty.span()=> (&#sp::Probe(&self.#field)).__duplicate_storage()?);
+    quote! {
+        #[automatically_derived]
+        impl #p::Pickle for #ident {
+            #[inline]
+            fn __storage(&self) -> ::core::option::Option<&dyn #p::PickleDyn> {
+                use #p::{NotPickleDyn as _, ViaPickleDyn as _};
+                #dump
+            }
+            fn __fields<'py>(
+                &self,
+                __py: #pyo3::Python<'py>,
+            ) -> #pyo3::PyResult<#pyo3::Bound<'py, #pyo3::types::PyTuple>> {
+                let __values: [#pyo3::Bound<'py, #pyo3::PyAny>; #n] = [#(#to_py),*];
+                #pyo3::types::PyTuple::new(__py, __values)
+            }
+            fn __unpickle(
+                __data: &#pyo3::Bound<'_, #pyo3::PyAny>,
+                __meta: &#pyo3::Bound<'_, #pyo3::PyAny>,
+                __fields: &#pyo3::Bound<'_, #pyo3::types::PyTuple>,
+            ) -> #pyo3::PyResult<Self> {
+                use #p::{NotPickle as _, ViaPickle as _};
+                #p::expect_fields(__fields, #n, #class)?;
+                let __probe = #probe;
+                ::core::result::Result::Ok(Self {
+                    #field: #load,
+                    #(#from_py),*
+                })
+            }
+            fn __duplicate(
+                &self,
+                __fields: &#pyo3::Bound<'_, #pyo3::types::PyTuple>,
+            ) -> #pyo3::PyResult<Self> {
+                use #p::{NotPickle as _, ViaPickle as _};
+                #p::expect_fields(__fields, #n, #class)?;
+                ::core::result::Result::Ok(Self {
+                    #field: #dup,
+                    #(#from_py2),*
+                })
+            }
+        }
     }
 }
 
@@ -272,6 +348,8 @@ fn strided_check(
     let steps = steps.iter().map(|e| entry(p, e, Kind::Stride));
     quote_spanned! {*span=>
         const _: () = {
+            // Needed only when the field or element is not a buffer type.
+            #[allow(unused_imports)]
             use #p::FactsUnknown as _;
             if let (::core::option::Option::Some(__count), ::core::option::Option::Some(__itemsize)) =
                 (#p::Facts::<#ty>::FIXED_COUNT, #p::Facts::<#elem>::ITEMSIZE)

@@ -249,7 +249,7 @@ unsafe impl Storage for SharedAnyVec {
     fn itemsize(&self) -> usize {
         each!(self, v => v.itemsize())
     }
-    fn format(&self) -> &'static CStr {
+    fn format(&self) -> &CStr {
         each!(self, v => v.format())
     }
     const SHARED: bool = true;

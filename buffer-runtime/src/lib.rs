@@ -2,14 +2,18 @@
 
 mod dims;
 mod direct;
+pub mod dlpack;
 mod dynamic;
 mod element;
 mod endian;
 mod export;
 mod fast;
 pub mod flags;
+mod foreign;
 mod hold;
 pub mod layout;
+mod owned;
+mod pickle;
 mod record;
 mod record_format;
 mod shared;
@@ -35,7 +39,10 @@ pub use endian::{Be, EndianScalar, Le};
 pub use export::{getbuffer, releasebuffer, ExportError, PyBuffer};
 pub use fast::add_class;
 pub use flags::Request;
+pub use foreign::SharedBlock;
 pub use layout::Order;
+pub use owned::OwnedBuffer;
+pub use pickle::PickleStorage;
 pub use shared::{ExportedError, GrowError, SharedArray, SharedVec, VecMut};
 pub use storage::{Storage, WritableStorage};
 

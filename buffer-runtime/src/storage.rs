@@ -45,7 +45,8 @@ impl<S: Shaped> DimsOf<S> {
 /// `raw_parts` describes `count` consecutive, initialised items of `itemsize` bytes each,
 /// laid out as `format` says, that stay valid and do not
 /// move while `&self` lives, and, for shared storage, for as long as the `Hold` returned by
-/// `keep_alive` lives. Plain storage (`SHARED == false`) is never written through the pointer.
+/// `keep_alive` lives (the `format` string too). Plain storage (`SHARED == false`) is never
+/// written through the pointer. A shared storage's `Hold` may be dropped on any thread.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be exported as a buffer",
     label = "not a buffer storage type",
@@ -55,9 +56,9 @@ pub unsafe trait Storage {
     /// The size of one item in bytes.
     #[doc(hidden)]
     fn itemsize(&self) -> usize;
-    /// The item's format string.
+    /// The item's format string (valid as long as the memory, see the safety contract).
     #[doc(hidden)]
-    fn format(&self) -> &'static CStr;
+    fn format(&self) -> &CStr;
     /// Whether this is shared storage (may be written through views).
     #[doc(hidden)]
     const SHARED: bool;

@@ -1,6 +1,6 @@
 //! `Grid`: a `d` buffer whose ndim (0 to 64) and order ("C" or "F") are chosen at run time.
 
-use buffer_runtime::{buffer_methods, layout::MAX_NDIM, Order, PyBuffer, SharedVec};
+use buffer_runtime::{buffer_methods, layout::MAX_NDIM, Order, PyBuffer, SharedBlock};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
@@ -10,7 +10,7 @@ use crate::alloc::{checked_count, filled, Size};
 #[derive(PyBuffer)]
 pub struct Grid {
     #[buffer(shape = dims, order = order)]
-    data: SharedVec<f64>,
+    data: SharedBlock<f64>,
     dims: Vec<usize>,
     order: Order,
 }

@@ -1,7 +1,7 @@
 //! `Image`: a `B` buffer of shape (height, width, channels) whose rows are `pitch` bytes apart,
 //! so the padding at the end of each row is never exposed.
 
-use buffer_runtime::{buffer_methods, PyBuffer, SharedVec};
+use buffer_runtime::{buffer_methods, PyBuffer, SharedBlock};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
@@ -11,7 +11,7 @@ use crate::alloc::{checked_count, filled, Size};
 #[derive(PyBuffer)]
 pub struct Image {
     #[buffer(shape = [height, width, channels], strides = [pitch, channels, 1])]
-    data: SharedVec<u8>,
+    data: SharedBlock<u8>,
     height: usize,
     width: usize,
     channels: usize,

@@ -11,6 +11,7 @@ mod hostile;
 mod image;
 mod matrices;
 mod plain;
+mod travel;
 mod vectors;
 mod views;
 
@@ -40,6 +41,7 @@ fn buffer_examples(m: &Bound<'_, PyModule>) -> PyResult<()> {
     buffer_runtime::add_class::<elements::Pixels>(m)?;
     m.add_function(wrap_pyfunction!(elements::record_format, m)?)?;
     m.add_function(wrap_pyfunction!(consumer::sum_array, m)?)?;
+    travel::register(m)?;
     conformance::register(m)?;
     views::register(m)?;
     Ok(())

@@ -1,17 +1,18 @@
 //! Two-dimensional and 0-d providers: `IntMatrix` (C order), `FortranMatrix` (F order),
 //! `Mat4` (an inline `[[f32; 4]; 4]`) and `Scalar` (0-d).
 
-use buffer_runtime::{buffer_methods, PyBuffer, SharedArray, SharedVec};
+use buffer_runtime::{buffer_methods, PyBuffer, SharedArray, SharedBlock};
 use pyo3::prelude::*;
 
 use crate::alloc::{check_len, checked_count, filled, Size};
 
-/// 2-D `i`, C order, writable.
+/// 2-D `i`, C order, writable. Fixed-size storage ([`SharedBlock`]): a pickle protocol 5 load
+/// with a writable buffer uses that buffer's memory in place.
 #[pyclass(module = "buffer_examples")]
 #[derive(PyBuffer)]
 pub struct IntMatrix {
     #[buffer(shape = [rows, cols])]
-    data: SharedVec<i32>,
+    data: SharedBlock<i32>,
     rows: usize,
     cols: usize,
 }
@@ -34,6 +35,18 @@ impl IntMatrix {
         Ok(IntMatrix { data: data.into(), rows, cols })
     }
 
+    /// A matrix over `buffer`'s own memory (writable, C-contiguous, `rows * cols` int32; a
+    /// `bytearray`, `mmap`, `SharedMemory.buf`...), used in place: `buffer` cannot be resized
+    /// or closed while the matrix or any view of it lives.
+    #[staticmethod]
+    fn from_buffer(buffer: &Bound<'_, PyAny>, rows: Size, cols: Size) -> PyResult<Self> {
+        let (rows, cols) = (rows.0, cols.0);
+        let n = checked_count(&[rows, cols], 4)?;
+        let data = SharedBlock::from_buffer(buffer)?;
+        check_len("IntMatrix.from_buffer", data.len(), n)?;
+        Ok(IntMatrix { data, rows, cols })
+    }
+
     /// Nested lists, row by row.
     fn tolist(&self) -> Vec<Vec<i32>> {
         let flat = self.data.to_vec();
@@ -46,12 +59,12 @@ impl IntMatrix {
     }
 }
 
-/// 2-D `d`, Fortran order, writable.
+/// 2-D `d`, Fortran order, writable; fixed-size storage, as `IntMatrix`.
 #[pyclass(module = "buffer_examples")]
 #[derive(PyBuffer)]
 pub struct FortranMatrix {
     #[buffer(shape = [rows, cols], order = "F")]
-    data: SharedVec<f64>,
+    data: SharedBlock<f64>,
     rows: usize,
     cols: usize,
 }

@@ -50,6 +50,7 @@ FACTORIES = {
     "Pixels": lambda: bx.Pixels(2, 3),
     "TypedArray": lambda: bx.TypedArray("float64", [1.0, 2.0]),
     "Bits": lambda: bx.Bits([0x3F800000, 0x40490FDB]),
+    "OwnedBuffer": lambda: bx.owned_range(12, (3, 4)),
 }
 
 

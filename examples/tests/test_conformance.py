@@ -27,6 +27,9 @@ EXTRA = {
     "TypedArray-complex128": lambda: bx.TypedArray("complex128", [1 + 2j]),
     "TypedArray-bool": lambda: bx.TypedArray("bool", [True, False, True]),
     "TypedArray-uint64": lambda: bx.TypedArray("uint64", [0, 2**64 - 1]),
+    "OwnedBuffer-3x4": lambda: bx.owned_range(12, (3, 4)),
+    "OwnedBuffer-frozen": lambda: bx.owned_frozen(b"read-only"),
+    "OwnedBuffer-0d": lambda: bx.owned_range(1, ()),
 }
 
 PROVIDERS = [pytest.param(c.make, id=c.id) for c in CASES] + [

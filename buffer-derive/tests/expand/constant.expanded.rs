@@ -27,6 +27,68 @@ const _: () = {
                 )
         }
     }
+    #[automatically_derived]
+    impl ::buffer_runtime::__private::Pickle for Mat4 {
+        #[inline]
+        fn __storage(
+            &self,
+        ) -> ::core::option::Option<&dyn ::buffer_runtime::__private::PickleDyn> {
+            use ::buffer_runtime::__private::{NotPickleDyn as _, ViaPickleDyn as _};
+            (&::buffer_runtime::__private::Probe(&self.cells)).__pickle_dyn()
+        }
+        fn __fields<'py>(
+            &self,
+            __py: ::buffer_runtime::__private::pyo3::Python<'py>,
+        ) -> ::buffer_runtime::__private::pyo3::PyResult<
+            ::buffer_runtime::__private::pyo3::Bound<
+                'py,
+                ::buffer_runtime::__private::pyo3::types::PyTuple,
+            >,
+        > {
+            let __values: [::buffer_runtime::__private::pyo3::Bound<
+                'py,
+                ::buffer_runtime::__private::pyo3::PyAny,
+            >; 0usize] = [];
+            ::buffer_runtime::__private::pyo3::types::PyTuple::new(__py, __values)
+        }
+        fn __unpickle(
+            __data: &::buffer_runtime::__private::pyo3::Bound<
+                '_,
+                ::buffer_runtime::__private::pyo3::PyAny,
+            >,
+            __meta: &::buffer_runtime::__private::pyo3::Bound<
+                '_,
+                ::buffer_runtime::__private::pyo3::PyAny,
+            >,
+            __fields: &::buffer_runtime::__private::pyo3::Bound<
+                '_,
+                ::buffer_runtime::__private::pyo3::types::PyTuple,
+            >,
+        ) -> ::buffer_runtime::__private::pyo3::PyResult<Self> {
+            use ::buffer_runtime::__private::{NotPickle as _, ViaPickle as _};
+            ::buffer_runtime::__private::expect_fields(__fields, 0usize, "Mat4")?;
+            let __probe = ::buffer_runtime::__private::TypeProbe::of(|__s: &Self| {
+                &__s.cells
+            });
+            ::core::result::Result::Ok(Self {
+                cells: (&__probe).__unpickle_storage(__data, __meta)?,
+            })
+        }
+        fn __duplicate(
+            &self,
+            __fields: &::buffer_runtime::__private::pyo3::Bound<
+                '_,
+                ::buffer_runtime::__private::pyo3::types::PyTuple,
+            >,
+        ) -> ::buffer_runtime::__private::pyo3::PyResult<Self> {
+            use ::buffer_runtime::__private::{NotPickle as _, ViaPickle as _};
+            ::buffer_runtime::__private::expect_fields(__fields, 0usize, "Mat4")?;
+            ::core::result::Result::Ok(Self {
+                cells: (&::buffer_runtime::__private::Probe(&self.cells))
+                    .__duplicate_storage()?,
+            })
+        }
+    }
     #[allow(dead_code)]
     fn __buffer_checks() {
         use ::buffer_runtime::__private::FactsUnknown as _;

@@ -34,6 +34,113 @@ const _: () = {
                 )
         }
     }
+    #[automatically_derived]
+    impl ::buffer_runtime::__private::Pickle for Image {
+        #[inline]
+        fn __storage(
+            &self,
+        ) -> ::core::option::Option<&dyn ::buffer_runtime::__private::PickleDyn> {
+            use ::buffer_runtime::__private::{NotPickleDyn as _, ViaPickleDyn as _};
+            (&::buffer_runtime::__private::Probe(&self.pixels)).__pickle_dyn()
+        }
+        fn __fields<'py>(
+            &self,
+            __py: ::buffer_runtime::__private::pyo3::Python<'py>,
+        ) -> ::buffer_runtime::__private::pyo3::PyResult<
+            ::buffer_runtime::__private::pyo3::Bound<
+                'py,
+                ::buffer_runtime::__private::pyo3::types::PyTuple,
+            >,
+        > {
+            let __values: [::buffer_runtime::__private::pyo3::Bound<
+                'py,
+                ::buffer_runtime::__private::pyo3::PyAny,
+            >; 4usize] = [
+                ::buffer_runtime::__private::field_to_py::<u32>(__py, &self.height)?,
+                ::buffer_runtime::__private::field_to_py::<u32>(__py, &self.width)?,
+                ::buffer_runtime::__private::field_to_py::<Order>(__py, &self.order)?,
+                ::buffer_runtime::__private::field_to_py::<bool>(__py, &self.locked)?,
+            ];
+            ::buffer_runtime::__private::pyo3::types::PyTuple::new(__py, __values)
+        }
+        fn __unpickle(
+            __data: &::buffer_runtime::__private::pyo3::Bound<
+                '_,
+                ::buffer_runtime::__private::pyo3::PyAny,
+            >,
+            __meta: &::buffer_runtime::__private::pyo3::Bound<
+                '_,
+                ::buffer_runtime::__private::pyo3::PyAny,
+            >,
+            __fields: &::buffer_runtime::__private::pyo3::Bound<
+                '_,
+                ::buffer_runtime::__private::pyo3::types::PyTuple,
+            >,
+        ) -> ::buffer_runtime::__private::pyo3::PyResult<Self> {
+            use ::buffer_runtime::__private::{NotPickle as _, ViaPickle as _};
+            ::buffer_runtime::__private::expect_fields(__fields, 4usize, "Image")?;
+            let __probe = ::buffer_runtime::__private::TypeProbe::of(|__s: &Self| {
+                &__s.pixels
+            });
+            ::core::result::Result::Ok(Self {
+                pixels: (&__probe).__unpickle_storage(__data, __meta)?,
+                height: ::buffer_runtime::__private::field_from_py(
+                    __fields,
+                    0usize,
+                    "height",
+                )?,
+                width: ::buffer_runtime::__private::field_from_py(
+                    __fields,
+                    1usize,
+                    "width",
+                )?,
+                order: ::buffer_runtime::__private::field_from_py(
+                    __fields,
+                    2usize,
+                    "order",
+                )?,
+                locked: ::buffer_runtime::__private::field_from_py(
+                    __fields,
+                    3usize,
+                    "locked",
+                )?,
+            })
+        }
+        fn __duplicate(
+            &self,
+            __fields: &::buffer_runtime::__private::pyo3::Bound<
+                '_,
+                ::buffer_runtime::__private::pyo3::types::PyTuple,
+            >,
+        ) -> ::buffer_runtime::__private::pyo3::PyResult<Self> {
+            use ::buffer_runtime::__private::{NotPickle as _, ViaPickle as _};
+            ::buffer_runtime::__private::expect_fields(__fields, 4usize, "Image")?;
+            ::core::result::Result::Ok(Self {
+                pixels: (&::buffer_runtime::__private::Probe(&self.pixels))
+                    .__duplicate_storage()?,
+                height: ::buffer_runtime::__private::field_from_py(
+                    __fields,
+                    0usize,
+                    "height",
+                )?,
+                width: ::buffer_runtime::__private::field_from_py(
+                    __fields,
+                    1usize,
+                    "width",
+                )?,
+                order: ::buffer_runtime::__private::field_from_py(
+                    __fields,
+                    2usize,
+                    "order",
+                )?,
+                locked: ::buffer_runtime::__private::field_from_py(
+                    __fields,
+                    3usize,
+                    "locked",
+                )?,
+            })
+        }
+    }
     #[allow(dead_code)]
     fn __buffer_checks() {
         use ::buffer_runtime::__private::FactsUnknown as _;
