@@ -54,6 +54,12 @@ bench-pipeline: develop
 	$(PY) -m pip install --quiet -r examples/bench/requirements-pipeline.txt
 	BENCH_COMMAND="make bench-pipeline" $(PY) examples/bench/pipeline.py
 
+# Pickling round trips of a 256 MiB object at protocol 4 and protocol 5 out of band, against
+# numpy, and a Dask LocalCluster round trip (examples/bench/pickle_bench.py; README table).
+.PHONY: bench-pickle
+bench-pickle: develop
+	$(PY) examples/bench/pickle_bench.py
+
 # Compile cost of the derive: 100 derived classes vs 100 hand-written providers (release).
 .PHONY: bench-compile
 bench-compile: $(STAMP)

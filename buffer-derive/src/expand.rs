@@ -255,14 +255,18 @@ fn pickle_impl(m: &Input<'_>, p: &TokenStream) -> TokenStream {
     let class = ident.to_string();
     let to_py = others.iter().map(|(f, t)| {
         let p = respan(p, t.span());
-        quote_spanned!(t.span()=> #p::field_to_py::<#t>(__py, &self.#f)?)
+        quote_spanned!(t.span()=> (&#p::Probe(&self.#f)).__to_py(__py)?)
     });
     let from_py: Vec<_> = others
         .iter()
         .enumerate()
         .map(|(i, (f, t))| {
             let (p, name) = (respan(p, t.span()), f.to_string());
-            quote_spanned!(t.span()=> #f: #p::field_from_py(__fields, #i, #name)?)
+            quote_spanned! {t.span()=>
+                #f: #p::field_from_py(__fields, #i, #name, |__item| {
+                    (&#p::TypeProbe::of(|__s: &Self| &__s.#f)).__from_py(__item)
+                })?
+            }
         })
         .collect();
     let from_py2 = from_py.clone();
@@ -285,6 +289,8 @@ fn pickle_impl(m: &Input<'_>, p: &TokenStream) -> TokenStream {
                 &self,
                 __py: #pyo3::Python<'py>,
             ) -> #pyo3::PyResult<#pyo3::Bound<'py, #pyo3::types::PyTuple>> {
+                #[allow(unused_imports)]
+                use #p::{BoxedIntoPy as _, ViaIntoPy as _};
                 let __values: [#pyo3::Bound<'py, #pyo3::PyAny>; #n] = [#(#to_py),*];
                 #pyo3::types::PyTuple::new(__py, __values)
             }
@@ -293,7 +299,8 @@ fn pickle_impl(m: &Input<'_>, p: &TokenStream) -> TokenStream {
                 __meta: &#pyo3::Bound<'_, #pyo3::PyAny>,
                 __fields: &#pyo3::Bound<'_, #pyo3::types::PyTuple>,
             ) -> #pyo3::PyResult<Self> {
-                use #p::{NotPickle as _, ViaPickle as _};
+                #[allow(unused_imports)]
+                use #p::{BoxedFromPy as _, NotPickle as _, ViaFromPy as _, ViaPickle as _};
                 #p::expect_fields(__fields, #n, #class)?;
                 let __probe = #probe;
                 ::core::result::Result::Ok(Self {
@@ -305,7 +312,8 @@ fn pickle_impl(m: &Input<'_>, p: &TokenStream) -> TokenStream {
                 &self,
                 __fields: &#pyo3::Bound<'_, #pyo3::types::PyTuple>,
             ) -> #pyo3::PyResult<Self> {
-                use #p::{NotPickle as _, ViaPickle as _};
+                #[allow(unused_imports)]
+                use #p::{BoxedFromPy as _, NotPickle as _, ViaFromPy as _, ViaPickle as _};
                 #p::expect_fields(__fields, #n, #class)?;
                 ::core::result::Result::Ok(Self {
                     #field: #dup,

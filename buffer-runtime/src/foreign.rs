@@ -431,6 +431,10 @@ impl<S: Shaped> SharedBlock<S> {
         self.block.is_foreign()
     }
 
+    pub(crate) fn into_block(self) -> Arc<Block> {
+        self.block
+    }
+
     /// Live exports of this storage (views, DLPack tensors, pickle buffers).
     pub fn exports(&self) -> usize {
         Arc::strong_count(&self.block) - 1

@@ -13,6 +13,7 @@ use crate::element::{Element, Shaped};
 use crate::foreign::{AnyBlock, Block};
 use crate::hold::Hold;
 use crate::layout::{self, LayoutError, Order, MAX_NDIM};
+use crate::foreign::SharedBlock;
 use crate::shared::SharedVec;
 use crate::storage::Storage;
 
@@ -74,10 +75,14 @@ impl From<LayoutError> for PyErr {
 
 impl OwnedBuffer {
     fn over(block: Block) -> OwnedBuffer {
+        Self::over_arc(Arc::new(block))
+    }
+
+    fn over_arc(block: Arc<Block>) -> OwnedBuffer {
         let count = block.bytes() / block.itemsize().max(1);
         let (itemsize, readonly) = (block.itemsize() as isize, !block.writable());
         OwnedBuffer {
-            data: AnyBlock(Arc::new(block)),
+            data: AnyBlock(block),
             shape: vec![count],
             strides: vec![itemsize],
             offset: 0,
@@ -219,6 +224,14 @@ impl<S: Shaped> From<Vec<S>> for OwnedBuffer {
 impl<S: Shaped> From<Box<[S]>> for OwnedBuffer {
     fn from(b: Box<[S]>) -> Self {
         Self::from_boxed_slice(b)
+    }
+}
+
+/// Shares the block (its own memory or another object's export): no copy.
+impl<S: Shaped> From<SharedBlock<S>> for OwnedBuffer {
+    fn from(b: SharedBlock<S>) -> Self {
+        let natural: Vec<usize> = std::iter::once(b.len()).chain(S::DIMS.as_slice().iter().copied()).collect();
+        Self::over_arc(b.into_block()).with_shape(natural).expect("the natural shape holds every item")
     }
 }
 

@@ -359,25 +359,75 @@ pub trait NotPickleDyn<'a> {
 }
 impl<'a, S: ?Sized> NotPickleDyn<'a> for crate::__private::Probe<'a, S> {}
 
-/// A field as a Python value (generated code).
+/// A field as a Python value: `&T: IntoPyObject` (generated code:
+/// `(&Probe(&self.rows)).__to_py(py)`).
 #[doc(hidden)]
-pub fn field_to_py<'a, 'py, T: ?Sized>(py: Python<'py>, value: &'a T) -> PyResult<Bound<'py, PyAny>>
+pub trait ViaIntoPy<'py> {
+    fn __to_py(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>>;
+}
+impl<'a, 'py, T: ?Sized> ViaIntoPy<'py> for &crate::__private::Probe<'a, T>
 where
     &'a T: IntoPyObject<'py>,
 {
-    value.into_bound_py_any(py)
+    fn __to_py(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.0.into_bound_py_any(py)
+    }
 }
 
-/// Field `index` (named `name`) of a pickled field tuple (generated code).
+/// A `Box<[T]>` field (a whole shape or strides) as a list.
 #[doc(hidden)]
-pub fn field_from_py<'py, T: pyo3::conversion::FromPyObjectOwned<'py>>(
+pub trait BoxedIntoPy<'py> {
+    fn __to_py(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>>;
+}
+impl<'a, 'py, E> BoxedIntoPy<'py> for crate::__private::Probe<'a, Box<[E]>>
+where
+    &'a [E]: IntoPyObject<'py>,
+{
+    fn __to_py(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        (&**self.0).into_bound_py_any(py)
+    }
+}
+
+/// A field from a Python value: `T: FromPyObject` (generated code:
+/// `(&TypeProbe::of(|s: &Self| &s.rows)).__from_py(item)`).
+#[doc(hidden)]
+pub trait ViaFromPy<T> {
+    fn __from_py(self, item: &Bound<'_, PyAny>) -> PyResult<T>;
+}
+impl<T> ViaFromPy<T> for &TypeProbe<T>
+where
+    T: for<'a, 'py> FromPyObject<'a, 'py>,
+{
+    fn __from_py(self, item: &Bound<'_, PyAny>) -> PyResult<T> {
+        item.extract::<T>().map_err(Into::into)
+    }
+}
+
+/// A `Box<[T]>` field from a sequence.
+#[doc(hidden)]
+pub trait BoxedFromPy<T> {
+    fn __from_py(self, item: &Bound<'_, PyAny>) -> PyResult<T>;
+}
+impl<E> BoxedFromPy<Box<[E]>> for TypeProbe<Box<[E]>>
+where
+    E: for<'a, 'py> FromPyObject<'a, 'py>,
+{
+    fn __from_py(self, item: &Bound<'_, PyAny>) -> PyResult<Box<[E]>> {
+        Ok(item.extract::<Vec<E>>().map_err(Into::<PyErr>::into)?.into_boxed_slice())
+    }
+}
+
+/// Field `index` (named `name`) of a pickled field tuple, converted by `convert` (generated
+/// code); a bad value is a `ValueError` naming the field.
+#[doc(hidden)]
+pub fn field_from_py<'py, T>(
     fields: &Bound<'py, PyTuple>,
     index: usize,
     name: &str,
+    convert: impl FnOnce(&Bound<'py, PyAny>) -> PyResult<T>,
 ) -> PyResult<T> {
     let item = fields.get_item(index)?;
-    item.extract::<T>().map_err(|e| {
-        let e: PyErr = e.into();
+    convert(&item).map_err(|e| {
         let err = PyValueError::new_err(format!("pickled field `{name}`: {e}"));
         err.set_cause(fields.py(), Some(e));
         err

@@ -6,8 +6,8 @@ pub use crate::dlpack::{dlpack, dlpack_device};
 pub use crate::foreign::AnyBlock;
 pub use crate::layout::Order;
 pub use crate::pickle::{
-    expect_fields, field_from_py, field_to_py, NotPickle, NotPickleDyn, Pickle, PickleDyn, Pickling,
-    PicklingMissing, TypeProbe, ViaPickle, ViaPickleDyn,
+    expect_fields, field_from_py, BoxedFromPy, BoxedIntoPy, NotPickle, NotPickleDyn, Pickle, PickleDyn,
+    Pickling, PicklingMissing, TypeProbe, ViaFromPy, ViaIntoPy, ViaPickle, ViaPickleDyn,
 };
 pub use crate::record_format::{
     as_cstr, clear_gaps, format_bytes, format_len, format_string, has_padding, load_field, Field,

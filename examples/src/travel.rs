@@ -35,8 +35,7 @@ pub fn owned_range(n: Size, shape: Option<Vec<Size>>) -> PyResult<OwnedBuffer> {
 /// `B`, 1-D.
 #[pyfunction]
 pub fn owned_frozen(data: &Bound<'_, PyAny>) -> PyResult<OwnedBuffer> {
-    let bytes = SharedBlock::<u8>::copy_from_buffer(data)?.to_vec();
-    Ok(OwnedBuffer::from_vec(bytes).readonly())
+    Ok(OwnedBuffer::from(SharedBlock::<u8>::copy_from_buffer(data)?).readonly())
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

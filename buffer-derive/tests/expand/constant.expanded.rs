@@ -45,6 +45,8 @@ const _: () = {
                 ::buffer_runtime::__private::pyo3::types::PyTuple,
             >,
         > {
+            #[allow(unused_imports)]
+            use ::buffer_runtime::__private::{BoxedIntoPy as _, ViaIntoPy as _};
             let __values: [::buffer_runtime::__private::pyo3::Bound<
                 'py,
                 ::buffer_runtime::__private::pyo3::PyAny,
@@ -65,7 +67,10 @@ const _: () = {
                 ::buffer_runtime::__private::pyo3::types::PyTuple,
             >,
         ) -> ::buffer_runtime::__private::pyo3::PyResult<Self> {
-            use ::buffer_runtime::__private::{NotPickle as _, ViaPickle as _};
+            #[allow(unused_imports)]
+            use ::buffer_runtime::__private::{
+                BoxedFromPy as _, NotPickle as _, ViaFromPy as _, ViaPickle as _,
+            };
             ::buffer_runtime::__private::expect_fields(__fields, 0usize, "Mat4")?;
             let __probe = ::buffer_runtime::__private::TypeProbe::of(|__s: &Self| {
                 &__s.cells
@@ -81,7 +86,10 @@ const _: () = {
                 ::buffer_runtime::__private::pyo3::types::PyTuple,
             >,
         ) -> ::buffer_runtime::__private::pyo3::PyResult<Self> {
-            use ::buffer_runtime::__private::{NotPickle as _, ViaPickle as _};
+            #[allow(unused_imports)]
+            use ::buffer_runtime::__private::{
+                BoxedFromPy as _, NotPickle as _, ViaFromPy as _, ViaPickle as _,
+            };
             ::buffer_runtime::__private::expect_fields(__fields, 0usize, "Mat4")?;
             ::core::result::Result::Ok(Self {
                 cells: (&::buffer_runtime::__private::Probe(&self.cells))

@@ -52,14 +52,16 @@ const _: () = {
                 ::buffer_runtime::__private::pyo3::types::PyTuple,
             >,
         > {
+            #[allow(unused_imports)]
+            use ::buffer_runtime::__private::{BoxedIntoPy as _, ViaIntoPy as _};
             let __values: [::buffer_runtime::__private::pyo3::Bound<
                 'py,
                 ::buffer_runtime::__private::pyo3::PyAny,
             >; 4usize] = [
-                ::buffer_runtime::__private::field_to_py::<u32>(__py, &self.height)?,
-                ::buffer_runtime::__private::field_to_py::<u32>(__py, &self.width)?,
-                ::buffer_runtime::__private::field_to_py::<Order>(__py, &self.order)?,
-                ::buffer_runtime::__private::field_to_py::<bool>(__py, &self.locked)?,
+                (&::buffer_runtime::__private::Probe(&self.height)).__to_py(__py)?,
+                (&::buffer_runtime::__private::Probe(&self.width)).__to_py(__py)?,
+                (&::buffer_runtime::__private::Probe(&self.order)).__to_py(__py)?,
+                (&::buffer_runtime::__private::Probe(&self.locked)).__to_py(__py)?,
             ];
             ::buffer_runtime::__private::pyo3::types::PyTuple::new(__py, __values)
         }
@@ -77,7 +79,10 @@ const _: () = {
                 ::buffer_runtime::__private::pyo3::types::PyTuple,
             >,
         ) -> ::buffer_runtime::__private::pyo3::PyResult<Self> {
-            use ::buffer_runtime::__private::{NotPickle as _, ViaPickle as _};
+            #[allow(unused_imports)]
+            use ::buffer_runtime::__private::{
+                BoxedFromPy as _, NotPickle as _, ViaFromPy as _, ViaPickle as _,
+            };
             ::buffer_runtime::__private::expect_fields(__fields, 4usize, "Image")?;
             let __probe = ::buffer_runtime::__private::TypeProbe::of(|__s: &Self| {
                 &__s.pixels
@@ -88,21 +93,45 @@ const _: () = {
                     __fields,
                     0usize,
                     "height",
+                    |__item| {
+                        (&::buffer_runtime::__private::TypeProbe::of(|__s: &Self| {
+                            &__s.height
+                        }))
+                            .__from_py(__item)
+                    },
                 )?,
                 width: ::buffer_runtime::__private::field_from_py(
                     __fields,
                     1usize,
                     "width",
+                    |__item| {
+                        (&::buffer_runtime::__private::TypeProbe::of(|__s: &Self| {
+                            &__s.width
+                        }))
+                            .__from_py(__item)
+                    },
                 )?,
                 order: ::buffer_runtime::__private::field_from_py(
                     __fields,
                     2usize,
                     "order",
+                    |__item| {
+                        (&::buffer_runtime::__private::TypeProbe::of(|__s: &Self| {
+                            &__s.order
+                        }))
+                            .__from_py(__item)
+                    },
                 )?,
                 locked: ::buffer_runtime::__private::field_from_py(
                     __fields,
                     3usize,
                     "locked",
+                    |__item| {
+                        (&::buffer_runtime::__private::TypeProbe::of(|__s: &Self| {
+                            &__s.locked
+                        }))
+                            .__from_py(__item)
+                    },
                 )?,
             })
         }
@@ -113,7 +142,10 @@ const _: () = {
                 ::buffer_runtime::__private::pyo3::types::PyTuple,
             >,
         ) -> ::buffer_runtime::__private::pyo3::PyResult<Self> {
-            use ::buffer_runtime::__private::{NotPickle as _, ViaPickle as _};
+            #[allow(unused_imports)]
+            use ::buffer_runtime::__private::{
+                BoxedFromPy as _, NotPickle as _, ViaFromPy as _, ViaPickle as _,
+            };
             ::buffer_runtime::__private::expect_fields(__fields, 4usize, "Image")?;
             ::core::result::Result::Ok(Self {
                 pixels: (&::buffer_runtime::__private::Probe(&self.pixels))
@@ -122,21 +154,45 @@ const _: () = {
                     __fields,
                     0usize,
                     "height",
+                    |__item| {
+                        (&::buffer_runtime::__private::TypeProbe::of(|__s: &Self| {
+                            &__s.height
+                        }))
+                            .__from_py(__item)
+                    },
                 )?,
                 width: ::buffer_runtime::__private::field_from_py(
                     __fields,
                     1usize,
                     "width",
+                    |__item| {
+                        (&::buffer_runtime::__private::TypeProbe::of(|__s: &Self| {
+                            &__s.width
+                        }))
+                            .__from_py(__item)
+                    },
                 )?,
                 order: ::buffer_runtime::__private::field_from_py(
                     __fields,
                     2usize,
                     "order",
+                    |__item| {
+                        (&::buffer_runtime::__private::TypeProbe::of(|__s: &Self| {
+                            &__s.order
+                        }))
+                            .__from_py(__item)
+                    },
                 )?,
                 locked: ::buffer_runtime::__private::field_from_py(
                     __fields,
                     3usize,
                     "locked",
+                    |__item| {
+                        (&::buffer_runtime::__private::TypeProbe::of(|__s: &Self| {
+                            &__s.locked
+                        }))
+                            .__from_py(__item)
+                    },
                 )?,
             })
         }

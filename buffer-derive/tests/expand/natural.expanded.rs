@@ -39,6 +39,8 @@ const _: () = {
                 ::buffer_runtime::__private::pyo3::types::PyTuple,
             >,
         > {
+            #[allow(unused_imports)]
+            use ::buffer_runtime::__private::{BoxedIntoPy as _, ViaIntoPy as _};
             let __values: [::buffer_runtime::__private::pyo3::Bound<
                 'py,
                 ::buffer_runtime::__private::pyo3::PyAny,
@@ -59,7 +61,10 @@ const _: () = {
                 ::buffer_runtime::__private::pyo3::types::PyTuple,
             >,
         ) -> ::buffer_runtime::__private::pyo3::PyResult<Self> {
-            use ::buffer_runtime::__private::{NotPickle as _, ViaPickle as _};
+            #[allow(unused_imports)]
+            use ::buffer_runtime::__private::{
+                BoxedFromPy as _, NotPickle as _, ViaFromPy as _, ViaPickle as _,
+            };
             ::buffer_runtime::__private::expect_fields(__fields, 0usize, "Readings")?;
             let __probe = ::buffer_runtime::__private::TypeProbe::of(|__s: &Self| {
                 &__s.values
@@ -75,7 +80,10 @@ const _: () = {
                 ::buffer_runtime::__private::pyo3::types::PyTuple,
             >,
         ) -> ::buffer_runtime::__private::pyo3::PyResult<Self> {
-            use ::buffer_runtime::__private::{NotPickle as _, ViaPickle as _};
+            #[allow(unused_imports)]
+            use ::buffer_runtime::__private::{
+                BoxedFromPy as _, NotPickle as _, ViaFromPy as _, ViaPickle as _,
+            };
             ::buffer_runtime::__private::expect_fields(__fields, 0usize, "Readings")?;
             ::core::result::Result::Ok(Self {
                 values: (&::buffer_runtime::__private::Probe(&self.values))

@@ -63,6 +63,8 @@ const _: () = {
                 ::my_runtime::__private::pyo3::types::PyTuple,
             >,
         > {
+            #[allow(unused_imports)]
+            use ::my_runtime::__private::{BoxedIntoPy as _, ViaIntoPy as _};
             let __values: [::my_runtime::__private::pyo3::Bound<
                 'py,
                 ::my_runtime::__private::pyo3::PyAny,
@@ -83,7 +85,10 @@ const _: () = {
                 ::my_runtime::__private::pyo3::types::PyTuple,
             >,
         ) -> ::my_runtime::__private::pyo3::PyResult<Self> {
-            use ::my_runtime::__private::{NotPickle as _, ViaPickle as _};
+            #[allow(unused_imports)]
+            use ::my_runtime::__private::{
+                BoxedFromPy as _, NotPickle as _, ViaFromPy as _, ViaPickle as _,
+            };
             ::my_runtime::__private::expect_fields(__fields, 0usize, "Flipped")?;
             let __probe = ::my_runtime::__private::TypeProbe::of(|__s: &Self| {
                 &__s.cells
@@ -99,7 +104,10 @@ const _: () = {
                 ::my_runtime::__private::pyo3::types::PyTuple,
             >,
         ) -> ::my_runtime::__private::pyo3::PyResult<Self> {
-            use ::my_runtime::__private::{NotPickle as _, ViaPickle as _};
+            #[allow(unused_imports)]
+            use ::my_runtime::__private::{
+                BoxedFromPy as _, NotPickle as _, ViaFromPy as _, ViaPickle as _,
+            };
             ::my_runtime::__private::expect_fields(__fields, 0usize, "Flipped")?;
             ::core::result::Result::Ok(Self {
                 cells: (&::my_runtime::__private::Probe(&self.cells))
