@@ -1,6 +1,13 @@
 """The conformance kit (``buffer_examples.check_provider``, i.e. ``buffer_runtime::testing``)
 over every example provider, over CPython's own exporters, and over providers that break the
-rules: the kit must pass the first two and name what the last ones break."""
+rules: the kit must pass the first two and name what the last ones break. (Deliberately broken
+C providers, one bug each: test_kit_catches_bugs.py.)
+
+Each example provider is checked against an independent reference of what it must hold:
+conftest's ``Case.reference()`` (``_testbuffer.ndarray`` built from the specification) for the
+CASES, and numpy arrays or ``_testbuffer`` built here from the documented constructor semantics
+for EXTRA. Classes with an ``exports()`` count also hand it to the kit.
+"""
 
 import array
 import ctypes
@@ -20,7 +27,7 @@ EXTRA = {
     "Readings-empty": lambda: bx.Readings([]),
     "Particles-3": lambda: bx.Particles(3),
     "Particles-0": lambda: bx.Particles(0),
-    "Samples-4": lambda: bx.Samples(4),
+    "Samples-4": lambda: bx.Samples(4),  # no reference: its record mixes every field kind
     "PackedSamples-5": lambda: bx.PackedSamples(5),
     "Pixels-2x3": lambda: bx.Pixels(2, 3),
     "TypedArray-f2-big-endian": lambda: bx.TypedArray(">f2", [1.0, -2.5]),
@@ -32,8 +39,45 @@ EXTRA = {
     "OwnedBuffer-0d": lambda: bx.owned_range(1, ()),
 }
 
-PROVIDERS = [pytest.param(c.make, id=c.id) for c in CASES] + [
-    pytest.param(make, id=name) for name, make in EXTRA.items()
+
+def _ro(a):
+    a.flags.writeable = False
+    return a
+
+
+_VEC3 = np.dtype({"names": ["x", "y", "z"], "formats": ["<f4"] * 3, "offsets": [0, 4, 8], "itemsize": 12})
+_PARTICLE = np.dtype(
+    {"names": ["x", "y", "z", "mass", "id"], "formats": ["<f4", "<f4", "<f4", "<f8", "<u4"],
+     "offsets": [0, 4, 8, 16, 24], "itemsize": 32}
+)
+_PACKED = np.dtype(
+    {"names": ["tag", "value", "big", "pos", "count", "little"],
+     "formats": ["u1", "<u4", ">u2", _VEC3, "<i8", "<f8"], "offsets": [0, 1, 5, 7, 19, 27], "itemsize": 35}
+)
+
+#: What each EXTRA provider must hold, from the constructors' documented semantics (read-only
+#: for plain storage, writable for shared storage).
+REFERENCES = {
+    "Table-2x3": lambda: tb.ndarray([0.5 * i for i in range(6)], shape=[2, 3], format="d"),
+    "Table-empty": lambda: tb.ndarray([0.0], shape=[0, 3], format="d"),
+    "Readings-3": lambda: tb.ndarray([1.0, -2.0, 3.5], shape=[3], format="d"),
+    "Readings-empty": lambda: tb.ndarray([0.0], shape=[0], format="d"),
+    "Particles-3": lambda: np.array([(i, 2 * i, 3 * i, i * 0.5, i) for i in range(3)], dtype=_PARTICLE),
+    "Particles-0": lambda: np.zeros(0, dtype=_PARTICLE),
+    "PackedSamples-5": lambda: np.array(
+        [(i % 256, 100000 + i, i, (i, -float(i), 0.5 * i), -i, i / 8) for i in range(5)], dtype=_PACKED
+    ),
+    "Pixels-2x3": lambda: np.array(
+        [[[x % 256, y % 256, (x + y) % 256, 255] for x in range(3)] for y in range(2)], dtype=np.uint8
+    ),
+    "TypedArray-f2-big-endian": lambda: np.array([1.0, -2.5], dtype=">f2"),
+    "TypedArray-complex128": lambda: np.array([1 + 2j], dtype=np.complex128),
+    "TypedArray-bool": lambda: np.array([True, False, True]),
+    "TypedArray-uint64": lambda: np.array([0, 2**64 - 1], dtype=np.uint64),
+}
+
+PROVIDERS = [pytest.param(c.make, c.reference, id=c.id) for c in CASES] + [
+    pytest.param(make, REFERENCES.get(name), id=name) for name, make in EXTRA.items()
 ]
 
 
@@ -60,17 +104,26 @@ def test_every_example_class_is_checked():
     assert not missing, f"add these classes to EXTRA in test_conformance.py: {sorted(missing)}"
 
 
-@pytest.mark.parametrize("make", PROVIDERS)
-def test_example_is_conformant(make):
+@pytest.mark.parametrize("make, reference", PROVIDERS)
+def test_example_is_conformant(make, reference):
     obj = make()
     before = bytes(memoryview(obj).tobytes())
-    report = bx.check_provider(obj)  # raises AssertionError with the report on any failure
+    kwargs = {}
+    if reference is not None:
+        kwargs["reference"] = reference()
+    if callable(getattr(obj, "exports", None)):
+        kwargs["exports"] = obj.exports
+    report = bx.check_provider(obj, **kwargs)  # raises AssertionError with the report on any failure
     lines = report.splitlines()
     assert lines[0].startswith(f"buffer conformance of {type(obj).__name__}: ")
     assert " 0 failed" in lines[0]
     assert not any(line.lstrip().startswith("FAIL") for line in lines)
-    # Every request combination was tried: 28 flag combinations plus 3 odd ones.
-    assert sum("PyBUF_" in line for line in lines[1:]) >= 32
+    # Every request combination was tried: 28 flag combinations plus 17 odd ones.
+    assert sum("PyBUF_" in line for line in lines[1:]) >= 45
+    if reference is not None:
+        assert "ok    contents against the reference" in report
+    if "exports" in kwargs:
+        assert "ok    export count" in report
     # The kit writes a byte to check shared memory and must put it back.
     assert memoryview(obj).tobytes() == before
 
@@ -90,10 +143,28 @@ def test_example_is_conformant(make):
             lambda: tb.ndarray(list(range(12)), shape=[3, 4], format="h", flags=tb.ND_FORTRAN),
             id="testbuffer-fortran",
         ),
+        pytest.param(
+            lambda: tb.ndarray(list(range(12)), shape=[3, 4], format="i", flags=tb.ND_PIL),
+            id="testbuffer-PIL",
+        ),
     ],
 )
 def test_cpython_exporters_are_conformant(make):
-    assert " 0 failed" in bx.check_provider(make()).splitlines()[0]
+    report = bx.check_provider(make())
+    assert " 0 failed" in report.splitlines()[0]
+    if "(PIL-style)" in report.splitlines()[1]:  # the kit's policy: accepted under INDIRECT, never followed
+        assert "note  consumers                                     not run: PIL-style" in report
+
+
+def test_reference_mismatch_is_reported():
+    # The reference comparison is not vacuous: one wrong element, a wrong type of the same size,
+    # a wrong read-only flag each fail.
+    with pytest.raises(AssertionError, match=r"element \[1\] is .* but the reference's is"):
+        bx.check_provider(bx.IntArray([1, 2, 3]), reference=tb.ndarray([1, 5, 3], shape=[3], format="i", flags=tb.ND_WRITABLE))
+    with pytest.raises(AssertionError, match=r"format \"i\" describes other items than the reference's \"f\""):
+        bx.check_provider(bx.IntArray([1, 2, 3]), reference=tb.ndarray([1.0, 2.0, 3.0], shape=[3], format="f", flags=tb.ND_WRITABLE))
+    with pytest.raises(AssertionError, match=r"readonly 1 but the reference's is 0"):
+        bx.check_provider(bx.Frozen(b"abc"), reference=bytearray(b"abc"))
 
 
 def test_numpy_refusing_with_valueerror_is_reported():

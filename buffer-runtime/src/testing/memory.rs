@@ -1,6 +1,7 @@
 //! Memory measures for the conformance kit: bytes in use (to find memory leaked per export) and a
 //! heap spray (so that a table freed while a view still points to it gets overwritten).
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::ffi::{c_char, c_void};
 
 use pyo3::ffi;
@@ -103,8 +104,12 @@ impl Drop for Meter<'_> {
 /// Many small blocks from both C `malloc` and Python's allocator, filled with `0xA5`, held until
 /// dropped: memory freed just before is handed out again and overwritten.
 pub(crate) struct Spray {
-    raw: Vec<*mut c_void>,
+    raw: Vec<(*mut c_void, usize)>,
     pymem: Vec<*mut c_void>,
+}
+
+fn alloc_layout(size: usize) -> Layout {
+    Layout::from_size_align(size, 8).expect("small sizes")
 }
 
 impl Spray {
@@ -116,10 +121,11 @@ impl Spray {
                 // SAFETY: plain allocations of `size` bytes, filled and freed by us; the GIL is
                 // held (`_py`) for PyMem_Malloc.
                 unsafe {
-                    let r = ffi::PyMem_RawMalloc(size);
+                    // C malloc (the system allocator; `PyMem_RawMalloc` is not in the limited API).
+                    let r = System.alloc(alloc_layout(size));
                     if !r.is_null() {
-                        r.cast::<u8>().write_bytes(0xA5, size);
-                        raw.push(r);
+                        r.write_bytes(0xA5, size);
+                        raw.push((r.cast(), size));
                     }
                     let p = ffi::PyMem_Malloc(size);
                     if !p.is_null() {
@@ -138,8 +144,8 @@ impl Drop for Spray {
         // SAFETY: each block came from the matching allocator and is freed once; the GIL is
         // still held (a `Spray` lives inside one kit call).
         unsafe {
-            for &p in &self.raw {
-                ffi::PyMem_RawFree(p);
+            for &(p, size) in &self.raw {
+                System.dealloc(p.cast(), alloc_layout(size));
             }
             for &p in &self.pymem {
                 ffi::PyMem_Free(p);
