@@ -15,6 +15,11 @@ pub struct Bits {
 #[buffer_methods]
 #[pymethods]
 impl Bits {
+    /// Live exports (views of this object not yet released).
+    fn exports(&self) -> usize {
+        self.words.exports()
+    }
+
     /// `words`: the IEEE-754 bit patterns of the floats.
     #[new]
     fn new(words: Vec<u32>) -> Self {

@@ -41,6 +41,11 @@ pub struct Particles {
 #[buffer_methods]
 #[pymethods]
 impl Particles {
+    /// Live exports (views of this object not yet released).
+    fn exports(&self) -> usize {
+        self.data.exports()
+    }
+
     /// Particle `i` has `x=i, y=2i, z=3i, mass=i*0.5, id=i`.
     #[new]
     fn new(n: usize) -> PyResult<Self> {
@@ -154,6 +159,11 @@ pub struct Samples {
 #[buffer_methods]
 #[pymethods]
 impl Samples {
+    /// Live exports (views of this object not yet released).
+    fn exports(&self) -> usize {
+        self.data.exports()
+    }
+
     #[new]
     fn new(n: usize) -> PyResult<Self> {
         checked_count(&[n], size_of::<Sample>())?;
@@ -224,6 +234,11 @@ pub struct PackedSamples {
 #[buffer_methods]
 #[pymethods]
 impl PackedSamples {
+    /// Live exports (views of this object not yet released).
+    fn exports(&self) -> usize {
+        self.data.exports()
+    }
+
     #[new]
     fn new(n: usize) -> PyResult<Self> {
         checked_count(&[n], size_of::<PackedSample>())?;
@@ -471,6 +486,11 @@ pub struct Pixels {
 #[buffer_methods]
 #[pymethods]
 impl Pixels {
+    /// Live exports (views of this object not yet released).
+    fn exports(&self) -> usize {
+        self.data.exports()
+    }
+
     #[new]
     fn new(height: usize, width: usize) -> PyResult<Self> {
         let n = checked_count(&[height, width], 4)?;

@@ -18,6 +18,11 @@ pub struct Grid {
 #[buffer_methods]
 #[pymethods]
 impl Grid {
+    /// Live exports (views of this object not yet released).
+    fn exports(&self) -> usize {
+        self.data.exports()
+    }
+
     /// The element at logical index (i0, i1, ...) is its C-order flat index.
     #[new]
     #[pyo3(signature = (shape, order = "C"))]

@@ -24,6 +24,11 @@ const PADDING: u8 = 0xEE;
 #[buffer_methods]
 #[pymethods]
 impl Image {
+    /// Live exports (views of this object not yet released).
+    fn exports(&self) -> usize {
+        self.data.exports()
+    }
+
     /// Element (y, x, c) is `(y*31 + x*7 + c) % 256`.
     #[new]
     fn new(height: Size, width: Size, channels: Size, pitch: Size) -> PyResult<Self> {

@@ -20,6 +20,11 @@ pub struct IntMatrix {
 #[buffer_methods]
 #[pymethods]
 impl IntMatrix {
+    /// Live exports (views of this object not yet released).
+    fn exports(&self) -> usize {
+        self.data.exports()
+    }
+
     #[new]
     #[pyo3(signature = (rows, cols, values = None))]
     fn new(rows: Size, cols: Size, values: Option<Vec<i32>>) -> PyResult<Self> {
@@ -72,6 +77,11 @@ pub struct FortranMatrix {
 #[buffer_methods]
 #[pymethods]
 impl FortranMatrix {
+    /// Live exports (views of this object not yet released).
+    fn exports(&self) -> usize {
+        self.data.exports()
+    }
+
     /// `values` are in logical (row-major) order; they are stored column by column.
     #[new]
     fn new(rows: Size, cols: Size, values: Vec<f64>) -> PyResult<Self> {
@@ -105,6 +115,11 @@ pub struct Mat4 {
 #[buffer_methods]
 #[pymethods]
 impl Mat4 {
+    /// Live exports (views of this object not yet released).
+    fn exports(&self) -> usize {
+        self.m.exports()
+    }
+
     /// `values`: 16 floats, row-major; the identity by default.
     #[new]
     #[pyo3(signature = (values = None))]
@@ -138,6 +153,11 @@ pub struct Scalar {
 #[buffer_methods]
 #[pymethods]
 impl Scalar {
+    /// Live exports (views of this object not yet released).
+    fn exports(&self) -> usize {
+        self.value.exports()
+    }
+
     #[new]
     fn new(value: f64) -> Self {
         Scalar { value: SharedArray::new(value) }

@@ -43,6 +43,12 @@ impl Readings {
         Readings { data: values }
     }
 
+    /// Whether a view holds the shared borrow (plain storage keeps no count: each export
+    /// holds one shared borrow of the object until it is released).
+    fn exported(slf: &Bound<'_, Self>) -> bool {
+        slf.try_borrow_mut().is_err()
+    }
+
     /// Needs `&mut self`: refused by pyo3 while a view holds the shared borrow.
     fn clear(&mut self) {
         self.data.clear();

@@ -1,7 +1,8 @@
 """Export/release stress: N get/release cycles per example class, through memoryview and numpy.
 
-For each class it checks that ``sys.getrefcount`` of the object (and of its type) is unchanged
-and that the process's resident memory grew by less than 1 MiB over the run (measured after a
+For each class it checks that ``sys.getrefcount`` of the object (and of its type) is unchanged,
+that the provider's own count of live exports is back where it was (``export_count``), and
+that the process's resident memory grew by less than 1 MiB over the run (measured after a
 warm-up, so that allocator pools and numpy's caches are already filled).
 
     python examples/stress/stress.py              # 1,000,000 cycles per class and consumer
@@ -14,10 +15,12 @@ with smaller counts.
 from __future__ import annotations
 
 import argparse
+import ctypes
 import gc
 import os
 import sys
 import time
+import tracemalloc
 
 import numpy as np
 
@@ -54,6 +57,49 @@ FACTORIES = {
 }
 
 
+#: Frozen classes with plain (or owned, immutable) storage keep no export count: an export holds
+#: only its reference to the object, which the refcount check sees.
+NO_COUNT = {"Frozen", "Table", "OwnedBuffer"}
+
+
+def export_count(obj) -> int | None:
+    """The provider's own count of live exports: shared storage counts them (``exports()``); a
+    mutable class with plain storage holds a shared borrow while exported (``exported()``, 0 or
+    1); ``None`` for the classes in ``NO_COUNT``. Any other class without a count is an error,
+    so that a new class cannot silently skip the check."""
+    if hasattr(obj, "exports"):
+        return obj.exports()
+    if hasattr(obj, "exported"):
+        return int(obj.exported())
+    if type(obj).__name__ in NO_COUNT:
+        return None
+    raise TypeError(f"{type(obj).__name__} reports no export count: add exports() or list it in NO_COUNT")
+
+
+class _Mallinfo2(ctypes.Structure):
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost".split()
+    ]
+
+
+def malloc_bytes() -> int | None:
+    """Bytes in use from C ``malloc`` (glibc ``mallinfo2``; Rust's allocator and C extensions),
+    or None where there is no ``mallinfo2``."""
+    f = getattr(ctypes.CDLL(None), "mallinfo2", None)
+    if f is None:
+        return None
+    f.restype = _Mallinfo2
+    m = f()
+    return m.uordblks + m.hblkhd
+
+
+#: With ``measure(..., trace=True)``: heap growth (C malloc + Python's allocators, exactly) must
+#: stay under this many bytes per cycle, so that a leak of one pointer (8 bytes) per export
+#: fails whatever the number of cycles.
+HEAP_BYTES_PER_CYCLE = 4
+
+
 def rss_bytes() -> int:
     """Resident set size of this process, from /proc (Linux)."""
     with open("/proc/self/statm") as f:
@@ -74,24 +120,38 @@ def numpy_cycles(obj, n: int) -> None:
 CONSUMERS = {"memoryview": memoryview_cycles, "numpy": numpy_cycles}
 
 
-def measure(make, consumer, n: int) -> dict:
-    """Runs ``n`` get/release cycles of ``consumer`` on a fresh object; returns what changed."""
+def measure(make, consumer, n: int, trace: bool = False) -> dict:
+    """Runs ``n`` get/release cycles of ``consumer`` on a fresh object; returns what changed.
+    ``trace``: also measure the heap exactly (``tracemalloc`` for Python's allocators plus
+    ``mallinfo2`` for C ``malloc``), slower, for runs too short for RSS to show a small leak."""
     obj = make()
     cycles = CONSUMERS[consumer]
     warmup = max(1, n // 10)
+    started = trace and not tracemalloc.is_tracing()
+    if started:
+        tracemalloc.start()
     cycles(obj, warmup)
     gc.collect()
+    heap0 = (tracemalloc.get_traced_memory()[0] if trace else 0, malloc_bytes())
     ref_obj, ref_type = sys.getrefcount(obj), sys.getrefcount(type(obj))
-    exports = getattr(obj, "exports", lambda: 0)()
+    exports = export_count(obj)
     rss0 = rss_bytes()
     cycles(obj, n)
     gc.collect()
     rss1 = rss_bytes()
+    heap1 = (tracemalloc.get_traced_memory()[0] if trace else 0, malloc_bytes())
+    if started:
+        tracemalloc.stop()
+    heap_growth = None
+    if trace:
+        heap_growth = heap1[0] - heap0[0] + (heap1[1] - heap0[1] if heap0[1] is not None else 0)
     return dict(
         refcount_delta=sys.getrefcount(obj) - ref_obj,
         type_refcount_delta=sys.getrefcount(type(obj)) - ref_type,
-        exports_delta=getattr(obj, "exports", lambda: 0)() - exports,
+        exports_delta=None if exports is None else export_count(obj) - exports,
         rss_growth=rss1 - rss0,
+        heap_growth=heap_growth,
+        cycles=n,
     )
 
 
@@ -104,8 +164,9 @@ def ok(result: dict) -> bool:
     return (
         result["refcount_delta"] == 0
         and result["type_refcount_delta"] == 0
-        and result["exports_delta"] == 0
+        and result["exports_delta"] in (0, None)
         and rss_ok(result["rss_growth"])
+        and (result["heap_growth"] is None or result["heap_growth"] < HEAP_BYTES_PER_CYCLE * result["cycles"])
     )
 
 
@@ -126,7 +187,8 @@ def main(argv=None) -> int:
             print(
                 f"{'ok  ' if good else 'FAIL'} {name:14} {consumer:10} "
                 f"refcount {r['refcount_delta']:+d} type refcount {r['type_refcount_delta']:+d} "
-                f"exports {r['exports_delta']:+d} RSS {r['rss_growth'] / 1024:+.0f} KiB "
+                f"exports {'n/a' if r['exports_delta'] is None else format(r['exports_delta'], '+d')} "
+                f"RSS {r['rss_growth'] / 1024:+.0f} KiB "
                 f"({dt:.1f} s)",
                 flush=True,
             )
