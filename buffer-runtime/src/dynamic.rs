@@ -272,16 +272,53 @@ unsafe impl WritableStorage for SharedAnyVec {}
 mod tests {
     use super::*;
 
+    /// What a numpy dtype name says, read from the name itself (numpy's spelling, not this
+    /// crate's table): item size, kind (`b`ool, `i`nt, `u`int, `f`loat, `c`omplex) and byte
+    /// order (`Some(true)` big-endian, `Some(false)` little, `None` native).
+    fn from_name(name: &str) -> (usize, char, Option<bool>) {
+        if name == "bool" {
+            return (1, 'b', None);
+        }
+        if let Some(order @ ('<' | '>')) = name.chars().next() {
+            let kind = name[1..2].chars().next().unwrap();
+            return (name[2..].parse().unwrap(), kind, Some(order == '>'));
+        }
+        for (prefix, kind) in [("uint", 'u'), ("int", 'i'), ("float", 'f'), ("complex", 'c')] {
+            if let Some(bits) = name.strip_prefix(prefix) {
+                return (bits.parse::<usize>().unwrap() / 8, kind, None);
+            }
+        }
+        panic!("not a numpy name: {name}");
+    }
+
     #[test]
     fn names_round_trip_and_match_sizes() {
-        for &k in ElementKind::ALL {
-            assert_eq!(ElementKind::from_numpy_name(k.numpy_name()), Some(k));
-            let v = SharedAnyVec::zeros(k, 3);
-            assert_eq!(v.kind(), k);
-            assert_eq!(v.itemsize(), k.itemsize());
-            assert_eq!(v.format(), k.format());
-            assert_eq!(v.raw_parts().count, 3);
-        }
+        use pyo3::prelude::*;
+        Python::attach(|py| {
+            let calcsize = py.import("struct").unwrap().getattr("calcsize").unwrap();
+            for &k in ElementKind::ALL {
+                assert_eq!(ElementKind::from_numpy_name(k.numpy_name()), Some(k));
+                let v = SharedAnyVec::zeros(k, 3);
+                assert_eq!((v.kind(), v.itemsize(), v.format()), (k, k.itemsize(), k.format()));
+                assert_eq!(v.raw_parts().count, 3);
+                // Against the name itself: size, kind and byte order of the one field the
+                // format describes (read by the conformance kit's PEP 3118 parser), and
+                // struct.calcsize wherever struct reads the format.
+                let (size, kind, big) = from_name(k.numpy_name());
+                let fmt = k.format().to_str().unwrap();
+                assert_eq!(k.itemsize(), size, "{}", k.numpy_name());
+                let layout = crate::testing::format_layout(fmt).unwrap();
+                assert_eq!(layout.len(), 1, "{fmt}");
+                let (offset, fkind, fsize, fbig) = layout[0];
+                assert_eq!((offset, fkind, fsize), (0, kind, size), "{}: {fmt}", k.numpy_name());
+                if let Some(big) = big {
+                    assert_eq!(fbig, big, "{}: {fmt}", k.numpy_name());
+                }
+                if let Ok(n) = calcsize.call1((fmt,)) {
+                    assert_eq!(n.extract::<usize>().unwrap(), size, "{fmt}");
+                }
+            }
+        });
         assert_eq!(ElementKind::from_numpy_name("int128"), None);
     }
 

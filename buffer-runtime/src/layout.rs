@@ -251,6 +251,47 @@ mod tests {
         assert!(!is_c_contiguous(&[3], &[-8], 8));
     }
 
+    /// The crate's contiguity against CPython's own `PyBuffer_IsContiguous`, on every shape of
+    /// up to 3 dims of lengths 0..=3 with every combination of strides from a set of 8 (zero,
+    /// negative, itemsize multiples, a pitch): ~38,000 layouts, both orders.
+    #[test]
+    fn contiguity_agrees_with_pybuffer_iscontiguous() {
+        use pyo3::ffi;
+        const ITEM: usize = 4;
+        let stride_set: [isize; 8] = [-4, 0, 4, 8, 12, 16, 20, 48];
+        pyo3::Python::attach(|_py| {
+            let mut checked = 0;
+            for ndim in 0..=3usize {
+                let shapes = 4usize.pow(ndim as u32);
+                let strides_n = stride_set.len().pow(ndim as u32);
+                for si in 0..shapes {
+                    let shape: Vec<usize> = (0..ndim).map(|d| (si / 4usize.pow(d as u32)) % 4).collect();
+                    for ti in 0..strides_n {
+                        let strides: Vec<isize> =
+                            (0..ndim).map(|d| stride_set[(ti / 8usize.pow(d as u32)) % 8]).collect();
+                        let mut shape_c: Vec<isize> = shape.iter().map(|&d| d as isize).collect();
+                        let mut strides_c = strides.clone();
+                        let mut view = ffi::Py_buffer::new();
+                        view.itemsize = ITEM as isize;
+                        view.ndim = ndim as i32;
+                        view.len = (shape.iter().product::<usize>() * ITEM) as isize;
+                        view.shape = if ndim > 0 { shape_c.as_mut_ptr() } else { std::ptr::null_mut() };
+                        view.strides = if ndim > 0 { strides_c.as_mut_ptr() } else { std::ptr::null_mut() };
+                        // SAFETY: a complete view (shape/strides have `ndim` entries, or are NULL
+                        // for ndim 0); PyBuffer_IsContiguous only reads these fields.
+                        let (c, f) = unsafe {
+                            (ffi::PyBuffer_IsContiguous(&view, b'C' as _) == 1, ffi::PyBuffer_IsContiguous(&view, b'F' as _) == 1)
+                        };
+                        assert_eq!(is_c_contiguous(&shape, &strides, ITEM), c, "C: shape {shape:?} strides {strides:?}");
+                        assert_eq!(is_f_contiguous(&shape, &strides, ITEM), f, "F: shape {shape:?} strides {strides:?}");
+                        checked += 1;
+                    }
+                }
+            }
+            assert_eq!(checked, 1 + 4 * 8 + 16 * 64 + 64 * 512);
+        });
+    }
+
     #[test]
     fn extents_and_bounds() {
         assert_eq!(byte_extent(&[2, 3], &[32, 8], 8), Some((0, 32 + 16 + 8)));

@@ -52,8 +52,10 @@
 //!   on `view.internal`, not on the view's address).
 //! - **Memory per export**: 3 rounds of 2,000 export/release cycles of each served request
 //!   shape (warm-up, then two measured rounds; [`Checker::exports_per_round`]). Memory in use is
-//!   read from glibc's `mallinfo2` (C and Rust allocations) and `tracemalloc` (Python's
-//!   allocators); growing by 8 or more bytes per export in both measured rounds is a leak.
+//!   read from glibc's `mallinfo2` (C and Rust allocations), `sys.getallocatedblocks()`
+//!   (pymalloc) and, if the caller traces, `tracemalloc`; growing by 8 or more bytes (or half a
+//!   pymalloc block) per export in both measured rounds is a leak. The kit never starts
+//!   `tracemalloc` itself (doing so while another thread allocates crashes CPython 3.11).
 //! - **References**: each export and each release is checked against the reference count
 //!   before it. An export that sets `view.obj` without a new reference would free the object
 //!   when released: the kit adds the missing reference itself (so the process survives) and
@@ -104,6 +106,19 @@
 
 mod format;
 mod memory;
+
+/// The item size of a PEP 3118 format as the kit reads formats `struct` cannot (numpy's
+/// reading of `T{}`, `Z`, `(n)`, `:name:`), or why it is not a format.
+pub fn format_itemsize(format: &str) -> Result<usize, String> {
+    format::parse(format).map(|p| p.itemsize)
+}
+
+/// Every non-padding field of a format's item as `(offset, kind, size, big_endian)`, kinds
+/// `i`nt, `u`int, `f`loat, `c`omplex, `b`ool, `S` bytes, `U` characters, `O` object, `P`
+/// pointer (how the kit compares a provider's format with a reference's).
+pub fn format_layout(format: &str) -> Result<Vec<(usize, char, usize, bool)>, String> {
+    format::parse(format).map(|p| p.layout())
+}
 
 use std::ffi::{c_char, CStr};
 use std::fmt;
@@ -1433,17 +1448,25 @@ impl<'a, 'py> Run<'a, 'py> {
         let mut p = Vec::new();
         let mut measured = Vec::new();
         let growth = |a: Option<usize>, b: Option<usize>| a.zip(b).map(|(a, b)| b as isize - a as isize);
-        for (what, g1, g2) in [
-            ("malloc", growth(m0.malloc, m1.malloc), growth(m1.malloc, m2.malloc)),
-            ("Python allocators (tracemalloc)", growth(m0.traced, m1.traced), growth(m1.traced, m2.traced)),
+        let blocks = |a: Option<isize>, b: Option<isize>| a.zip(b).map(|(a, b)| b - a);
+        for (what, unit, g1, g2, limit) in [
+            ("malloc", "bytes", growth(m0.malloc, m1.malloc), growth(m1.malloc, m2.malloc), PER_EXPORT_LEAK * exports_total),
+            (
+                "Python allocators (tracemalloc)",
+                "bytes",
+                growth(m0.traced, m1.traced),
+                growth(m1.traced, m2.traced),
+                PER_EXPORT_LEAK * exports_total,
+            ),
+            ("pymalloc (sys.getallocatedblocks)", "blocks", blocks(m0.blocks, m1.blocks), blocks(m1.blocks, m2.blocks), exports_total / 2),
         ] {
             let (Some(g1), Some(g2)) = (g1, g2) else { continue };
             measured.push(what);
-            let limit = (PER_EXPORT_LEAK * exports_total) as isize;
+            let limit = limit as isize;
             if g1 >= limit && g2 >= limit {
                 p.push(format!(
-                    "{what}: {g1} then {g2} more bytes in use after two rounds of {exports_total} exports \
-                     ({:.1} bytes per export): memory leaked per export",
+                    "{what}: {g1} then {g2} more {unit} in use after two rounds of {exports_total} exports \
+                     ({:.1} {unit} per export): memory leaked per export",
                     g2 as f64 / exports_total as f64
                 ));
             }

@@ -54,6 +54,9 @@ impl Grid {
 /// Stores, at each position of a Fortran-ordered block, the C-order flat index of the logical
 /// index found there.
 fn fill_fortran(dims: &[usize], data: &mut [f64]) {
+    if data.is_empty() {
+        return; // nothing to fill; the C strides of a huge empty shape would overflow
+    }
     // Element strides of the C order, walked with the first index fastest.
     let mut c_stride = vec![1usize; dims.len()];
     for d in (0..dims.len().saturating_sub(1)).rev() {

@@ -95,7 +95,8 @@ BUGS = {
     "missing_ref": (ALL, None, r"the view holds no reference to view\.obj"),
     "freed_tables": (WITH_DIMS, None, r"view changed (after later exports|before its release|when )"),
     "rewritten_tables": (("c", "ro", "wide", "empty"), None, r"view changed (after later exports|before its release|when )"),
-    "memory_leak": (ALL, None, r"memory leaked per export"),
+    "memory_leak": (ALL, None, r"malloc: .* memory leaked per export"),
+    "pymem_leak": (ALL, None, r"pymalloc \(sys\.getallocatedblocks\): .* memory leaked per export"),
     "buf_at_block_start": (("reversed",), "reference", r"contents differ from the reference"),
     "readonly_differs": (
         ("c", "fortran", "padded", "reversed", "wide", "scalar", "empty"),

@@ -96,10 +96,23 @@ LAYOUTS = {
 }
 
 
+#: The project's own exporters: the sum of the values given to the constructor, worked out
+#: here (never read back from the provider).
+KNOWN_SUMS = {
+    "IntArray": 5 - 3 + (2**31 - 1) + (2**31 - 1) - 2**31,
+    "IntArray-empty": 0,
+    "IntMatrix": sum(range(-6, 6)),
+    "IntMatrix-default": 0,
+    "IntMatrix-0x5": 0,
+    "memoryview-of-IntMatrix": 1 + 2 + 3 + 4,
+    "reexport-IntMatrix-full": 1 + 2 + 3 + 4 + 5 + 6,
+}
+
+
 def expected_sum(x):
-    """Exact sum of the logical elements, computed without the provider."""
-    if isinstance(x, (bx.IntArray, bx.IntMatrix)):
-        return sum(flatten(x.tolist()))
+    """Exact sum of the logical elements, computed without the provider (CPython's exporters
+    and numpy read their own memory; the project's providers are in KNOWN_SUMS)."""
+    assert not isinstance(x, (bx.IntArray, bx.IntMatrix)), "use KNOWN_SUMS"
     if isinstance(x, tb.ndarray):
         return sum(flatten(x.tolist()))
     if isinstance(x, memoryview):
@@ -109,10 +122,10 @@ def expected_sum(x):
     return int(np.asarray(x).astype(np.int64).sum())
 
 
-@pytest.mark.parametrize("build", [pytest.param(b, id=k) for k, b in LAYOUTS.items()])
-def test_sum_matches(build):
+@pytest.mark.parametrize("build, known", [pytest.param(b, KNOWN_SUMS.get(k), id=k) for k, b in LAYOUTS.items()])
+def test_sum_matches(build, known):
     x = build()
-    want = expected_sum(x)
+    want = known if known is not None else expected_sum(x)
     got = bx.sum_array(x)
     assert type(got) is int
     assert got == want

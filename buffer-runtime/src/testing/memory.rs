@@ -13,8 +13,13 @@ pub(crate) struct Usage {
     /// C `malloc` (glibc `mallinfo2`: `uordblks + hblkhd`), which Rust's allocator and C
     /// extensions use.
     pub malloc: Option<usize>,
-    /// Python's allocators (`PyMem_*`, `PyObject_*`, pymalloc), as `tracemalloc` counts them.
+    /// Python's allocators (`PyMem_*`, `PyObject_*`, pymalloc), as `tracemalloc` counts them,
+    /// when the caller already traces (the kit never starts `tracemalloc`: starting or stopping
+    /// it while another thread allocates without the GIL crashes CPython 3.11).
     pub traced: Option<usize>,
+    /// Blocks allocated by pymalloc (`sys.getallocatedblocks()`): Python-side allocations of
+    /// up to 512 bytes, which `mallinfo2` does not see.
+    pub blocks: Option<isize>,
     /// Resident set size, a coarse fallback.
     pub rss: Option<usize>,
 }
@@ -64,40 +69,30 @@ fn rss() -> Option<usize> {
     Some(kb * 1024)
 }
 
-/// Starts `tracemalloc` unless it is already tracing; stops it again when dropped.
+/// Reads the measures; `tracemalloc` only if the caller is already tracing.
 pub(crate) struct Meter<'py> {
     tracemalloc: Option<Bound<'py, PyAny>>,
-    started: bool,
+    sys: Option<Bound<'py, PyAny>>,
 }
 
 impl<'py> Meter<'py> {
     pub fn start(py: Python<'py>) -> Self {
-        let tracemalloc = py.import("tracemalloc").ok().map(|m| m.into_any());
-        let mut started = false;
-        if let Some(t) = &tracemalloc {
-            let tracing = t.call_method0("is_tracing").and_then(|r| r.extract::<bool>()).unwrap_or(true);
-            if !tracing {
-                started = t.call_method0("start").is_ok();
-            }
-        }
-        Meter { tracemalloc, started }
+        let tracemalloc = py.import("tracemalloc").ok().map(|m| m.into_any()).filter(|t| {
+            t.call_method0("is_tracing").and_then(|r| r.extract::<bool>()).unwrap_or(false)
+        });
+        let sys = py.import("sys").ok().map(|m| m.into_any());
+        Meter { tracemalloc, sys }
     }
 
     pub fn usage(&self) -> Usage {
         let traced = self.tracemalloc.as_ref().and_then(|t| {
             t.call_method0("get_traced_memory").ok()?.get_item(0).ok()?.extract::<usize>().ok()
         });
-        Usage { malloc: malloc_in_use(), traced, rss: rss() }
-    }
-}
-
-impl Drop for Meter<'_> {
-    fn drop(&mut self) {
-        if self.started {
-            if let Some(t) = &self.tracemalloc {
-                let _ = t.call_method0("stop");
-            }
-        }
+        let blocks = self
+            .sys
+            .as_ref()
+            .and_then(|s| s.call_method0("getallocatedblocks").ok()?.extract::<isize>().ok());
+        Usage { malloc: malloc_in_use(), traced, blocks, rss: rss() }
     }
 }
 

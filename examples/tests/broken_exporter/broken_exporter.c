@@ -64,6 +64,7 @@ static const char *MODES[] = {
     "freed_tables",         /* shape/strides malloc'ed per export, freed by the next export */
     "rewritten_tables",     /* one shape table per object, rewritten by every export */
     "memory_leak",          /* 64 bytes malloc'ed per export, never freed */
+    "pymem_leak",           /* 64 bytes from PyMem_Malloc (pymalloc) per export, never freed */
     "buf_at_block_start",   /* buf = start of the block, not element (0, 0) */
     "readonly_differs",     /* readonly 1 for PyBUF_FORMAT requests, 0 for others */
     "bogus_suboffsets",     /* suboffsets = {-1, -1} for every request */
@@ -81,7 +82,7 @@ static const char *MODES[] = {
 enum {
     CORRECT, FLAGS_IGNORED, NO_CONTIG_REFUSALS, WRITABLE_RO0, WRITABLE_RO1, NULL_STRIDES,
     WRONG_ITEMSIZE, WRONG_FORMAT, NOT_A_FORMAT, RECORD_ITEMSIZE, NDIM0_WITHOUT_ND, STRIDES_BIT,
-    CONTIGUITY_LIE, LEAK_REF, MISSING_REF, FREED_TABLES, REWRITTEN_TABLES, MEMORY_LEAK,
+    CONTIGUITY_LIE, LEAK_REF, MISSING_REF, FREED_TABLES, REWRITTEN_TABLES, MEMORY_LEAK, PYMEM_LEAK,
     BUF_AT_BLOCK_START, READONLY_DIFFERS, BOGUS_SUBOFFSETS, SUBOFFSETS_UNWRITTEN,
     NO_STRIDES_REFUSAL, LEN_ITEMS, SHAPE_NULL_ND, OBJ_ON_REFUSAL, NO_EXCEPTION,
     VALUEERROR_REFUSAL, REFUSES_SIMPLE, STUCK_EXPORT_COUNT,
@@ -297,6 +298,8 @@ exporter_getbuf(Exporter *self, Py_buffer *view, int flags)
     view->internal = NULL;
     if (m == MEMORY_LEAK)
         view->internal = malloc(64); /* the bug: never freed */
+    if (m == PYMEM_LEAK)
+        view->internal = PyMem_Malloc(64); /* the bug: never freed */
 
     /* 3. Count the export. 4. obj last. */
     self->exports++;
