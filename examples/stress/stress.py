@@ -20,7 +20,6 @@ import gc
 import os
 import sys
 import time
-import tracemalloc
 
 import numpy as np
 
@@ -94,9 +93,11 @@ def malloc_bytes() -> int | None:
     return m.uordblks + m.hblkhd
 
 
-#: With ``measure(..., trace=True)``: heap growth (C malloc + Python's allocators, exactly) must
-#: stay under this many bytes per cycle, so that a leak of one pointer (8 bytes) per export
-#: fails whatever the number of cycles.
+#: With ``measure(..., trace=True)``: C ``malloc`` growth must stay under this many bytes per
+#: cycle, and pymalloc (``sys.getallocatedblocks()``) under half a block per cycle, so that a
+#: leak of one pointer (8 bytes) or one small object per export fails whatever the number of
+#: cycles. (Not tracemalloc: starting or stopping it while another thread allocates without the
+#: GIL crashes CPython 3.11.)
 HEAP_BYTES_PER_CYCLE = 4
 
 
@@ -122,35 +123,32 @@ CONSUMERS = {"memoryview": memoryview_cycles, "numpy": numpy_cycles}
 
 def measure(make, consumer, n: int, trace: bool = False) -> dict:
     """Runs ``n`` get/release cycles of ``consumer`` on a fresh object; returns what changed.
-    ``trace``: also measure the heap exactly (``tracemalloc`` for Python's allocators plus
-    ``mallinfo2`` for C ``malloc``), slower, for runs too short for RSS to show a small leak."""
+    ``trace``: also measure the heap exactly (``mallinfo2`` for C ``malloc``, and
+    ``sys.getallocatedblocks()`` for pymalloc), for runs too short for RSS to show a small leak."""
     obj = make()
     cycles = CONSUMERS[consumer]
     warmup = max(1, n // 10)
-    started = trace and not tracemalloc.is_tracing()
-    if started:
-        tracemalloc.start()
     cycles(obj, warmup)
     gc.collect()
-    heap0 = (tracemalloc.get_traced_memory()[0] if trace else 0, malloc_bytes())
+    heap0 = (sys.getallocatedblocks(), malloc_bytes())
     ref_obj, ref_type = sys.getrefcount(obj), sys.getrefcount(type(obj))
     exports = export_count(obj)
     rss0 = rss_bytes()
     cycles(obj, n)
     gc.collect()
     rss1 = rss_bytes()
-    heap1 = (tracemalloc.get_traced_memory()[0] if trace else 0, malloc_bytes())
-    if started:
-        tracemalloc.stop()
-    heap_growth = None
+    heap1 = (sys.getallocatedblocks(), malloc_bytes())
+    heap_growth = blocks_growth = None
     if trace:
-        heap_growth = heap1[0] - heap0[0] + (heap1[1] - heap0[1] if heap0[1] is not None else 0)
+        blocks_growth = heap1[0] - heap0[0]
+        heap_growth = heap1[1] - heap0[1] if heap0[1] is not None else 0
     return dict(
         refcount_delta=sys.getrefcount(obj) - ref_obj,
         type_refcount_delta=sys.getrefcount(type(obj)) - ref_type,
         exports_delta=None if exports is None else export_count(obj) - exports,
         rss_growth=rss1 - rss0,
         heap_growth=heap_growth,
+        blocks_growth=blocks_growth,
         cycles=n,
     )
 
@@ -167,6 +165,7 @@ def ok(result: dict) -> bool:
         and result["exports_delta"] in (0, None)
         and rss_ok(result["rss_growth"])
         and (result["heap_growth"] is None or result["heap_growth"] < HEAP_BYTES_PER_CYCLE * result["cycles"])
+        and (result["blocks_growth"] is None or result["blocks_growth"] < result["cycles"] / 2)
     )
 
 

@@ -15,9 +15,9 @@ from conftest import BROKEN_ON_PURPOSE
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "stress"))
 import stress  # noqa: E402
 
-#: Cycles per class and consumer (a tenth of it for numpy on record formats). The leak bound is
-#: per cycle (``stress.HEAP_BYTES_PER_CYCLE`` bytes, measured exactly with tracemalloc and
-#: mallinfo2), so a leak of one pointer per export fails at either count; RSS (1 MiB) is a
+#: Cycles per class and consumer (a tenth of it for numpy on record formats). The leak bounds
+#: are per cycle (``stress.HEAP_BYTES_PER_CYCLE`` bytes of malloc, half a pymalloc block), so a
+#: leak of one pointer or one small object per export fails at either count; RSS (1 MiB) is a
 #: second, coarse bound.
 N = 200_000
 
@@ -37,6 +37,7 @@ def test_cycles_leak_nothing(name, consumer):
     # The class's own count where it keeps one (None only for frozen plain storage).
     assert r["exports_delta"] == 0 or (r["exports_delta"] is None and name in stress.NO_COUNT), r
     assert r["heap_growth"] < stress.HEAP_BYTES_PER_CYCLE * n, r
+    assert r["blocks_growth"] < n / 2, r
     assert stress.rss_ok(r["rss_growth"]), r
 
 
@@ -65,7 +66,7 @@ def test_the_check_detects_a_leak_of_one_pointer_per_cycle(n):
     def leaky(obj, n):
         for _ in range(n):
             memoryview(obj).release()
-            kept.append(None)  # one list slot (8 bytes) per cycle, amortised
+            kept.append(None)  # one list slot (8 bytes, malloc'ed) per cycle, amortised
 
     stress.CONSUMERS["leaky"] = leaky
     try:
@@ -73,6 +74,24 @@ def test_the_check_detects_a_leak_of_one_pointer_per_cycle(n):
     finally:
         del stress.CONSUMERS["leaky"]
     assert r["heap_growth"] >= stress.HEAP_BYTES_PER_CYCLE * n, r
+    assert not stress.ok(r)
+
+
+@pytest.mark.parametrize("n", [N, N // 10], ids=["full", "numpy-records-count"])
+def test_the_check_detects_a_leak_of_one_small_object_per_cycle(n):
+    kept = []
+
+    def leaky(obj, n):
+        for i in range(n):
+            memoryview(obj).release()
+            kept.append(0.5 + i)  # one float (a pymalloc block) and one list slot per cycle
+
+    stress.CONSUMERS["leaky"] = leaky
+    try:
+        r = stress.measure(stress.FACTORIES["GrowableArray"], "leaky", n, trace=True)
+    finally:
+        del stress.CONSUMERS["leaky"]
+    assert r["blocks_growth"] >= n, r
     assert not stress.ok(r)
 
 
