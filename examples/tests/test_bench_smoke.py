@@ -2,9 +2,10 @@
 
 Builds the peers if needed (first run: pip installs cython/pybind11/matplotlib into the venv and
 compiles the C, Cython, pybind11 and PyO3 peers, a couple of minutes; afterwards < 60 s), runs
-every measurement once with tiny counts into a temporary directory, and checks the output: a
-table with every peer, sane numbers, working allocation counters, conforming hand-written peers
-and a zero-copy export of the big generated provider. No timing thresholds.
+every measurement once with tiny counts into a temporary directory, and checks the plumbing: a
+table with every peer, a recorded (finite) number for every measurement, working allocation
+counters, conforming hand-written peers and a zero-copy export of the big generated provider.
+Timings are never asserted: how fast anything ran is not a test outcome (`make bench` measures).
 """
 
 from __future__ import annotations
@@ -66,17 +67,15 @@ def test_bench_smoke(tmp_path):
         else:
             assert "missing" in cells
 
-    # Sane numbers: positive, finite, far below a second per operation. Ratios vs C exist.
-    base = by_key["c"]["timing"]
+    # Every measurement was taken and recorded as a number (its value is not checked).
     for key, p in by_key.items():
         if p["status"] != "ok":
             continue
         for metric in ("raw", "mv", "np"):
             m = p["timing"][metric]
             assert "median" in m, (key, metric, m)
-            assert math.isfinite(m["median"]) and 0 < m["median"] < 1e7, (key, metric, m)
+            assert math.isfinite(m["median"]), (key, metric, m)
             assert m["samples"] == res["config"]["rounds"]
-        assert base["raw"]["median"] > 0
 
     # Allocation counting works (calibrated) and tells providers apart.
     assert res["alloc_error"] is None
@@ -113,7 +112,7 @@ def test_bench_smoke(tmp_path):
         assert b["shared_write_seen"] in (True, None)
         for which in ("small", "big"):
             for metric in ("raw", "mv", "np"):
-                assert 0 < b["ns"][which][metric] < 1e7
+                assert math.isfinite(b["ns"][which][metric])
 
     # Files: results.md with every peer, a PNG chart.
     md = (tmp_path / "out" / "results.md").read_text()

@@ -461,3 +461,34 @@ def test_collected_cycle_released_its_exports():
     gc.collect()
     assert other.exports() == 0
     other.append(3.0)
+
+
+# Mutable class, plain storage (README "Why it is sound", export-safety.md): each export holds a
+# shared borrow, so `&mut self` methods are refused while any view is alive and the data stays.
+
+
+@pytest.mark.parametrize(
+    "view",
+    [
+        pytest.param(memoryview, id="memoryview"),
+        pytest.param(np.asarray, id="numpy"),
+        pytest.param(lambda r: tb.ndarray(r, getbuf=tb.PyBUF_FULL_RO), id="testbuffer"),
+        pytest.param(lambda r: memoryview(r)[::-1], id="memoryview-slice"),
+    ],
+)
+def test_mutable_plain_storage_refuses_mut_self_while_exported(view):
+    r = bx.Readings([1.0, 2.0, 3.0])
+    assert not r.exported()
+    v = view(r)
+    assert r.exported()
+    with pytest.raises(RuntimeError, match="Already borrowed"):
+        r.clear()
+    assert r.tolist() == [1.0, 2.0, 3.0]  # `&self` methods still work; the data stayed
+    assert np.asarray(v).tolist()[::-1] in ([1.0, 2.0, 3.0], [3.0, 2.0, 1.0])
+    if isinstance(v, memoryview):
+        v.release()
+    del v
+    gc.collect()
+    assert not r.exported()
+    r.clear()  # allowed again once the last view is gone
+    assert r.tolist() == []
