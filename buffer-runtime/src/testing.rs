@@ -54,8 +54,10 @@
 //!   shape (warm-up, then two measured rounds; [`Checker::exports_per_round`]). Memory in use is
 //!   read from glibc's `mallinfo2` (C and Rust allocations), `sys.getallocatedblocks()`
 //!   (pymalloc) and, if the caller traces, `tracemalloc`; growing by 8 or more bytes (or half a
-//!   pymalloc block) per export in both measured rounds is a leak. The kit never starts
-//!   `tracemalloc` itself (doing so while another thread allocates crashes CPython 3.11).
+//!   pymalloc block) per export in both measured rounds is a leak. The kit never starts or
+//!   stops `tracemalloc` itself: stopping it while another thread is in its allocation hook
+//!   (a thread attaching through `PyGILState_Ensure`, say a parallel test) crashes CPython
+//!   before 3.12.9 / 3.13.2 (gh-128679).
 //! - **References**: each export and each release is checked against the reference count
 //!   before it. An export that sets `view.obj` without a new reference would free the object
 //!   when released: the kit adds the missing reference itself (so the process survives) and

@@ -2,8 +2,9 @@
 //! broken rule must show up as a failure naming it.
 
 use std::os::raw::c_int;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use buffer_runtime::testing::{check_provider, Outcome};
+use buffer_runtime::testing::{check_provider, Checker, Outcome};
 use buffer_runtime::{buffer_methods, PyBuffer, SharedVec};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -124,6 +125,32 @@ impl Forgetful {
     }
 }
 
+/// Set when `PymemLeak` is asked for a buffer while `tracemalloc` traces (no test here starts it).
+static SAW_TRACING: AtomicBool = AtomicBool::new(false);
+
+/// A correct `PyBuffer_FillInfo` export that leaks 64 bytes of pymalloc per export (`internal`,
+/// never freed), and notes whether `tracemalloc` was tracing while it was asked.
+#[pyclass(frozen)]
+struct PymemLeak;
+
+#[pymethods]
+impl PymemLeak {
+    unsafe fn __getbuffer__(slf: Bound<'_, Self>, view: *mut pyo3::ffi::Py_buffer, flags: c_int) -> PyResult<()> {
+        let py = slf.py();
+        if py.import("tracemalloc")?.call_method0("is_tracing")?.extract::<bool>()? {
+            SAW_TRACING.store(true, Ordering::Relaxed);
+        }
+        // SAFETY: `view` is writable (CPython's contract); `buf` points to a static, read-only.
+        unsafe {
+            if pyo3::ffi::PyBuffer_FillInfo(view, slf.as_ptr(), DATA.as_ptr() as *mut _, 12, 1, flags) != 0 {
+                return Err(PyErr::fetch(py));
+            }
+            (*view).internal = pyo3::ffi::PyMem_Malloc(64); // the bug: never freed
+        }
+        Ok(())
+    }
+}
+
 fn failures(report: &buffer_runtime::testing::Report) -> String {
     report.failures().map(|c| format!("{}: {}\n", c.name, c.detail)).collect()
 }
@@ -236,5 +263,28 @@ fn full_view_is_checked_on_its_own() {
         let f = failures(&report);
         assert!(f.contains("PyBUF_FULL_RO (memoryview's request): len is 16 but product(shape) * itemsize is 12"), "{f}");
         assert!(!f.contains("consumer"), "{f}");
+    });
+}
+
+/// The memory check must neither start nor stop `tracemalloc` (that swaps the allocator hooks
+/// under the other test threads: `tracemalloc.stop()` while one of them attaches crashed CPython
+/// 3.11 in `PyGILState_Ensure`), and still see a pymalloc leak without it.
+#[test]
+fn pymalloc_leak_is_caught_without_tracemalloc() {
+    Python::attach(|py| {
+        let obj = Bound::new(py, PymemLeak).unwrap();
+        let report = Checker::new(obj.as_any()).exports_per_round(500).run();
+        let f = failures(&report);
+        // 64-byte PyMem_Malloc blocks are pymalloc's, unless pymalloc is off (PYTHONMALLOC=malloc,
+        // as under valgrind, whose malloc `mallinfo2` does not see either).
+        let sys = py.import("sys").unwrap();
+        if sys.call_method0("getallocatedblocks").unwrap().extract::<isize>().unwrap() > 0 {
+            assert!(f.contains("pymalloc (sys.getallocatedblocks): "), "{f}");
+            assert!(f.contains("memory leaked per export"), "{f}");
+            assert!(!f.contains("malloc: "), "{f}");
+        }
+        assert!(!SAW_TRACING.load(Ordering::Relaxed), "the kit started tracemalloc");
+        let tracing: bool = py.import("tracemalloc").unwrap().call_method0("is_tracing").unwrap().extract().unwrap();
+        assert!(!tracing);
     });
 }

@@ -14,8 +14,11 @@ pub(crate) struct Usage {
     /// extensions use.
     pub malloc: Option<usize>,
     /// Python's allocators (`PyMem_*`, `PyObject_*`, pymalloc), as `tracemalloc` counts them,
-    /// when the caller already traces (the kit never starts `tracemalloc`: starting or stopping
-    /// it while another thread allocates without the GIL crashes CPython 3.11).
+    /// when the caller already traces. The kit never starts or stops `tracemalloc`: that swaps
+    /// the process-wide allocator hooks under every other thread, and `tracemalloc.stop()` while
+    /// another thread is inside the raw-memory hook (say creating its thread state in
+    /// `PyGILState_Ensure`, waiting for the GIL) makes that thread write through the freed
+    /// traceback buffer (NULL): a segfault in CPython before 3.12.9 / 3.13.2 (gh-128679).
     pub traced: Option<usize>,
     /// Blocks allocated by pymalloc (`sys.getallocatedblocks()`): Python-side allocations of
     /// up to 512 bytes, which `mallinfo2` does not see.
