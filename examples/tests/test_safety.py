@@ -4,6 +4,7 @@ re-entrant callbacks and reference cycles."""
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import itertools
 import pathlib
@@ -492,3 +493,62 @@ def test_mutable_plain_storage_refuses_mut_self_while_exported(view):
     assert not r.exported()
     r.clear()  # allowed again once the last view is gone
     assert r.tolist() == []
+
+
+# Allocation per export (README "Performance", export-safety.md): 1-D SharedVec storage holds its
+# own tables and never allocates; every other export takes a per-export record (shape and
+# strides tables and holds) from 8 process-wide free slots, so it allocates only while more
+# than 8 such exports are alive at once, one record each, freed on release.
+
+RECORD_BYTES = (1000, 1200)  # one Record: 2 x 64 Py_ssize_t tables and two holds (1,072 bytes)
+
+
+class _Mallinfo2(ctypes.Structure):
+    _fields_ = [
+        (n, ctypes.c_size_t) for n in "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost".split()
+    ]
+
+
+_MALLINFO2 = getattr(ctypes.CDLL(None), "mallinfo2", None)
+if _MALLINFO2 is not None:
+    _MALLINFO2.restype = _Mallinfo2
+
+
+def _malloc_in_use():
+    if _MALLINFO2 is None:
+        pytest.skip("no glibc mallinfo2 here: C allocations cannot be counted")
+    m = _MALLINFO2()
+    return m.uordblks + m.hblkhd
+
+
+@pytest.mark.parametrize(
+    "make, record",
+    [
+        pytest.param(lambda: bx.IntArray([1, 2, 3]), False, id="IntArray-1d-SharedVec"),
+        pytest.param(lambda: bx.Particles(3), False, id="Particles-1d-SharedVec"),
+        pytest.param(lambda: bx.Frozen(b"abc"), True, id="Frozen-plain"),
+        pytest.param(lambda: bx.Readings([1.0]), True, id="Readings-plain"),
+        pytest.param(lambda: bx.IntMatrix(3, 4), True, id="IntMatrix-SharedBlock"),
+        pytest.param(lambda: bx.Mat4(), True, id="Mat4-SharedArray"),
+        pytest.param(lambda: bx.Pixels(2, 3), True, id="Pixels-2d-SharedVec"),
+    ],
+)
+@pytest.mark.parametrize("live", [8, 100])
+def test_allocations_per_export_with_many_live_views(make, record, live):
+    obj = make()
+    _malloc_in_use()  # warm the measure itself (ctypes)
+    views = [tb.ndarray(obj, getbuf=tb.PyBUF_FULL_RO) for _ in range(live)]  # fill the free slots
+    del views
+    gc.collect()
+    views = [None] * live
+    before = _malloc_in_use()
+    for i in range(live):
+        views[i] = tb.ndarray(obj, getbuf=tb.PyBUF_FULL_RO)
+    held = _malloc_in_use() - before
+    views = None
+    gc.collect()
+    after = _malloc_in_use() - before
+    beyond = max(0, live - 8) if record else 0
+    lo, hi = RECORD_BYTES
+    assert lo * beyond <= held <= hi * beyond, (held, beyond)
+    assert after <= 0, after
