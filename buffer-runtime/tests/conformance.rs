@@ -288,3 +288,25 @@ fn pymalloc_leak_is_caught_without_tracemalloc() {
         assert!(!tracing);
     });
 }
+
+#[test]
+fn checker_reference_and_export_count() {
+    use buffer_runtime::testing::Checker;
+    Python::attach(|py| {
+        let m = Bound::new(py, Matrix { data: vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0].into(), rows: 2 }).unwrap();
+        let good = py.eval(c"__import__('array').array('d', [1.0, 2.0, 3.0, 4.0, 5.0, 6.0])", None, None).unwrap();
+        // The array is 1-d: the shape differs, so the reference comparison must fail...
+        let report = Checker::new(m.as_any()).reference(&good).run();
+        assert!(report.to_string().contains("shape [2, 3] but the reference's is [6]"), "{report}");
+        // ... and pass against a reference of the right shape.
+        let tb = c"(lambda tb: tb.ndarray([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], shape=[2, 3], format='d', flags=tb.ND_WRITABLE))(__import__('_testbuffer'))";
+        let right = py.eval(tb, None, None).unwrap();
+        Checker::new(m.as_any()).reference(&right).run().assert_ok();
+        // A count that never moves is reported on the first request.
+        let report = Checker::new(m.as_any()).export_count(|| Ok(0)).exports_per_round(0).run();
+        assert!(report.failures().any(|c| c.detail.contains("live exports")), "{report}");
+        let m2 = m.clone();
+        let count = move || Ok(m2.borrow().data.exports() as isize);
+        Checker::new(m.as_any()).export_count(count).run().assert_ok();
+    });
+}
