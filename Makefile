@@ -93,3 +93,22 @@ VALGRIND_TESTS ?=
 valgrind: develop
 	command -v valgrind >/dev/null || (apt-get update -qq && apt-get install -y -qq valgrind)
 	PY=$(CURDIR)/$(PY) examples/stress/valgrind.sh $(VALGRIND_TESTS)
+
+# Sanitizers and fuzzing (nightly Rust; the scripts install cargo-fuzz, rust-src and atheris
+# when missing, and say SKIPPED for what cannot run). `tsan`: ThreadSanitizer over the runtime's
+# Python-free concurrency tests (buffer-runtime/tests/concurrency.rs) and unit tests, one
+# process per test; `asan`: AddressSanitizer over its unit and integration tests; `fuzz`: every
+# cargo-fuzz target in buffer-runtime/fuzz and the atheris harness (examples/fuzz), each for
+# FUZZ_SECONDS (default 20).
+.PHONY: tsan asan sanitizers fuzz
+tsan: $(STAMP)
+	PYO3_PYTHON=$(CURDIR)/$(PY) bash .ci/sanitizers.sh tsan
+
+asan: $(STAMP)
+	PYO3_PYTHON=$(CURDIR)/$(PY) bash .ci/sanitizers.sh asan
+
+sanitizers: $(STAMP)
+	PYO3_PYTHON=$(CURDIR)/$(PY) bash .ci/sanitizers.sh all
+
+fuzz: $(STAMP)
+	PYO3_PYTHON=$(CURDIR)/$(PY) bash .ci/fuzz.sh
