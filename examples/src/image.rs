@@ -41,7 +41,7 @@ impl Image {
         }
         let n = checked_count(&[height, pitch], 1)?;
         let mut data = filled(n, PADDING)?;
-        for y in 0..height {
+        for y in (0..height).take_while(|_| row > 0) {
             for x in 0..width {
                 for c in 0..channels {
                     data[y * pitch + x * channels + c] = ((y * 31 + x * 7 + c) % 256) as u8;

@@ -89,7 +89,7 @@ impl FortranMatrix {
         let n = checked_count(&[rows, cols], 8)?;
         check_len("FortranMatrix", values.len(), n)?;
         let mut data = filled(n, 0.0)?;
-        for r in 0..rows {
+        for r in (0..rows).take_while(|_| cols > 0) {
             for c in 0..cols {
                 data[c * rows + r] = values[r * cols + c];
             }

@@ -114,7 +114,7 @@ impl<D: Rank, L: Contiguity> AnyView<D, L> {
     /// The elements converted to `f64` in logical order (complex numbers: their real part;
     /// 64-bit integers beyond 2^53 round).
     pub fn to_f64_vec(&self) -> Vec<f64> {
-        let mut out = Vec::with_capacity(self.shape().iter().product());
+        let mut out = Vec::with_capacity(crate::layout::element_count(self.shape()).unwrap_or(0));
         macro_rules! push {
             ($v:expr, $conv:expr) => {
                 $v.for_each(|x| out.push($conv(x)))

@@ -12,7 +12,7 @@ use std::mem::{size_of, MaybeUninit};
 use std::ops::Deref;
 
 use crate::element::Element;
-use crate::layout::{is_c_contiguous, is_f_contiguous, MAX_NDIM};
+use crate::layout::{element_count, is_c_contiguous, is_f_contiguous, MAX_NDIM};
 
 use super::raw;
 use super::rank::{Ndim, Rank};
@@ -124,7 +124,8 @@ impl<T: Element, D: Rank, A: Access> Span<T, D, A> {
     /// The number of elements (the product of the shape; 1 for a 0-d view).
     #[inline]
     pub fn len(&self) -> usize {
-        self.shape().iter().product()
+        // An empty view may have other dims whose product overflows: any 0 makes it 0.
+        element_count(self.shape()).unwrap_or(0)
     }
 
     /// Whether the view has no element.
@@ -268,7 +269,8 @@ impl<T: Element, D: Rank, A: Access> Span<T, D, A> {
                 if index[d] < shape[d] {
                     break;
                 }
-                p = p.wrapping_offset(-(strides[d] * shape[d] as isize));
+                // Wrapping: a length-1 axis may have any stride, `isize::MIN` included.
+                p = p.wrapping_offset(strides[d].wrapping_mul(shape[d] as isize).wrapping_neg());
                 index[d] = 0;
             }
         }

@@ -13,6 +13,9 @@ pub type Source = PyView<u8, Ndim<3>>;
 /// `(77 R + 150 G + 29 B + 128) >> 8` of the first three channels, one channel out.
 pub fn grayscale(src: &Source, mut out: Canvas) -> Canvas {
     let [h, w, c] = [src.shape()[0], src.shape()[1], src.shape()[2]];
+    if w == 0 {
+        return out; // no pixel: do not walk 2^40 empty rows
+    }
     let mut row = vec![0u8; w * c];
     for y in 0..h {
         copy_row(src, y, &mut row);
