@@ -9,7 +9,7 @@
 //! - dropping or replacing the storage while exported only drops one count: the block is freed
 //!   by the last export's release;
 //! - Rust reads and writes single elements through raw pointers to `UnsafeCell`s, each exactly
-//!   once (volatile), and never forms a `&`/`&mut` to an element that a view may write, so a
+//!   once (a byte-wise atomic copy, as the consumer views make), and never forms a `&`/`&mut` to an element that a view may write, so a
 //!   write through a view (even during a Python callback made by a Rust method) is seen by the
 //!   next read, and a value read is never silently re-read.
 //!
@@ -27,6 +27,7 @@ use pyo3::exceptions::PyBufferError;
 use pyo3::PyErr;
 
 use crate::direct::{Direct, DirectExport};
+use crate::view::raw::{load_bytes, store_bytes};
 use crate::element::{Element, Shaped};
 use crate::hold::Hold;
 use crate::storage::{DimsOf, NaturalShape, RawParts, Storage, WritableStorage};
@@ -102,11 +103,13 @@ impl From<GrowError> for PyErr {
 /// `p` is valid for reads of `size_of::<S>()` bytes and aligned.
 #[inline]
 unsafe fn read_once<S: Shaped>(p: *const S) -> S {
-    // SAFETY: `p` is valid and aligned (contract); any bytes are a valid `MaybeUninit`, and the
-    // volatile read can be neither elided nor repeated by the compiler. `load` accepts any
-    // bytes, so the copy becomes a valid `S`.
+    // SAFETY: `p` is valid and aligned (contract). A byte-wise atomic copy (as the consumer
+    // views make) races with no other access, Rust's or a view's, and can be neither elided nor
+    // repeated; the block's padding is zeroed, so every byte copied is initialised. `load`
+    // accepts any bytes, so the copy becomes a valid `S`.
     unsafe {
-        let raw = p.cast::<MaybeUninit<S>>().read_volatile();
+        let mut raw = MaybeUninit::<S>::uninit();
+        load_bytes(p.cast(), raw.as_mut_ptr().cast(), std::mem::size_of::<S>());
         S::load(raw.as_ptr())
     }
 }
@@ -118,11 +121,14 @@ unsafe fn read_once<S: Shaped>(p: *const S) -> S {
 /// those bytes is alive.
 #[inline]
 unsafe fn write_once<S: Shaped>(p: *mut S, value: S) {
-    // SAFETY: forwarded contract; `S: Copy`, so nothing is dropped. Padding bytes the write
-    // left undefined are zeroed before a consumer can read them.
+    let mut raw = MaybeUninit::new(value);
+    // SAFETY: forwarded contract; `S: Copy`, so nothing is dropped. The padding is zeroed in the
+    // local copy first, and the copy goes from that memory (never by value, which may drop
+    // padding bytes in registers), so only initialised bytes are stored and the element's
+    // padding is never undefined, not even for an instant.
     unsafe {
-        p.write_volatile(value);
-        S::clear_padding(p);
+        S::clear_padding(raw.as_mut_ptr());
+        store_bytes(raw.as_ptr().cast(), p.cast(), std::mem::size_of::<S>());
     }
 }
 
@@ -188,7 +194,7 @@ impl<S: Shaped> Drop for Unique<'_, S> {
     }
 }
 
-// SAFETY: through `&Cells` Rust only reads elements, by volatile copy (`read_once`), and reads
+// SAFETY: through `&Cells` Rust only reads elements, by byte-wise atomic copy (`read_once`), and reads
 // the `Vec` header and the head's tables, which only change through `&mut` (reached by
 // `Arc::get_mut`, so never while shared; padding is zeroed there too, never on the export
 // path). Rust writes elements only from methods taking `&mut SharedVec`, so two Rust threads

@@ -65,7 +65,7 @@ mod format;
 mod ndarray;
 mod owned;
 mod rank;
-mod raw;
+pub(crate) mod raw;
 mod span;
 
 pub use any::AnyView;
