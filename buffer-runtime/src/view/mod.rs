@@ -45,9 +45,10 @@
 //! the memory is not the view's alone: another view, Python code or, once the GIL is released,
 //! another thread may write it at any time, and `readonly` only says that *this* view may not.
 //! So the views never form a `&T`, `&[T]` or `&mut [T]` into it. Every access is a byte-wise
-//! atomic copy (the `atomic-memcpy` crate, RFC 3301 / P1478 semantics) into or out of a local
-//! value: racing with a writer can give old, new or mixed bytes, which [`Element::load`]
-//! turns into a valid `T`, but never undefined behaviour in Rust. Unaligned elements are copied
+//! atomic copy (RFC 3301 / P1478 semantics: relaxed atomic 8-byte words and bytes in `raw.rs`,
+//! the `atomic-memcpy` crate for single aligned elements) into or out of a local value:
+//! racing with a writer can give old, new or mixed bytes, which [`Element::load`] turns into a
+//! valid `T`, but never undefined behaviour in Rust. Unaligned elements are copied
 //! byte-wise, never through a misaligned pointer. Bulk operations copy whole runs into a local
 //! buffer and compute on that, which is where the speed comes from.
 //!

@@ -3,8 +3,9 @@
 //! owns.
 //!
 //! Rust never forms a `&T` / `&mut T` / `&[T]` into exported memory. Every access is a
-//! byte-wise atomic copy (`atomic-memcpy`, the P1478 / RFC 3301 primitive, relaxed order) into
-//! or out of a local value: a concurrent writer can make a read see old, new or mixed bytes, but
+//! byte-wise atomic copy (the P1478 / RFC 3301 semantics, relaxed: 8-byte atomic words plus
+//! edge bytes for runs, `atomic-memcpy` for single aligned elements) into or out of a local
+//! value; the shared storage (`SharedVec`, `SharedArray`) copies its elements the same way: a concurrent writer can make a read see old, new or mixed bytes, but
 //! never undefined behaviour on our side, and the compiler can neither elide nor repeat the
 //! access. A value read from exported memory becomes a `T` through [`Element::load`], which
 //! accepts any bytes (a `bool` byte is normalised). Values written out have their padding
