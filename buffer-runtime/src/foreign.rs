@@ -11,8 +11,8 @@
 //!   so that object refuses to resize or close its memory until the block is gone (`bytearray`
 //!   and `mmap` raise `BufferError`), and releases it with the interpreter attached;
 //! - the length never changes: a `SharedBlock` has no resizing method at all;
-//! - Rust never forms a `&`/`&mut` to an element: reads and writes are single volatile copies
-//!   through raw pointers, and any bytes become a valid value through `Shaped::load`, exactly
+//! - Rust never forms a `&`/`&mut` to an element: reads and writes are byte-wise atomic
+//!   copies through raw pointers, and any bytes become a valid value through `Shaped::load`, exactly
 //!   as for [`SharedVec`](crate::SharedVec). Foreign memory may be written by the other object's
 //!   own views at any time, which is the same race a consumer view already is.
 
@@ -22,8 +22,6 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::mem::{size_of, MaybeUninit};
 use std::ptr::NonNull;
-use std::sync::atomic::Ordering::Relaxed;
-use std::sync::atomic::{AtomicU64, AtomicU8};
 use std::sync::Arc;
 
 use pyo3::exceptions::{PyBufferError, PyMemoryError, PyValueError};
@@ -280,29 +278,9 @@ impl fmt::Display for ForeignError {
     }
 }
 
-/// Copies `n` bytes from `src` (memory others may write concurrently) to `dst` (private), as
-/// byte-wise atomic copies (8-byte relaxed words where aligned), like the consumer views do.
-///
-/// # Safety
-/// `src` is valid for reads of `n` bytes, `dst` for writes of `n` bytes; they do not overlap.
-pub(crate) unsafe fn load_bytes(src: *const u8, dst: *mut u8, n: usize) {
-    let mut i = 0;
-    while i < n && (src as usize + i) % 8 != 0 {
-        // SAFETY: byte `i` is inside both ranges (contract); any address is aligned for u8.
-        unsafe { dst.add(i).write((*src.add(i).cast::<AtomicU8>()).load(Relaxed)) };
-        i += 1;
-    }
-    while i + 8 <= n {
-        // SAFETY: `src + i` is 8-aligned and inside `src`; `dst + i` takes an unaligned write.
-        unsafe { dst.add(i).cast::<u64>().write_unaligned((*src.add(i).cast::<AtomicU64>()).load(Relaxed)) };
-        i += 8;
-    }
-    while i < n {
-        // SAFETY: as for the head.
-        unsafe { dst.add(i).write((*src.add(i).cast::<AtomicU8>()).load(Relaxed)) };
-        i += 1;
-    }
-}
+/// Byte-wise atomic copies out of memory others may write (the consumer views' primitive).
+pub(crate) use crate::view::raw::load_bytes;
+use crate::view::raw::store_bytes;
 
 /// Zeroed 8-byte words for `bytes` bytes, or `MemoryError`.
 pub(crate) fn try_zeroed_words(bytes: usize) -> PyResult<Vec<u64>> {
@@ -455,12 +433,15 @@ impl<S: Shaped> SharedBlock<S> {
     /// through a view); returns the old value, or `None` out of bounds.
     pub fn set(&mut self, index: usize, value: S) -> Option<S> {
         let p = self.item(index)?;
-        // SAFETY: in bounds, aligned, writable (every `SharedBlock` is); `&mut self` excludes
-        // other Rust writers; no Rust reference to the element exists.
+        let mut raw = MaybeUninit::new(value);
+        // SAFETY: in bounds, aligned, writable (every `SharedBlock` is); no Rust reference to
+        // the element exists. As `SharedVec::set`: the padding is zeroed in the local copy and
+        // the bytes are stored byte-wise atomically, so a view reading at the same time races
+        // with nothing and never sees an undefined byte.
         unsafe {
             let old = read_once(p);
-            p.write_volatile(value);
-            S::clear_padding(p);
+            S::clear_padding(raw.as_mut_ptr());
+            store_bytes(raw.as_ptr().cast(), p.cast(), size_of::<S>());
             Some(old)
         }
     }
@@ -482,9 +463,11 @@ impl<S: Shaped> SharedBlock<S> {
 /// `p` is valid for reads of `size_of::<S>()` bytes and aligned.
 #[inline]
 unsafe fn read_once<S: Shaped>(p: *const S) -> S {
-    // SAFETY: as `shared::read_once`: a volatile copy into `MaybeUninit`, then `load`.
+    // SAFETY: as `shared::read_once`: a byte-wise atomic copy into `MaybeUninit` (it races with
+    // no other access, a view's or Rust's), then `load`, which accepts any bytes.
     unsafe {
-        let raw = p.cast::<MaybeUninit<S>>().read_volatile();
+        let mut raw = MaybeUninit::<S>::uninit();
+        load_bytes(p.cast(), raw.as_mut_ptr().cast(), size_of::<S>());
         S::load(raw.as_ptr())
     }
 }
