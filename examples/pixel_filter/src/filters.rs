@@ -10,13 +10,26 @@ use crate::image::Canvas;
 /// A 3-d uint8 source of any strides.
 pub type Source = PyView<u8, Ndim<3>>;
 
+/// Scratch memory a filter could not get (a broadcast source can be huge with no memory
+/// behind it): `MemoryError` in Python, never an abort.
+#[derive(Debug)]
+pub struct NoMemory(pub usize);
+
+/// `n` copies of `value`, or [`NoMemory`].
+fn scratch<T: Clone>(n: usize, value: T) -> Result<Vec<T>, NoMemory> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| NoMemory(n))?;
+    v.resize(n, value);
+    Ok(v)
+}
+
 /// `(77 R + 150 G + 29 B + 128) >> 8` of the first three channels, one channel out.
-pub fn grayscale(src: &Source, mut out: Canvas) -> Canvas {
+pub fn grayscale(src: &Source, mut out: Canvas) -> Result<Canvas, NoMemory> {
     let [h, w, c] = [src.shape()[0], src.shape()[1], src.shape()[2]];
-    if w == 0 {
-        return out; // no pixel: do not walk 2^40 empty rows
+    if h == 0 || w == 0 {
+        return Ok(out); // no pixel: allocate nothing, do not walk 2^40 empty rows
     }
-    let mut row = vec![0u8; w * c];
+    let mut row = scratch(w * c, 0u8)?;
     for y in 0..h {
         copy_row(src, y, &mut row);
         let dst = out.row_mut(y);
@@ -27,7 +40,7 @@ pub fn grayscale(src: &Source, mut out: Canvas) -> Canvas {
             _ => dst.iter_mut().zip(row.chunks_exact(c)).for_each(|(d, px)| *d = gray(px[0], px[1], px[2])),
         }
     }
-    out
+    Ok(out)
 }
 
 fn gray_pixels<const C: usize>(row: &[u8], dst: &mut [u8]) {
@@ -118,7 +131,7 @@ impl Acc for u32 {
 /// Separable: each source row's horizontal window sums (over the row padded with copies of
 /// its edge pixels) are computed once into a ring of `2r + 2` rows, and a running vertical sum
 /// adds the row entering the window and subtracts the one leaving it.
-pub fn box_blur(src: &Source, r: usize, out: Canvas) -> Canvas {
+pub fn box_blur(src: &Source, r: usize, out: Canvas) -> Result<Canvas, NoMemory> {
     let window = 2 * r + 1;
     if window * window <= 256 {
         blur_with::<u16>(src, r, out)
@@ -127,20 +140,20 @@ pub fn box_blur(src: &Source, r: usize, out: Canvas) -> Canvas {
     }
 }
 
-fn blur_with<A: Acc>(src: &Source, r: usize, mut out: Canvas) -> Canvas {
+fn blur_with<A: Acc>(src: &Source, r: usize, mut out: Canvas) -> Result<Canvas, NoMemory> {
     let [h, w, c] = [src.shape()[0], src.shape()[1], src.shape()[2]];
     let row_len = w * c;
     if h == 0 || row_len == 0 {
-        return out;
+        return Ok(out);
     }
     let window = 2 * r + 1;
     let n = (window * window) as u32;
     let div = Divider::new(n);
 
     let ring_rows = window + 1;
-    let mut ring = vec![0u16; ring_rows * row_len]; // row sums: at most 129 * 255 < 2^16
-    let mut pixels = vec![0u8; row_len];
-    let mut padded = vec![0u8; (w + 2 * r) * c];
+    let mut ring = scratch(ring_rows.checked_mul(row_len).ok_or(NoMemory(usize::MAX))?, 0u16)?; // row sums < 2^16
+    let mut pixels = scratch(row_len, 0u8)?;
+    let mut padded = scratch((w + 2 * r).saturating_mul(c), 0u8)?;
     let mut have = vec![usize::MAX; ring_rows]; // which source row each ring slot holds
     let mut horizontal = |y: usize, ring: &mut [u16]| -> usize {
         let slot = y % ring_rows;
@@ -154,7 +167,7 @@ fn blur_with<A: Acc>(src: &Source, r: usize, mut out: Canvas) -> Canvas {
 
     let clamp = |v: isize| v.clamp(0, h as isize - 1) as usize;
     // The window sums start at `n / 2`, so the division rounds to nearest.
-    let mut vertical = vec![A::from_u32(n / 2); row_len];
+    let mut vertical = scratch(row_len, A::from_u32(n / 2))?;
     for dy in -(r as isize)..=(r as isize) {
         let slot = horizontal(clamp(dy), &mut ring);
         for (v, &s) in vertical.iter_mut().zip(&ring[slot * row_len..(slot + 1) * row_len]) {
@@ -175,7 +188,7 @@ fn blur_with<A: Acc>(src: &Source, r: usize, mut out: Canvas) -> Canvas {
             *v = v.slide(e, l);
         }
     }
-    out
+    Ok(out)
 }
 
 /// `sums[x, ch] = Σ_{dx = -r..=r} row[clamp(x + dx), ch]` for one row of `w` pixels, from

@@ -13,6 +13,10 @@ use pyo3::prelude::*;
 use filters::Source;
 use image::{Canvas, Image};
 
+fn no_memory(e: filters::NoMemory) -> PyErr {
+    pyo3::exceptions::PyMemoryError::new_err(format!("cannot allocate {} scratch elements", e.0))
+}
+
 /// The largest `radius` `box_blur` takes.
 const MAX_RADIUS: usize = 64;
 
@@ -27,7 +31,7 @@ fn box_blur(py: Python<'_>, src: Source, radius: i64) -> PyResult<Image> {
         .ok_or_else(|| PyValueError::new_err(format!("radius must be in 0..={MAX_RADIUS}, got {radius}")))?;
     let [h, w, c] = [src.shape()[0], src.shape()[1], src.shape()[2]];
     let out = Canvas::new(h, w, c)?;
-    Ok(py.detach(move || filters::box_blur(&src, r, out)).into())
+    Ok(py.detach(move || filters::box_blur(&src, r, out)).map_err(no_memory)?.into())
 }
 
 /// Shape `(h, w, 1)`: `(77 R + 150 G + 29 B + 128) >> 8` from the first three channels.
@@ -38,7 +42,7 @@ fn grayscale(py: Python<'_>, src: Source) -> PyResult<Image> {
         return Err(PyValueError::new_err(format!("src: grayscale needs at least 3 channels, got {c}")));
     }
     let out = Canvas::new(h, w, 1)?;
-    Ok(py.detach(move || filters::grayscale(&src, out)).into())
+    Ok(py.detach(move || filters::grayscale(&src, out)).map_err(no_memory)?.into())
 }
 
 /// `dst = 255 - dst` in place, for a writable uint8 buffer of any shape and strides.
