@@ -89,8 +89,45 @@ unsafe impl<T: Element, D: Rank, A: Access> Send for Span<T, D, A> {}
 // SAFETY: as for `Send`: shared access only reads the tables and copies elements atomically.
 unsafe impl<T: Element, D: Rank, A: Access> Sync for Span<T, D, A> {}
 
-/// Elements per chunk when a run is copied through a local buffer.
-const CHUNK: usize = 1024;
+/// Bytes of the local buffer a run is copied through, a chunk at a time.
+const CHUNK_BYTES: usize = 16 * 1024;
+
+#[repr(C, align(64))]
+struct ChunkBuf([MaybeUninit<u8>; CHUNK_BYTES]);
+
+/// Local room for a chunk of elements: 16 KiB on the stack (however large the element, the
+/// stack use is bounded), or one element on the heap when an element is larger than that or
+/// more aligned than 64 bytes.
+enum Scratch<T> {
+    Stack(ChunkBuf),
+    Heap(Vec<MaybeUninit<T>>),
+}
+
+impl<T> Scratch<T> {
+    fn new() -> Scratch<T> {
+        if size_of::<T>() <= CHUNK_BYTES && std::mem::align_of::<T>() <= 64 {
+            Scratch::Stack(ChunkBuf([MaybeUninit::uninit(); CHUNK_BYTES]))
+        } else {
+            let mut v = Vec::with_capacity(1);
+            v.push(MaybeUninit::uninit());
+            Scratch::Heap(v)
+        }
+    }
+
+    /// The slots (at least one).
+    fn slots(&mut self) -> &mut [MaybeUninit<T>] {
+        match self {
+            Scratch::Stack(b) => {
+                let n = CHUNK_BYTES / size_of::<T>().max(1);
+                // SAFETY: the buffer is 64-aligned (>= `align_of::<T>()`, checked in `new`) and
+                // holds `n * size_of::<T>()` bytes; uninitialised slots are what
+                // `MaybeUninit<T>` allows.
+                unsafe { std::slice::from_raw_parts_mut(b.0.as_mut_ptr().cast::<MaybeUninit<T>>(), n) }
+            }
+            Scratch::Heap(v) => v,
+        }
+    }
+}
 
 impl<T: Element, D: Rank, A: Access> Span<T, D, A> {
     /// # Safety
@@ -283,10 +320,11 @@ impl<T: Element, D: Rank, A: Access> Span<T, D, A> {
         let aligned = self.aligned;
         self.runs(|p, count, step| {
             if step == size {
-                let mut buf = [const { MaybeUninit::<T>::uninit() }; CHUNK];
+                let mut scratch = Scratch::<T>::new();
+                let buf = scratch.slots();
                 let mut done = 0;
                 while done < count {
-                    let n = CHUNK.min(count - done);
+                    let n = buf.len().min(count - done);
                     // SAFETY: `n` consecutive elements from `done` lie in the run.
                     let chunk = unsafe { load_chunk(p.wrapping_add(done * size_of::<T>()), &mut buf[..n], aligned) };
                     chunk.iter().for_each(|&x| f(x));
@@ -379,8 +417,7 @@ impl<T: Element, D: Rank> Span<T, D, Writable> {
 
     /// Writes `value` to every element.
     pub fn fill(&self, value: T) {
-        let buf = [value; CHUNK];
-        self.update(|chunk| chunk.copy_from_slice(&buf[..chunk.len()]));
+        self.update(|chunk| chunk.fill(value));
     }
 
     /// Replaces every element `x` with `f(x)`, in logical order. Contiguous runs go through a
@@ -416,11 +453,12 @@ impl<T: Element, D: Rank> Span<T, D, Writable> {
     /// Reads chunks of elements into a local buffer, lets `f` change them, writes them back.
     fn update(&self, mut f: impl FnMut(&mut [T])) {
         let (size, aligned) = (size_of::<T>() as isize, self.aligned);
+        let mut scratch = Scratch::<T>::new();
+        let buf = scratch.slots();
         self.runs(|p, count, step| {
-            let mut buf = [const { MaybeUninit::<T>::uninit() }; CHUNK];
             let mut done = 0;
             while done < count {
-                let n = CHUNK.min(count - done);
+                let n = buf.len().min(count - done);
                 let start = p.wrapping_offset(done as isize * step);
                 if step == size {
                     // SAFETY: `n` consecutive elements from `start` lie in the writable run.
@@ -511,5 +549,53 @@ impl<'a, T: Element, D: Rank, A: Access> IntoIterator for &'a Span<T, D, A> {
 impl<T: Element, D: Rank, A: Access> Span<T, D, A> {
     pub(crate) fn raw_parts(&self) -> (*mut u8, &[usize], &[isize]) {
         (self.ptr, self.shape(), self.strides())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::view::rank::{AnyNdim, Rank};
+    use std::ffi::CStr;
+
+    /// Elements larger than the 16 KiB chunk, and one that fits twice: bounded stack either way.
+    #[derive(Clone, Copy, PartialEq, Debug)]
+    #[repr(C)]
+    struct Big<const N: usize>([u64; N]);
+
+    // SAFETY: a test element: any bytes are a valid array of u64; the format is not read here.
+    unsafe impl<const N: usize> Element for Big<N> {
+        const FORMAT: &'static CStr = c"B";
+        const ANY_BITS: bool = true;
+        unsafe fn load(p: *const Self) -> Self {
+            // SAFETY: forwarded contract.
+            unsafe { p.read() }
+        }
+    }
+
+    fn round_trip<const N: usize>() {
+        let n = 5;
+        let mut mem: Vec<Big<N>> = (0..n).map(|i| Big([i as u64; N])).collect();
+        let shape = AnyNdim::table(&[n]);
+        let strides = AnyNdim::table(&[size_of::<Big<N>>() as isize]);
+        // SAFETY: the span covers exactly `mem`, which outlives it and is not otherwise used.
+        let span: Span<Big<N>, AnyNdim, Writable> = unsafe { Span::new(mem.as_mut_ptr().cast(), shape, strides) };
+        let mut seen = Vec::new();
+        span.for_each(|x| seen.push(x.0[0]));
+        assert_eq!(seen, [0, 1, 2, 3, 4]);
+        span.map_inplace(|mut x| {
+            x.0[N - 1] += 10;
+            x
+        });
+        span.fill(Big([7; N]));
+        assert!(span.to_vec().iter().all(|x| x.0.iter().all(|&v| v == 7)));
+        drop(span);
+        assert_eq!(mem[4].0[N - 1], 7);
+    }
+
+    #[test]
+    fn huge_elements_use_bounded_scratch() {
+        round_trip::<1024>(); // 8 KiB: two per stack chunk
+        round_trip::<4096>(); // 32 KiB: one on the heap
     }
 }
