@@ -33,7 +33,10 @@ pub struct BufferField<'a> {
 /// How elements are placed.
 pub enum Layout {
     Order(Option<Keyed<OrderValue>>),
-    Strides { strides: Keyed<List>, offset: Option<Keyed<Entry>> },
+    Strides {
+        strides: Keyed<List>,
+        offset: Option<Keyed<Entry>>,
+    },
 }
 
 fn is_buffer_attr(a: &syn::Attribute) -> bool {
@@ -93,7 +96,10 @@ impl<'a> Input<'a> {
             .iter()
             .filter_map(|f| f.ident.as_ref().map(|i| (i, &f.ty)))
             .collect();
-        let mut marked = named.named.iter().filter(|f| f.attrs.iter().any(is_buffer_attr));
+        let mut marked = named
+            .named
+            .iter()
+            .filter(|f| f.attrs.iter().any(is_buffer_attr));
         let Some(field) = marked.next() else {
             errors.push(syn::Error::new(
                 input.ident.span(),
@@ -106,7 +112,9 @@ impl<'a> Input<'a> {
             let a = other.attrs.iter().find(|a| is_buffer_attr(a))?;
             errors.push(syn::Error::new(
                 a.span(),
-                format!("only one field can be the buffer, and `{ident}` is already marked `#[buffer]`"),
+                format!(
+                    "only one field can be the buffer, and `{ident}` is already marked `#[buffer]`"
+                ),
             ));
         }
 
@@ -114,7 +122,14 @@ impl<'a> Input<'a> {
         for a in field.attrs.iter().filter(|a| is_buffer_attr(a)) {
             attr::parse_field_attr(a, &mut parsed, errors);
         }
-        let FieldAttr { shape, strides, offset, order, readonly, element } = parsed;
+        let FieldAttr {
+            shape,
+            strides,
+            offset,
+            order,
+            readonly,
+            element,
+        } = parsed;
         let layout = match strides {
             Some(strides) => {
                 if let Some(order) = order {
@@ -167,12 +182,16 @@ pub fn element_of(ty: &Type) -> Option<&Type> {
         Type::Array(a) => Some(innermost(&a.elem)),
         Type::Path(p) if p.qself.is_none() => {
             let last = p.path.segments.last()?;
-            let syn::PathArguments::AngleBracketed(args) = &last.arguments else { return None };
+            let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+                return None;
+            };
             let mut types = args.args.iter().filter_map(|a| match a {
                 syn::GenericArgument::Type(t) => Some(t),
                 _ => None,
             });
-            let (Some(arg), None) = (types.next(), types.next()) else { return None };
+            let (Some(arg), None) = (types.next(), types.next()) else {
+                return None;
+            };
             match last.ident.to_string().as_str() {
                 "Vec" | "SharedVec" | "SharedArray" | "SharedBlock" => Some(innermost(arg)),
                 "Box" => match arg {
@@ -193,7 +212,11 @@ pub fn is_plain(ty: &Type) -> bool {
         Type::Paren(p) => is_plain(&p.elem),
         Type::Group(g) => is_plain(&g.elem),
         Type::Array(_) => true,
-        Type::Path(p) => p.path.segments.last().is_some_and(|s| s.ident == "Vec" || s.ident == "Box"),
+        Type::Path(p) => p
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "Vec" || s.ident == "Box"),
         _ => false,
     }
 }

@@ -95,7 +95,10 @@ fn items(attr: &syn::Attribute) -> syn::Result<Vec<Item>> {
                     tokens.extend([input.parse::<TokenTree>()?]);
                 }
                 if tokens.is_empty() {
-                    return Err(syn::Error::new(eq.span, format!("expected a value for `{key}`")));
+                    return Err(syn::Error::new(
+                        eq.span,
+                        format!("expected a value for `{key}`"),
+                    ));
                 }
                 Some(tokens)
             } else {
@@ -118,9 +121,15 @@ fn expect_value(item: &Item, what: &str) -> syn::Result<TokenStream> {
 
 fn set_once<T>(slot: &mut Option<Keyed<T>>, key: &Ident, value: T, errors: &mut Errors) {
     if slot.is_some() {
-        errors.push(syn::Error::new(key.span(), format!("`{key}` may only be specified once")));
+        errors.push(syn::Error::new(
+            key.span(),
+            format!("`{key}` may only be specified once"),
+        ));
     } else {
-        *slot = Some(Keyed { key: key.clone(), value });
+        *slot = Some(Keyed {
+            key: key.clone(),
+            value,
+        });
     }
 }
 
@@ -142,7 +151,9 @@ fn set_readonly(
 
 /// Parses `#[buffer(...)]` on the buffer field.
 pub fn parse_field_attr(attr: &syn::Attribute, out: &mut FieldAttr, errors: &mut Errors) {
-    let Some(items) = errors.push_result(items(attr)) else { return };
+    let Some(items) = errors.push_result(items(attr)) else {
+        return;
+    };
     for item in items {
         let key = item.key.to_string();
         let parsed = match key.as_str() {
@@ -162,17 +173,30 @@ pub fn parse_field_attr(attr: &syn::Attribute, out: &mut FieldAttr, errors: &mut
                 .and_then(parse_order)
                 .map(|v| set_once(&mut out.order, &item.key, v, errors)),
             READONLY => match &item.value {
-                None => Ok(set_readonly(&mut out.readonly, &item.key, ReadonlyValue::Yes, errors)),
+                None => Ok(set_readonly(
+                    &mut out.readonly,
+                    &item.key,
+                    ReadonlyValue::Yes,
+                    errors,
+                )),
                 Some(v) => parse_readonly(v.clone())
                     .map(|v| set_readonly(&mut out.readonly, &item.key, v, errors)),
             },
             WRITABLE => match &item.value {
-                None => Ok(set_readonly(&mut out.readonly, &item.key, ReadonlyValue::No, errors)),
+                None => Ok(set_readonly(
+                    &mut out.readonly,
+                    &item.key,
+                    ReadonlyValue::No,
+                    errors,
+                )),
                 Some(v) => Err(syn::Error::new(v.span(), "`writable` takes no value")),
             },
             _ => Err(syn::Error::new(
                 item.key.span(),
-                format!("unknown key `{key}`; expected one of {}", one_of(FIELD_KEYS)),
+                format!(
+                    "unknown key `{key}`; expected one of {}",
+                    one_of(FIELD_KEYS)
+                ),
             )),
         };
         errors.push_result(parsed);
@@ -190,15 +214,22 @@ pub struct StructAttr {
 
 /// Parses struct-level `#[buffer(crate = "path", pickle = false)]`.
 pub fn parse_struct_attr(attr: &syn::Attribute, out: &mut StructAttr, errors: &mut Errors) {
-    let Some(items) = errors.push_result(items(attr)) else { return };
+    let Some(items) = errors.push_result(items(attr)) else {
+        return;
+    };
     for item in items {
         let parsed = if item.key == CRATE {
-            expect_value(&item, "\"path\"").and_then(parse_crate_path).map(|p| {
-                if out.krate.is_some() {
-                    errors.push(syn::Error::new(item.key.span(), "`crate` may only be specified once"));
-                }
-                out.krate = Some(p);
-            })
+            expect_value(&item, "\"path\"")
+                .and_then(parse_crate_path)
+                .map(|p| {
+                    if out.krate.is_some() {
+                        errors.push(syn::Error::new(
+                            item.key.span(),
+                            "`crate` may only be specified once",
+                        ));
+                    }
+                    out.krate = Some(p);
+                })
         } else if item.key == PICKLE {
             expect_value(&item, "false")
                 .and_then(syn::parse2::<syn::LitBool>)
@@ -224,7 +255,10 @@ pub fn parse_crate_path(tokens: TokenStream) -> syn::Result<syn::Path> {
 }
 
 fn one_of(keys: &[&str]) -> String {
-    keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+    keys.iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn parse_list(tokens: TokenStream, signed: bool) -> syn::Result<List> {
@@ -261,13 +295,21 @@ fn parse_entry(input: ParseStream, signed: bool) -> syn::Result<Entry> {
             Some(ident) => Ok(Entry::Field(ident.clone())),
             None => Err(bad_entry(&expr, signed)),
         },
-        Expr::Lit(syn::ExprLit { lit: Lit::Int(int), .. }) => {
-            Ok(Entry::Int { value: int.base10_parse()?, span: int.span() })
-        }
+        Expr::Lit(syn::ExprLit {
+            lit: Lit::Int(int), ..
+        }) => Ok(Entry::Int {
+            value: int.base10_parse()?,
+            span: int.span(),
+        }),
         Expr::Unary(u) if signed && matches!(u.op, syn::UnOp::Neg(_)) => match &*u.expr {
-            Expr::Lit(syn::ExprLit { lit: Lit::Int(int), .. }) => {
+            Expr::Lit(syn::ExprLit {
+                lit: Lit::Int(int), ..
+            }) => {
                 let value: i128 = int.base10_parse()?;
-                Ok(Entry::Int { value: -value, span: int.span() })
+                Ok(Entry::Int {
+                    value: -value,
+                    span: int.span(),
+                })
             }
             _ => Err(bad_entry(&expr, signed)),
         },
@@ -276,14 +318,21 @@ fn parse_entry(input: ParseStream, signed: bool) -> syn::Result<Entry> {
 }
 
 fn bad_entry(expr: &Expr, signed: bool) -> syn::Error {
-    let int = if signed { "an integer literal" } else { "a non-negative integer literal" };
+    let int = if signed {
+        "an integer literal"
+    } else {
+        "a non-negative integer literal"
+    };
     let hint = match expr {
         Expr::Binary(_) | Expr::MethodCall(_) | Expr::Call(_) | Expr::Field(_) => {
             "; an expression over fields is not supported: store the value in a field and name it"
         }
         _ => "",
     };
-    syn::Error::new_spanned(expr, format!("expected a field name, {int} or `{{ const expression }}`{hint}"))
+    syn::Error::new_spanned(
+        expr,
+        format!("expected a field name, {int} or `{{ const expression }}`{hint}"),
+    )
 }
 
 fn parse_order(tokens: TokenStream) -> syn::Result<OrderValue> {
@@ -293,7 +342,10 @@ fn parse_order(tokens: TokenStream) -> syn::Result<OrderValue> {
                 return Ok(OrderValue::Field(input.parse()?));
             }
             let lit: syn::LitStr = input.parse().map_err(|e| {
-                syn::Error::new(e.span(), "expected \"C\", \"F\" or a field of type `buffer_runtime::Order`")
+                syn::Error::new(
+                    e.span(),
+                    "expected \"C\", \"F\" or a field of type `buffer_runtime::Order`",
+                )
             })?;
             match lit.value().as_str() {
                 "C" => Ok(OrderValue::C),
@@ -313,7 +365,11 @@ fn parse_readonly(tokens: TokenStream) -> syn::Result<ReadonlyValue> {
         |input: ParseStream| {
             if input.peek(syn::LitBool) {
                 let b: syn::LitBool = input.parse()?;
-                return Ok(if b.value { ReadonlyValue::Yes } else { ReadonlyValue::No });
+                return Ok(if b.value {
+                    ReadonlyValue::Yes
+                } else {
+                    ReadonlyValue::No
+                });
             }
             if input.peek(Ident) {
                 return Ok(ReadonlyValue::Field(input.parse()?));
@@ -347,24 +403,74 @@ mod tests {
 
     #[test]
     fn entries_of_every_kind() {
-        let (a, errors) = parse(syn::parse_quote!(#[buffer(shape = [rows, 3, { N * 2 }], strides = [-8, stride], offset = -4)]));
+        let (a, errors) = parse(
+            syn::parse_quote!(#[buffer(shape = [rows, 3, { N * 2 }], strides = [-8, stride], offset = -4)]),
+        );
         assert!(errors.is_empty(), "{errors:?}");
-        let Some(Keyed { value: List::Entries { entries, .. }, .. }) = a.shape else { panic!("shape") };
-        assert!(matches!(&entries[..], [Entry::Field(f), Entry::Int { value: 3, .. }, Entry::Const(_)] if f == "rows"));
-        let Some(Keyed { value: List::Entries { entries, .. }, .. }) = a.strides else { panic!("strides") };
-        assert!(matches!(&entries[..], [Entry::Int { value: -8, .. }, Entry::Field(_)]));
-        assert!(matches!(a.offset, Some(Keyed { value: Entry::Int { value: -4, .. }, .. })));
+        let Some(Keyed {
+            value: List::Entries { entries, .. },
+            ..
+        }) = a.shape
+        else {
+            panic!("shape")
+        };
+        assert!(
+            matches!(&entries[..], [Entry::Field(f), Entry::Int { value: 3, .. }, Entry::Const(_)] if f == "rows")
+        );
+        let Some(Keyed {
+            value: List::Entries { entries, .. },
+            ..
+        }) = a.strides
+        else {
+            panic!("strides")
+        };
+        assert!(matches!(
+            &entries[..],
+            [Entry::Int { value: -8, .. }, Entry::Field(_)]
+        ));
+        assert!(matches!(
+            a.offset,
+            Some(Keyed {
+                value: Entry::Int { value: -4, .. },
+                ..
+            })
+        ));
     }
 
     #[test]
     fn whole_list_fields_and_flags() {
-        let (a, errors) = parse(syn::parse_quote!(#[buffer(shape = dims, order = "F", readonly = flag)]));
+        let (a, errors) =
+            parse(syn::parse_quote!(#[buffer(shape = dims, order = "F", readonly = flag)]));
         assert!(errors.is_empty(), "{errors:?}");
-        assert!(matches!(a.shape, Some(Keyed { value: List::Field(_), .. })));
-        assert!(matches!(a.order, Some(Keyed { value: OrderValue::F, .. })));
-        assert!(matches!(a.readonly, Some(Keyed { value: ReadonlyValue::Field(_), .. })));
+        assert!(matches!(
+            a.shape,
+            Some(Keyed {
+                value: List::Field(_),
+                ..
+            })
+        ));
+        assert!(matches!(
+            a.order,
+            Some(Keyed {
+                value: OrderValue::F,
+                ..
+            })
+        ));
+        assert!(matches!(
+            a.readonly,
+            Some(Keyed {
+                value: ReadonlyValue::Field(_),
+                ..
+            })
+        ));
         let (a, _) = parse(syn::parse_quote!(#[buffer(writable)]));
-        assert!(matches!(a.readonly, Some(Keyed { value: ReadonlyValue::No, .. })));
+        assert!(matches!(
+            a.readonly,
+            Some(Keyed {
+                value: ReadonlyValue::No,
+                ..
+            })
+        ));
     }
 
     #[test]
@@ -388,10 +494,20 @@ mod tests {
     #[test]
     fn negative_dims_and_field_expressions_are_refused() {
         let (_, errors) = parse(syn::parse_quote!(#[buffer(shape = [-1, w + 1])]));
-        assert_eq!(errors.len(), 1, "parsing a list stops at its first bad entry: {errors:?}");
-        assert!(errors[0].contains("a non-negative integer literal"), "{errors:?}");
+        assert_eq!(
+            errors.len(),
+            1,
+            "parsing a list stops at its first bad entry: {errors:?}"
+        );
+        assert!(
+            errors[0].contains("a non-negative integer literal"),
+            "{errors:?}"
+        );
         let (_, errors) = parse(syn::parse_quote!(#[buffer(shape = [w + 1])]));
-        assert!(errors[0].contains("an expression over fields is not supported"), "{errors:?}");
+        assert!(
+            errors[0].contains("an expression over fields is not supported"),
+            "{errors:?}"
+        );
         let (_, errors) = parse(syn::parse_quote!(#[buffer(shape)]));
         assert_eq!(errors, ["expected `shape = [dims, ...]`"]);
     }

@@ -72,7 +72,9 @@ fn has_fixed_layout(input: &DeriveInput, errors: &mut Vec<syn::Error>) -> bool {
         let parser = Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated;
         match attr.parse_args_with(parser) {
             Ok(metas) => {
-                fixed |= metas.iter().any(|m| m.path().is_ident("C") || m.path().is_ident("transparent"));
+                fixed |= metas
+                    .iter()
+                    .any(|m| m.path().is_ident("C") || m.path().is_ident("transparent"));
             }
             Err(e) => errors.push(e),
         }
@@ -80,7 +82,11 @@ fn has_fixed_layout(input: &DeriveInput, errors: &mut Vec<syn::Error>) -> bool {
     fixed
 }
 
-fn parse<'a>(input: &'a DeriveInput, krate: Path, errors: &mut Vec<syn::Error>) -> Option<Model<'a>> {
+fn parse<'a>(
+    input: &'a DeriveInput,
+    krate: Path,
+    errors: &mut Vec<syn::Error>,
+) -> Option<Model<'a>> {
     let data = match &input.data {
         Data::Struct(s) => s,
         Data::Enum(e) => {
@@ -116,7 +122,11 @@ fn parse<'a>(input: &'a DeriveInput, krate: Path, errors: &mut Vec<syn::Error>) 
             .iter()
             .map(|f| {
                 let ident = f.ident.clone().expect("named field");
-                FieldModel { name: ident.unraw().to_string(), member: Member::Named(ident), ty: &f.ty }
+                FieldModel {
+                    name: ident.unraw().to_string(),
+                    member: Member::Named(ident),
+                    ty: &f.ty,
+                }
             })
             .collect(),
         Fields::Unnamed(unnamed) => unnamed
@@ -124,7 +134,10 @@ fn parse<'a>(input: &'a DeriveInput, krate: Path, errors: &mut Vec<syn::Error>) 
             .iter()
             .enumerate()
             .map(|(i, f)| FieldModel {
-                member: Member::Unnamed(syn::Index { index: i as u32, span: f.ty.span() }),
+                member: Member::Unnamed(syn::Index {
+                    index: i as u32,
+                    span: f.ty.span(),
+                }),
                 name: String::new(),
                 ty: &f.ty,
             })
@@ -137,11 +150,19 @@ fn parse<'a>(input: &'a DeriveInput, krate: Path, errors: &mut Vec<syn::Error>) 
             "#[derive(Element)] needs a struct with at least one field: a buffer item cannot be empty",
         ));
     }
-    Some(Model { ident: &input.ident, krate, fields })
+    Some(Model {
+        ident: &input.ident,
+        krate,
+        fields,
+    })
 }
 
 fn expand(m: &Model<'_>) -> TokenStream {
-    let Model { ident, krate, fields } = m;
+    let Model {
+        ident,
+        krate,
+        fields,
+    } = m;
     let p = quote!(#krate::__private);
     let entries = fields.iter().map(|f| {
         let (ty, member, name) = (f.ty, &f.member, &f.name);
@@ -263,14 +284,26 @@ mod tests {
     fn rejected_with_reasons() {
         let cases: &[(&str, &[&str])] = &[
             ("struct P { x: f32 }", &["needs `#[repr(C)]`"]),
-            ("#[repr(packed)] struct P { x: f32 }", &["needs `#[repr(C)]`"]),
+            (
+                "#[repr(packed)] struct P { x: f32 }",
+                &["needs `#[repr(C)]`"],
+            ),
             ("#[repr(C)] enum E { A }", &["not an enum"]),
             ("#[repr(C)] union U { a: u8 }", &["not a union"]),
-            ("#[repr(C)] struct P<T> { x: T }", &["does not support generic structs"]),
+            (
+                "#[repr(C)] struct P<T> { x: T }",
+                &["does not support generic structs"],
+            ),
             ("#[repr(C)] struct P;", &["at least one field"]),
             ("#[repr(C)] struct P {}", &["at least one field"]),
-            ("struct P<T>;", &["generic", "repr(C)", "at least one field"]),
-            ("#[repr(C)] #[element(krate = \"x\")] struct P { a: u8 }", &["unknown key"]),
+            (
+                "struct P<T>;",
+                &["generic", "repr(C)", "at least one field"],
+            ),
+            (
+                "#[repr(C)] #[element(krate = \"x\")] struct P { a: u8 }",
+                &["unknown key"],
+            ),
             (
                 "#[repr(C)] #[element(crate = \"x\", crate = \"y\")] struct P { a: u8 }",
                 &["may only be specified once"],
@@ -292,7 +325,10 @@ mod tests {
         let out = derive(&input).to_string();
         assert!(out.contains("offset_of ! (P , x)"), "{out}");
         assert!(out.contains("\"type\""), "{out}");
-        assert!(out.contains(":: buffer_runtime :: __private :: Field :: new :: < [u8 ; 3] >"), "{out}");
+        assert!(
+            out.contains(":: buffer_runtime :: __private :: Field :: new :: < [u8 ; 3] >"),
+            "{out}"
+        );
         assert!(!out.contains("compile_error"), "{out}");
     }
 }

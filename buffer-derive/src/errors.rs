@@ -23,6 +23,9 @@ impl Errors {
 
     /// The errors as `compile_error!` invocations, each at its span.
     pub fn to_compile_errors(&self) -> TokenStream {
-        self.0.as_ref().map(syn::Error::to_compile_error).unwrap_or_default()
+        self.0
+            .as_ref()
+            .map(syn::Error::to_compile_error)
+            .unwrap_or_default()
     }
 }

@@ -31,10 +31,16 @@ fn fallback(input: &DeriveInput, errors: &Errors) -> TokenStream {
         return compile_errors;
     }
     let mut top = attr::StructAttr::default();
-    for a in input.attrs.iter().filter(|a| a.path().is_ident(attr::BUFFER)) {
+    for a in input
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident(attr::BUFFER))
+    {
         attr::parse_struct_attr(a, &mut top, &mut Errors::default());
     }
-    let krate = top.krate.unwrap_or_else(|| syn::parse_quote!(::buffer_runtime));
+    let krate = top
+        .krate
+        .unwrap_or_else(|| syn::parse_quote!(::buffer_runtime));
     let ident = &input.ident;
     quote! {
         #compile_errors
@@ -161,7 +167,13 @@ fn expand(m: &Input<'_>) -> TokenStream {
                 Some(o) => entry(&p, &o.value, Kind::Stride),
                 None => quote!(0),
             };
-            consts.extend(strided_check(m, &p, &strides.value, &offset_expr, offset.as_ref().map(|o| &o.value)));
+            consts.extend(strided_check(
+                m,
+                &p,
+                &strides.value,
+                &offset_expr,
+                offset.as_ref().map(|o| &o.value),
+            ));
             let offset = offset_expr;
             quote!(#p::Strides::Bytes { strides: #steps, offset: #offset })
         }
@@ -219,7 +231,11 @@ fn expand(m: &Input<'_>) -> TokenStream {
         #[automatically_derived]
         impl #krate::PyBuffer for #ident
     };
-    let pickle = if m.pickle { pickle_impl(m, &p) } else { TokenStream::new() };
+    let pickle = if m.pickle {
+        pickle_impl(m, &p)
+    } else {
+        TokenStream::new()
+    };
     quote! {
         const _: () = {
             #export_impl {
@@ -344,11 +360,23 @@ fn strided_check(
     offset_entry: Option<&Entry>,
 ) -> TokenStream {
     let buf = &m.buffer;
-    let (Some(elem), Some(shape)) = (buf.elem, &buf.shape) else { return TokenStream::new() };
-    let (List::Entries { entries: dims, .. }, List::Entries { entries: steps, span }) = (&shape.value, strides) else {
+    let (Some(elem), Some(shape)) = (buf.elem, &buf.shape) else {
         return TokenStream::new();
     };
-    if !constant(dims) || !constant(steps) || offset_entry.is_some_and(|o| matches!(o, Entry::Field(_))) {
+    let (
+        List::Entries { entries: dims, .. },
+        List::Entries {
+            entries: steps,
+            span,
+        },
+    ) = (&shape.value, strides)
+    else {
+        return TokenStream::new();
+    };
+    if !constant(dims)
+        || !constant(steps)
+        || offset_entry.is_some_and(|o| matches!(o, Entry::Field(_)))
+    {
         return TokenStream::new();
     }
     let ty = buf.ty;
@@ -387,8 +415,12 @@ fn entry(p: &TokenStream, e: &Entry, kind: Kind) -> TokenStream {
             let mut lit = Literal::i128_unsuffixed(*value);
             lit.set_span(*span);
             match kind {
-                Kind::Dim => quote_spanned!(*span=> { const __D: ::core::primitive::usize = #lit; __D }),
-                Kind::Stride => quote_spanned!(*span=> { const __S: ::core::primitive::isize = #lit; __S }),
+                Kind::Dim => {
+                    quote_spanned!(*span=> { const __D: ::core::primitive::usize = #lit; __D })
+                }
+                Kind::Stride => {
+                    quote_spanned!(*span=> { const __S: ::core::primitive::isize = #lit; __S })
+                }
             }
         }
         // The user's braces are kept (errors point into them), hence `unused_braces`.
@@ -427,8 +459,13 @@ mod golden {
             match item {
                 syn::Item::Struct(s) => out.extend(super::derive(&s.into())),
                 syn::Item::Impl(mut imp) => {
-                    let at = imp.attrs.iter().position(|a| a.path().is_ident("buffer_methods"));
-                    let attr = imp.attrs.remove(at.expect("impl blocks carry #[buffer_methods]"));
+                    let at = imp
+                        .attrs
+                        .iter()
+                        .position(|a| a.path().is_ident("buffer_methods"));
+                    let attr = imp
+                        .attrs
+                        .remove(at.expect("impl blocks carry #[buffer_methods]"));
                     let args = match attr.meta {
                         syn::Meta::List(l) => l.tokens,
                         _ => proc_macro2::TokenStream::new(),
@@ -452,7 +489,11 @@ mod golden {
             .filter(|p| !p.to_string_lossy().ends_with(".expanded.rs"))
             .collect();
         inputs.sort();
-        assert!(inputs.len() >= 3, "golden inputs missing in {}", dir.display());
+        assert!(
+            inputs.len() >= 3,
+            "golden inputs missing in {}",
+            dir.display()
+        );
         let mut stale = Vec::new();
         for input in inputs {
             let got = expand_file(&std::fs::read_to_string(&input).unwrap());
@@ -463,6 +504,9 @@ mod golden {
                 stale.push(golden.display().to_string());
             }
         }
-        assert!(stale.is_empty(), "expansion changed (re-bless with BLESS_EXPANSIONS=1): {stale:?}");
+        assert!(
+            stale.is_empty(),
+            "expansion changed (re-bless with BLESS_EXPANSIONS=1): {stale:?}"
+        );
     }
 }

@@ -1,4 +1,5 @@
 //! Procedural macros for `buffer-runtime`; use them through that crate.
+#![warn(missing_docs)]
 
 mod ast;
 mod attr;

@@ -31,12 +31,18 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
                 Span::call_site(),
                 "#[buffer_methods] goes on the `#[pymethods] impl` block of a #[derive(PyBuffer)] class",
             );
-            return quote!(#item).into_iter().chain(e.to_compile_error()).collect();
+            return quote!(#item)
+                .into_iter()
+                .chain(e.to_compile_error())
+                .collect();
         }
     };
 
     let has_pymethods = imp.attrs.iter().any(|a| {
-        a.path().segments.last().is_some_and(|s| s.ident == "pymethods")
+        a.path()
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "pymethods")
     });
     if let Some(t) = &imp.trait_ {
         errors.push(syn::Error::new_spanned(
@@ -166,7 +172,10 @@ fn parse_args(args: TokenStream, errors: &mut Errors) -> syn::Path {
         |input: syn::parse::ParseStream| {
             let key: syn::Ident = input.call(syn::ext::IdentExt::parse_any)?;
             if key != attr::CRATE {
-                return Err(syn::Error::new(key.span(), format!("unknown key `{key}`; expected `crate`")));
+                return Err(syn::Error::new(
+                    key.span(),
+                    format!("unknown key `{key}`; expected `crate`"),
+                ));
             }
             input.parse::<syn::Token![=]>()?;
             let rest: TokenStream = input.parse()?;

@@ -68,14 +68,25 @@ fn entry_field(e: &Entry) -> Option<&Ident> {
 /// Listed shape and strides have one entry per dimension each.
 fn check_ranks(input: &Input<'_>, errors: &mut Errors) {
     let buf = &input.buffer;
-    let (Some(shape), Layout::Strides { strides, .. }) = (&buf.shape, &buf.layout) else { return };
-    if let (List::Entries { entries: dims, .. }, List::Entries { entries: steps, span }) =
-        (&shape.value, &strides.value)
+    let (Some(shape), Layout::Strides { strides, .. }) = (&buf.shape, &buf.layout) else {
+        return;
+    };
+    if let (
+        List::Entries { entries: dims, .. },
+        List::Entries {
+            entries: steps,
+            span,
+        },
+    ) = (&shape.value, &strides.value)
     {
         if dims.len() != steps.len() {
             errors.push(syn::Error::new(
                 *span,
-                format!("expected {} strides, one per dimension of `shape`, found {}", dims.len(), steps.len()),
+                format!(
+                    "expected {} strides, one per dimension of `shape`, found {}",
+                    dims.len(),
+                    steps.len()
+                ),
             ));
         }
     }

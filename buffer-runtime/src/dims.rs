@@ -89,14 +89,20 @@ impl<const N: usize> StridesField for [isize; N] {
 #[doc(hidden)]
 #[inline]
 pub fn dim<D: Dim>(value: D, field: &'static str) -> Result<usize, ExportError> {
-    value.to_dim().ok_or(ExportError::BadField { field, value: value.to_i128() })
+    value.to_dim().ok_or(ExportError::BadField {
+        field,
+        value: value.to_i128(),
+    })
 }
 
 /// One byte stride (or offset) from field `field`.
 #[doc(hidden)]
 #[inline]
 pub fn stride<D: Dim>(value: D, field: &'static str) -> Result<isize, ExportError> {
-    value.to_stride().ok_or(ExportError::BadField { field, value: value.to_i128() })
+    value.to_stride().ok_or(ExportError::BadField {
+        field,
+        value: value.to_i128(),
+    })
 }
 
 #[cfg(test)]
@@ -106,7 +112,13 @@ mod tests {
     #[test]
     fn conversions() {
         assert_eq!(dim(3u8, "a").unwrap(), 3);
-        assert!(matches!(dim(-1i64, "rows"), Err(ExportError::BadField { field: "rows", value: -1 })));
+        assert!(matches!(
+            dim(-1i64, "rows"),
+            Err(ExportError::BadField {
+                field: "rows",
+                value: -1
+            })
+        ));
         assert!(dim(u64::MAX, "a").is_err());
         assert_eq!(stride(-8i32, "s").unwrap(), -8);
         assert!(stride(u64::MAX, "s").is_err());

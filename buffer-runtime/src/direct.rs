@@ -29,7 +29,11 @@ pub struct DirectExport {
 impl Direct {
     /// A head for a block of items of `itemsize` bytes, released by `release`.
     pub fn new(release: unsafe fn(NonNull<Direct>), itemsize: usize) -> Direct {
-        Direct { release, shape: [0], strides: [itemsize as Py_ssize_t] }
+        Direct {
+            release,
+            shape: [0],
+            strides: [itemsize as Py_ssize_t],
+        }
     }
 
     /// Records the block's item count (with exclusive access to the block).

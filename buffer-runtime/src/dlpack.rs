@@ -134,8 +134,13 @@ fn dtype(format: &CStr, itemsize: usize) -> Result<DLDataType, String> {
         }
         _ => return Err(format!("format {text:?} has no DLPack dtype")),
     };
-    let bits = u8::try_from(itemsize * 8).map_err(|_| format!("itemsize {itemsize} is too large for DLPack"))?;
-    Ok(DLDataType { code, bits, lanes: 1 })
+    let bits = u8::try_from(itemsize * 8)
+        .map_err(|_| format!("itemsize {itemsize} is too large for DLPack"))?;
+    Ok(DLDataType {
+        code,
+        bits,
+        lanes: 1,
+    })
 }
 
 /// `__dlpack_device__()`: host memory.
@@ -147,7 +152,10 @@ fn parse_copy(copy: Option<&Bound<'_, PyAny>>) -> PyResult<Option<bool>> {
     match copy {
         None => Ok(None),
         Some(c) if c.is_none() => Ok(None),
-        Some(c) => c.extract::<bool>().map(Some).map_err(|_| PyValueError::new_err("copy must be True, False or None")),
+        Some(c) => c
+            .extract::<bool>()
+            .map(Some)
+            .map_err(|_| PyValueError::new_err("copy must be True, False or None")),
     }
 }
 
@@ -156,17 +164,21 @@ fn wants_versioned(max_version: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
         None => Ok(false),
         Some(v) if v.is_none() => Ok(false),
         Some(v) => {
-            let (major, _minor): (i64, i64) =
-                v.extract().map_err(|_| PyValueError::new_err("max_version must be a (major, minor) tuple or None"))?;
+            let (major, _minor): (i64, i64) = v.extract().map_err(|_| {
+                PyValueError::new_err("max_version must be a (major, minor) tuple or None")
+            })?;
             Ok(major >= 1)
         }
     }
 }
 
 fn check_device(dl_device: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
-    let Some(d) = dl_device.filter(|d| !d.is_none()) else { return Ok(()) };
-    let (kind, id): (i64, i64) =
-        d.extract().map_err(|_| PyValueError::new_err("dl_device must be a (device_type, device_id) tuple or None"))?;
+    let Some(d) = dl_device.filter(|d| !d.is_none()) else {
+        return Ok(());
+    };
+    let (kind, id): (i64, i64) = d.extract().map_err(|_| {
+        PyValueError::new_err("dl_device must be a (device_type, device_id) tuple or None")
+    })?;
     if (kind, id) != (KDL_CPU as i64, 0) {
         return Err(PyBufferError::new_err(format!(
             "only the CPU (dl_device (1, 0)) is supported, not ({kind}, {id})"
@@ -181,9 +193,11 @@ struct View(Option<Box<ffi::Py_buffer>>);
 impl View {
     fn new(obj: &Bound<'_, PyAny>) -> PyResult<View> {
         // SAFETY: an all-zero `Py_buffer` is a valid empty view.
-        let mut view: Box<ffi::Py_buffer> = Box::new(unsafe { std::mem::MaybeUninit::zeroed().assume_init() });
+        let mut view: Box<ffi::Py_buffer> =
+            Box::new(unsafe { std::mem::MaybeUninit::zeroed().assume_init() });
         // SAFETY: `obj` is alive and `view` valid for writes.
-        if unsafe { ffi::PyObject_GetBuffer(obj.as_ptr(), &mut *view, ffi::PyBUF_RECORDS_RO) } != 0 {
+        if unsafe { ffi::PyObject_GetBuffer(obj.as_ptr(), &mut *view, ffi::PyBUF_RECORDS_RO) } != 0
+        {
             return Err(PyErr::fetch(obj.py()));
         }
         Ok(View(Some(view)))
@@ -208,14 +222,25 @@ impl Drop for View {
 /// The shape and byte strides of a view (C strides when the exporter gave none).
 fn layout_of(v: &ffi::Py_buffer) -> PyResult<(Vec<usize>, Vec<isize>)> {
     let ndim = usize::try_from(v.ndim).map_err(|_| PyBufferError::new_err("negative ndim"))?;
-    if ndim > crate::layout::MAX_NDIM || (ndim > 0 && v.shape.is_null()) || !v.suboffsets.is_null() {
+    if ndim > crate::layout::MAX_NDIM || (ndim > 0 && v.shape.is_null()) || !v.suboffsets.is_null()
+    {
         return Err(PyBufferError::new_err("the export has no plain shape"));
     }
     // SAFETY: a successful RECORDS export has `ndim` shape (and, if non-null, strides) entries.
-    let shape: Vec<usize> = unsafe { (0..ndim).map(|i| *v.shape.add(i)).map(|d| d.max(0) as usize).collect() };
+    let shape: Vec<usize> = unsafe {
+        (0..ndim)
+            .map(|i| *v.shape.add(i))
+            .map(|d| d.max(0) as usize)
+            .collect()
+    };
     let strides = if v.strides.is_null() {
         let mut s = vec![0; ndim];
-        crate::layout::contiguous_strides(&shape, v.itemsize.max(0) as usize, crate::Order::C, &mut s);
+        crate::layout::contiguous_strides(
+            &shape,
+            v.itemsize.max(0) as usize,
+            crate::Order::C,
+            &mut s,
+        );
         s
     } else {
         // SAFETY: as above.
@@ -237,7 +262,11 @@ fn copy_c_order(v: &ffi::Py_buffer, shape: &[usize], strides: &[isize]) -> PyRes
     let mut index = vec![0usize; shape.len()];
     let base = v.buf.cast::<u8>();
     for n in 0..count {
-        let offset: isize = index.iter().zip(strides).map(|(&i, &s)| i as isize * s).sum();
+        let offset: isize = index
+            .iter()
+            .zip(strides)
+            .map(|(&i, &s)| i as isize * s)
+            .sum();
         // SAFETY: `index` is inside the shape, so the element lies inside the export (its
         // exporter's contract); `dst` has room for `count` items.
         unsafe { load_bytes(base.offset(offset), dst.add(n * itemsize), itemsize) };
@@ -323,8 +352,13 @@ pub fn dlpack<'py>(
     copy: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let py = obj.py();
-    let class = obj.get_type().name().map(|n| n.to_string()).unwrap_or_default();
-    let refuse = |why: String| PyBufferError::new_err(format!("{class}: cannot export to DLPack: {why}"));
+    let class = obj
+        .get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_default();
+    let refuse =
+        |why: String| PyBufferError::new_err(format!("{class}: cannot export to DLPack: {why}"));
     if stream.is_some_and(|s| !s.is_none()) {
         return Err(refuse("stream must be None for CPU memory".into()));
     }
@@ -334,8 +368,13 @@ pub fn dlpack<'py>(
 
     let view = View::new(obj)?;
     let v = view.get();
-    let itemsize = usize::try_from(v.itemsize).ok().filter(|&n| n > 0).ok_or_else(|| refuse("bad itemsize".into()))?;
-    let format = if v.format.is_null() { c"B" } else {
+    let itemsize = usize::try_from(v.itemsize)
+        .ok()
+        .filter(|&n| n > 0)
+        .ok_or_else(|| refuse("bad itemsize".into()))?;
+    let format = if v.format.is_null() {
+        c"B"
+    } else {
         // SAFETY: a FORMAT export's format is a NUL-terminated string valid until release.
         unsafe { CStr::from_ptr(v.format) }
     };
@@ -349,7 +388,9 @@ pub fn dlpack<'py>(
         None => !describable,
     };
     if !do_copy && !describable {
-        return Err(refuse(format!("byte strides {strides:?} are not multiples of the itemsize {itemsize}")));
+        return Err(refuse(format!(
+            "byte strides {strides:?} are not multiples of the itemsize {itemsize}"
+        )));
     }
     if !do_copy && readonly && !versioned {
         return Err(refuse(
@@ -365,16 +406,30 @@ pub fn dlpack<'py>(
         drop(view); // the copy owns its memory: the object is not held
         let mut words = words;
         let data = words.as_mut_ptr().cast::<c_void>();
-        (data, c.iter().map(|&s| s as i64).collect::<Vec<i64>>(), Memory::Copy(words))
+        (
+            data,
+            c.iter().map(|&s| s as i64).collect::<Vec<i64>>(),
+            Memory::Copy(words),
+        )
     } else {
         let data = v.buf;
-        let elems: Vec<i64> = strides.iter().map(|&s| (s / itemsize as isize) as i64).collect();
+        let elems: Vec<i64> = strides
+            .iter()
+            .map(|&s| (s / itemsize as isize) as i64)
+            .collect();
         (data, elems, Memory::Export(view.into_inner()))
     };
-    let mut ctx = Box::new(Context { shape: shape64, strides: strides64, memory });
+    let mut ctx = Box::new(Context {
+        shape: shape64,
+        strides: strides64,
+        memory,
+    });
     let tensor = DLTensor {
         data,
-        device: DLDevice { device_type: KDL_CPU, device_id: 0 },
+        device: DLDevice {
+            device_type: KDL_CPU,
+            device_id: 0,
+        },
         ndim: shape.len() as i32,
         dtype,
         shape: ctx.shape.as_mut_ptr(),
@@ -382,10 +437,23 @@ pub fn dlpack<'py>(
         byte_offset: 0,
     };
     let ctx = Box::into_raw(ctx).cast::<c_void>();
-    let (pointer, name, destructor): (*mut c_void, &CStr, unsafe extern "C" fn(*mut ffi::PyObject)) = if versioned {
-        let flags = if do_copy { IS_COPIED } else if readonly { READ_ONLY } else { 0 };
+    let (pointer, name, destructor): (
+        *mut c_void,
+        &CStr,
+        unsafe extern "C" fn(*mut ffi::PyObject),
+    ) = if versioned {
+        let flags = if do_copy {
+            IS_COPIED
+        } else if readonly {
+            READ_ONLY
+        } else {
+            0
+        };
         let m = Box::new(DLManagedTensorVersioned {
-            version: DLPackVersion { major: VERSION.0, minor: VERSION.1 },
+            version: DLPackVersion {
+                major: VERSION.0,
+                minor: VERSION.1,
+            },
             manager_ctx: ctx,
             deleter: Some(delete_versioned),
             flags,
@@ -393,7 +461,11 @@ pub fn dlpack<'py>(
         });
         (Box::into_raw(m).cast(), VERSIONED, destroy_versioned)
     } else {
-        let m = Box::new(DLManagedTensor { dl_tensor: tensor, manager_ctx: ctx, deleter: Some(delete_legacy) });
+        let m = Box::new(DLManagedTensor {
+            dl_tensor: tensor,
+            manager_ctx: ctx,
+            deleter: Some(delete_legacy),
+        });
         (Box::into_raw(m).cast(), LEGACY, destroy_legacy)
     };
     // SAFETY: `pointer` is a live managed tensor; the name is static; on failure the tensor is
@@ -420,12 +492,30 @@ mod tests {
     #[test]
     fn dtypes_of_formats() {
         let d = |f: &CStr, n| dtype(f, n);
-        assert_eq!(d(c"d", 8), Ok(DLDataType { code: 2, bits: 64, lanes: 1 }));
+        assert_eq!(
+            d(c"d", 8),
+            Ok(DLDataType {
+                code: 2,
+                bits: 64,
+                lanes: 1
+            })
+        );
         assert_eq!(d(c"?", 1).unwrap().code, 6);
-        assert_eq!(d(c"Zf", 8).unwrap(), DLDataType { code: 5, bits: 64, lanes: 1 });
+        assert_eq!(
+            d(c"Zf", 8).unwrap(),
+            DLDataType {
+                code: 5,
+                bits: 64,
+                lanes: 1
+            }
+        );
         assert_eq!(d(c"=H", 2).unwrap().code, 1);
         assert!(d(c"T{f:x:}", 4).unwrap_err().contains("records"));
-        let other = if cfg!(target_endian = "little") { c">i" } else { c"<i" };
+        let other = if cfg!(target_endian = "little") {
+            c">i"
+        } else {
+            c"<i"
+        };
         assert!(d(other, 4).unwrap_err().contains("non-native byte order"));
         assert!(d(c"2i", 8).is_err());
     }

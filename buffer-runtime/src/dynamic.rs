@@ -239,7 +239,12 @@ impl Clone for SharedAnyVec {
 
 impl fmt::Debug for SharedAnyVec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "SharedAnyVec<{}>(len {})", self.kind().numpy_name(), self.len())
+        write!(
+            f,
+            "SharedAnyVec<{}>(len {})",
+            self.kind().numpy_name(),
+            self.len()
+        )
     }
 }
 
@@ -283,7 +288,12 @@ mod tests {
             let kind = name[1..2].chars().next().unwrap();
             return (name[2..].parse().unwrap(), kind, Some(order == '>'));
         }
-        for (prefix, kind) in [("uint", 'u'), ("int", 'i'), ("float", 'f'), ("complex", 'c')] {
+        for (prefix, kind) in [
+            ("uint", 'u'),
+            ("int", 'i'),
+            ("float", 'f'),
+            ("complex", 'c'),
+        ] {
             if let Some(bits) = name.strip_prefix(prefix) {
                 return (bits.parse::<usize>().unwrap() / 8, kind, None);
             }
@@ -299,7 +309,10 @@ mod tests {
             for &k in ElementKind::ALL {
                 assert_eq!(ElementKind::from_numpy_name(k.numpy_name()), Some(k));
                 let v = SharedAnyVec::zeros(k, 3);
-                assert_eq!((v.kind(), v.itemsize(), v.format()), (k, k.itemsize(), k.format()));
+                assert_eq!(
+                    (v.kind(), v.itemsize(), v.format()),
+                    (k, k.itemsize(), k.format())
+                );
                 assert_eq!(v.raw_parts().count, 3);
                 // Against the name itself: size, kind and byte order of the one field the
                 // format describes (read by the conformance kit's PEP 3118 parser), and
@@ -310,7 +323,12 @@ mod tests {
                 let layout = crate::testing::format_layout(fmt).unwrap();
                 assert_eq!(layout.len(), 1, "{fmt}");
                 let (offset, fkind, fsize, fbig) = layout[0];
-                assert_eq!((offset, fkind, fsize), (0, kind, size), "{}: {fmt}", k.numpy_name());
+                assert_eq!(
+                    (offset, fkind, fsize),
+                    (0, kind, size),
+                    "{}: {fmt}",
+                    k.numpy_name()
+                );
                 if let Some(big) = big {
                     assert_eq!(fbig, big, "{}: {fmt}", k.numpy_name());
                 }

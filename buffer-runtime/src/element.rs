@@ -118,11 +118,17 @@ pub struct Dims {
 
 impl Dims {
     /// No dimension: a single element.
-    pub const SCALAR: Dims = Dims { len: 0, dims: [0; MAX_ARRAY_DEPTH] };
+    pub const SCALAR: Dims = Dims {
+        len: 0,
+        dims: [0; MAX_ARRAY_DEPTH],
+    };
 
     /// `[inner; n]`: `n` in front of `inner`'s dimensions.
     pub const fn outer(n: usize, inner: Dims) -> Dims {
-        assert!(inner.len < MAX_ARRAY_DEPTH, "arrays nested too deeply for a buffer element");
+        assert!(
+            inner.len < MAX_ARRAY_DEPTH,
+            "arrays nested too deeply for a buffer element"
+        );
         let mut dims = [0; MAX_ARRAY_DEPTH];
         dims[0] = n;
         let mut i = 0;
@@ -130,7 +136,10 @@ impl Dims {
             dims[i + 1] = inner.dims[i];
             i += 1;
         }
-        Dims { len: inner.len + 1, dims }
+        Dims {
+            len: inner.len + 1,
+            dims,
+        }
     }
 
     /// The dimensions, outermost first.

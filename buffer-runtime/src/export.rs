@@ -50,7 +50,10 @@ impl FrozenFlag for False {
 #[non_exhaustive]
 pub enum ExportError {
     /// The request cannot be served by this layout.
-    Request { request: Request, reason: &'static str },
+    Request {
+        request: Request,
+        reason: &'static str,
+    },
     /// The described layout is invalid for the storage.
     Layout(LayoutError),
     /// A shape or stride field holds a value that is not a valid dimension.
@@ -58,7 +61,11 @@ pub enum ExportError {
     /// The object is mutably borrowed by a running method.
     Borrowed,
     /// `element = T` does not fit the storage: another itemsize, or data not aligned for `T`.
-    Element { size: usize, align: usize, storage: usize },
+    Element {
+        size: usize,
+        align: usize,
+        storage: usize,
+    },
 }
 
 impl fmt::Display for ExportError {
@@ -71,13 +78,20 @@ impl fmt::Display for ExportError {
             ExportError::BadField { field, value } => {
                 write!(f, "invalid buffer layout: field `{field}` is {value}")
             }
-            ExportError::Element { size, align, storage } => write!(
+            ExportError::Element {
+                size,
+                align,
+                storage,
+            } => write!(
                 f,
                 "the element type ({size} bytes, alignment {align}) does not fit the storage's \
                  {storage}-byte items"
             ),
             ExportError::Borrowed => {
-                write!(f, "cannot export a buffer while the object is mutably borrowed")
+                write!(
+                    f,
+                    "cannot export a buffer while the object is mutably borrowed"
+                )
             }
         }
     }
@@ -151,7 +165,11 @@ impl<'a> Exporter<'a> {
     /// the storage's itemsize and that the data is aligned for it.
     #[inline(always)]
     pub fn element<E: Element>(self) -> Exporter<'a> {
-        let element = Some((std::mem::size_of::<E>(), std::mem::align_of::<E>(), E::FORMAT));
+        let element = Some((
+            std::mem::size_of::<E>(),
+            std::mem::align_of::<E>(),
+            E::FORMAT,
+        ));
         Exporter { element, ..self }
     }
 
@@ -179,7 +197,11 @@ impl<'a> Exporter<'a> {
             None => (storage.itemsize(), storage.format()),
             Some((size, align, format)) => {
                 if size != storage.itemsize() || raw.ptr.align_offset(align) != 0 {
-                    return Err(ExportError::Element { size, align, storage: storage.itemsize() });
+                    return Err(ExportError::Element {
+                        size,
+                        align,
+                        storage: storage.itemsize(),
+                    });
                 }
                 (size, format)
             }
@@ -217,7 +239,9 @@ impl<'a> Exporter<'a> {
             return Err(LayoutError::TooManyDims(ndim).into());
         }
         let count = layout::element_count(dims).ok_or(LayoutError::Overflow)?;
-        let len = count.checked_mul(itemsize).filter(|&n| n <= isize::MAX as usize);
+        let len = count
+            .checked_mul(itemsize)
+            .filter(|&n| n <= isize::MAX as usize);
         let len = len.ok_or(LayoutError::Overflow)?;
 
         // Explicit strides are checked against the storage's bounds. Contiguity is computed
@@ -235,7 +259,11 @@ impl<'a> Exporter<'a> {
             }
             Strides::Bytes { strides: s, offset } => {
                 if s.len() != ndim {
-                    return Err(LayoutError::StridesRank { shape: ndim, strides: s.len() }.into());
+                    return Err(LayoutError::StridesRank {
+                        shape: ndim,
+                        strides: s.len(),
+                    }
+                    .into());
                 }
                 layout::check_bounds(dims, s, itemsize, offset, raw.count * itemsize)?;
                 (offset, None)
@@ -263,7 +291,10 @@ impl<'a> Exporter<'a> {
             return Err(refuse(req, "the buffer is not contiguous"));
         }
         if !req.strides() && !c {
-            return Err(refuse(req, "the buffer is not C-contiguous, so it needs PyBUF_STRIDES"));
+            return Err(refuse(
+                req,
+                "the buffer is not C-contiguous, so it needs PyBUF_STRIDES",
+            ));
         }
         if !req.nd() && req.format() {
             return Err(refuse(
@@ -282,7 +313,11 @@ impl<'a> Exporter<'a> {
             (Shape::Natural, Strides::Order(_)) => storage.direct(),
             _ => None,
         };
-        let hold = if direct.is_some() { None } else { storage.keep_alive() };
+        let hold = if direct.is_some() {
+            None
+        } else {
+            storage.keep_alive()
+        };
         let mut record = None;
         if direct.is_none() && (with_shape || hold.is_some() || needs_borrow) {
             let rec = record.insert(RecordBox::new()).get_mut();
@@ -310,7 +345,11 @@ impl<'a> Exporter<'a> {
             itemsize,
             ndim: if req.nd() { ndim } else { 1 },
             readonly,
-            format: if req.format() { format.as_ptr() } else { ptr::null() },
+            format: if req.format() {
+                format.as_ptr()
+            } else {
+                ptr::null()
+            },
             record,
             direct,
             with_shape,
@@ -321,7 +360,12 @@ impl<'a> Exporter<'a> {
 }
 
 fn buffer_error<T: PyClass>(slf: &Bound<'_, T>, e: ExportError) -> PyErr {
-    let name = slf.as_any().get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "object".into());
+    let name = slf
+        .as_any()
+        .get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "object".into());
     PyBufferError::new_err(format!("{name}: {e}"))
 }
 
@@ -329,26 +373,36 @@ fn buffer_error<T: PyClass>(slf: &Bound<'_, T>, e: ExportError) -> PyErr {
 ///
 /// # Safety
 /// `view` is null or valid for writes of a `Py_buffer` (what CPython passes to `bf_getbuffer`).
-pub unsafe fn getbuffer<T>(slf: Bound<'_, T>, view: *mut ffi::Py_buffer, flags: c_int) -> PyResult<()>
+pub unsafe fn getbuffer<T>(
+    slf: Bound<'_, T>,
+    view: *mut ffi::Py_buffer,
+    flags: c_int,
+) -> PyResult<()>
 where
     T: PyBuffer,
     T::Frozen: FrozenFlag,
 {
     if view.is_null() {
-        return Err(PyBufferError::new_err("bf_getbuffer called with a NULL view"));
+        return Err(PyBufferError::new_err(
+            "bf_getbuffer called with a NULL view",
+        ));
     }
     // SAFETY: `view` is valid for writes (contract). CPython releases a view whose `obj` is set
     // even after a failed request, so it must be NULL until success.
     unsafe { (*view).obj = ptr::null_mut() };
 
-    let guard = slf.try_borrow().map_err(|_| buffer_error(&slf, ExportError::Borrowed))?;
+    let guard = slf
+        .try_borrow()
+        .map_err(|_| buffer_error(&slf, ExportError::Borrowed))?;
     let exporter = Exporter {
         _owner: PhantomData,
         request: Request::new(flags),
         element: None,
         keep_borrow: !<T::Frozen as FrozenFlag>::FROZEN,
     };
-    let exported = guard.__export(exporter).map_err(|e| buffer_error(&slf, e))?;
+    let exported = guard
+        .__export(exporter)
+        .map_err(|e| buffer_error(&slf, e))?;
 
     let Exported {
         buf,
@@ -373,15 +427,27 @@ where
     let (shape, strides, internal) = match (record, direct) {
         (_, Some(d)) => {
             let (shape, strides) = d.tables();
-            (pick(with_shape, shape), pick(with_strides, strides), d.into_internal())
+            (
+                pick(with_shape, shape),
+                pick(with_strides, strides),
+                d.into_internal(),
+            )
         }
         (Some(rec), None) => {
             let p = rec.into_raw();
             let r = p.as_ptr().cast::<crate::record::Record>();
             // SAFETY: `r` is the live record just given up; only field addresses are taken.
-            let (shape, strides) =
-                unsafe { (ptr::addr_of_mut!((*r).shape), ptr::addr_of_mut!((*r).strides)) };
-            (pick(with_shape, shape.cast()), pick(with_strides, strides.cast()), p.as_ptr())
+            let (shape, strides) = unsafe {
+                (
+                    ptr::addr_of_mut!((*r).shape),
+                    ptr::addr_of_mut!((*r).strides),
+                )
+            };
+            (
+                pick(with_shape, shape.cast()),
+                pick(with_strides, strides.cast()),
+                p.as_ptr(),
+            )
         }
         (None, None) => (ptr::null_mut(), ptr::null_mut(), ptr::null_mut::<c_void>()),
     };

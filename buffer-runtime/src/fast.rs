@@ -22,10 +22,10 @@ use std::panic::{self, AssertUnwindSafe};
 #[cfg(not(Py_LIMITED_API))]
 use pyo3::exceptions::PyBufferError;
 #[cfg(not(Py_LIMITED_API))]
+use pyo3::ffi;
+#[cfg(not(Py_LIMITED_API))]
 use pyo3::types::PyTypeMethods;
 use pyo3::types::{PyModule, PyModuleMethods};
-#[cfg(not(Py_LIMITED_API))]
-use pyo3::ffi;
 use pyo3::{Bound, PyResult, PyTypeInfo, Python};
 
 #[cfg(not(Py_LIMITED_API))]
@@ -76,7 +76,9 @@ where
     unsafe {
         let procs = (*tp).tp_as_buffer;
         if procs.is_null() || (*tp).tp_flags & ffi::Py_TPFLAGS_HEAPTYPE == 0 {
-            return Err(PyBufferError::new_err("add_class: the type has no buffer slots to replace"));
+            return Err(PyBufferError::new_err(
+                "add_class: the type has no buffer slots to replace",
+            ));
         }
         (*procs).bf_getbuffer = Some(fast_getbuffer::<T>);
         (*procs).bf_releasebuffer = Some(fast_releasebuffer);
@@ -96,7 +98,11 @@ fn install<T>(_py: Python<'_>) -> PyResult<()> {
 /// Called by CPython as `bf_getbuffer`: attached, `obj` a live object whose type has this slot,
 /// `view` null or valid for writes.
 #[cfg(not(Py_LIMITED_API))]
-unsafe extern "C" fn fast_getbuffer<T>(obj: *mut ffi::PyObject, view: *mut ffi::Py_buffer, flags: c_int) -> c_int
+unsafe extern "C" fn fast_getbuffer<T>(
+    obj: *mut ffi::PyObject,
+    view: *mut ffi::Py_buffer,
+    flags: c_int,
+) -> c_int
 where
     T: PyBuffer + PyTypeInfo,
     T::Frozen: FrozenFlag,
@@ -126,7 +132,9 @@ where
                 // SAFETY: `view` is valid for writes (contract); a failed export leaves `obj` NULL.
                 unsafe { (*view).obj = std::ptr::null_mut() };
             }
-            Python::attach(|py| PyBufferError::new_err("internal error: bf_getbuffer panicked").restore(py));
+            Python::attach(|py| {
+                PyBufferError::new_err("internal error: bf_getbuffer panicked").restore(py)
+            });
             -1
         }
     }

@@ -147,12 +147,18 @@ mod tests {
     #[test]
     fn display_names_the_request() {
         assert_eq!(Request::new(SIMPLE).to_string(), "PyBUF_SIMPLE");
-        assert_eq!(Request::new(STRIDES | FORMAT).to_string(), "PyBUF_STRIDES|PyBUF_FORMAT");
+        assert_eq!(
+            Request::new(STRIDES | FORMAT).to_string(),
+            "PyBUF_STRIDES|PyBUF_FORMAT"
+        );
         assert_eq!(
             Request::new(C_CONTIGUOUS | WRITABLE).to_string(),
             "PyBUF_C_CONTIGUOUS|PyBUF_WRITABLE"
         );
-        assert_eq!(Request::new(INDIRECT | FORMAT).to_string(), "PyBUF_INDIRECT|PyBUF_FORMAT");
+        assert_eq!(
+            Request::new(INDIRECT | FORMAT).to_string(),
+            "PyBUF_INDIRECT|PyBUF_FORMAT"
+        );
         assert!(Request::new(-1).to_string().contains("(flags -1)"));
     }
 }

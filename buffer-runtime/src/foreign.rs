@@ -53,8 +53,13 @@ impl ForeignExport {
     pub(crate) fn new(obj: &Bound<'_, PyAny>, writable: bool) -> PyResult<ForeignExport> {
         let py = obj.py();
         // SAFETY: an all-zero `Py_buffer` is a valid "empty" view (`obj` NULL).
-        let mut view: Box<ffi::Py_buffer> = Box::new(unsafe { MaybeUninit::zeroed().assume_init() });
-        let flags = if writable { ffi::PyBUF_WRITABLE } else { ffi::PyBUF_SIMPLE };
+        let mut view: Box<ffi::Py_buffer> =
+            Box::new(unsafe { MaybeUninit::zeroed().assume_init() });
+        let flags = if writable {
+            ffi::PyBUF_WRITABLE
+        } else {
+            ffi::PyBUF_SIMPLE
+        };
         // SAFETY: `obj` is a live object and `view` is valid for writes of a `Py_buffer`.
         if unsafe { ffi::PyObject_GetBuffer(obj.as_ptr(), &mut *view, flags) } != 0 {
             return Err(PyErr::fetch(py));
@@ -67,10 +72,16 @@ impl ForeignExport {
             !v.shape.is_null() && ndim <= crate::layout::MAX_NDIM && {
                 // SAFETY: a successful export's `shape`/`strides` have `ndim` entries.
                 let (shape, strides) = unsafe {
-                    (std::slice::from_raw_parts(v.shape, ndim), std::slice::from_raw_parts(v.strides, ndim))
+                    (
+                        std::slice::from_raw_parts(v.shape, ndim),
+                        std::slice::from_raw_parts(v.strides, ndim),
+                    )
                 };
-                let shape: Option<Vec<usize>> = shape.iter().map(|&d| usize::try_from(d).ok()).collect();
-                shape.is_some_and(|s| crate::layout::is_c_contiguous(&s, strides, v.itemsize.max(1) as usize))
+                let shape: Option<Vec<usize>> =
+                    shape.iter().map(|&d| usize::try_from(d).ok()).collect();
+                shape.is_some_and(|s| {
+                    crate::layout::is_c_contiguous(&s, strides, v.itemsize.max(1) as usize)
+                })
             }
         };
         let why = if v.len < 0 {
@@ -87,7 +98,11 @@ impl ForeignExport {
             None
         };
         if let Some(why) = why {
-            let name = obj.get_type().name().map(|n| n.to_string()).unwrap_or_default();
+            let name = obj
+                .get_type()
+                .name()
+                .map(|n| n.to_string())
+                .unwrap_or_default();
             return Err(PyBufferError::new_err(format!("{name} exported {why}")));
         }
         Ok(export)
@@ -184,7 +199,12 @@ impl Block {
     }
 
     /// A block of `bytes` bytes in `words` (8-byte aligned, zeroed), exported as `format`.
-    pub(crate) fn from_words(words: Vec<u64>, bytes: usize, format: Cow<'static, CStr>, itemsize: usize) -> Block {
+    pub(crate) fn from_words(
+        words: Vec<u64>,
+        bytes: usize,
+        format: Cow<'static, CStr>,
+        itemsize: usize,
+    ) -> Block {
         assert!(bytes <= words.len() * 8, "the words hold the bytes");
         let mut b = Block::from_vec(words);
         b.bytes = bytes;
@@ -208,7 +228,15 @@ impl Block {
     ) -> Block {
         // SAFETY: non-null (contract).
         let ptr = unsafe { NonNull::new_unchecked(ptr) };
-        Block { ptr, bytes, format, itemsize, writable, foreign: false, _keep: keep }
+        Block {
+            ptr,
+            bytes,
+            format,
+            itemsize,
+            writable,
+            foreign: false,
+            _keep: keep,
+        }
     }
 
     /// Adopts another object's export; `align` is the alignment the items need (the memory
@@ -232,7 +260,15 @@ impl Block {
             NonNull::new(ptr).expect("checked non-null in ForeignExport::new")
         };
         let writable = !export.readonly();
-        Ok(Block { ptr, bytes, format, itemsize, writable, foreign: true, _keep: Box::new(export) })
+        Ok(Block {
+            ptr,
+            bytes,
+            format,
+            itemsize,
+            writable,
+            foreign: true,
+            _keep: Box::new(export),
+        })
     }
 
     pub(crate) fn ptr(&self) -> *mut u8 {
@@ -271,9 +307,14 @@ impl fmt::Display for ForeignError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ForeignError::Length { bytes, itemsize } => {
-                write!(f, "{bytes} bytes are not a whole number of {itemsize}-byte items")
+                write!(
+                    f,
+                    "{bytes} bytes are not a whole number of {itemsize}-byte items"
+                )
             }
-            ForeignError::Unaligned { align } => write!(f, "the memory is not aligned to {align} bytes"),
+            ForeignError::Unaligned { align } => {
+                write!(f, "the memory is not aligned to {align} bytes")
+            }
         }
     }
 }
@@ -286,7 +327,8 @@ use crate::view::raw::store_bytes;
 pub(crate) fn try_zeroed_words(bytes: usize) -> PyResult<Vec<u64>> {
     let n = bytes.div_ceil(8);
     let mut v = Vec::new();
-    v.try_reserve_exact(n).map_err(|_| PyMemoryError::new_err(format!("cannot allocate {bytes} bytes")))?;
+    v.try_reserve_exact(n)
+        .map_err(|_| PyMemoryError::new_err(format!("cannot allocate {bytes} bytes")))?;
     v.resize(n, 0);
     Ok(v)
 }
@@ -304,7 +346,8 @@ pub(crate) fn copy_items<S: Shaped>(data: &Bound<'_, PyAny>) -> PyResult<Vec<S>>
     }
     let n = bytes / size;
     let mut out: Vec<S> = Vec::new();
-    out.try_reserve_exact(n).map_err(|_| PyMemoryError::new_err(format!("cannot allocate {n} elements")))?;
+    out.try_reserve_exact(n)
+        .map_err(|_| PyMemoryError::new_err(format!("cannot allocate {n} elements")))?;
     let dst = out.as_mut_ptr();
     if bytes > 0 {
         // SAFETY: `src` holds `bytes` bytes (a successful export), `dst` has room for `n * size`
@@ -377,7 +420,10 @@ impl<S: Shaped> SharedBlock<S> {
         )
         .map_err(|e| PyValueError::new_err(format!("cannot use the memory of this buffer: {e}")))?;
         debug_assert!(block.writable());
-        Ok(SharedBlock { block: Arc::new(block), _items: PhantomData })
+        Ok(SharedBlock {
+            block: Arc::new(block),
+            _items: PhantomData,
+        })
     }
 
     /// A copy of the bytes of any C-contiguous buffer (read-only ones too).
@@ -474,7 +520,10 @@ unsafe fn read_once<S: Shaped>(p: *const S) -> S {
 
 impl<S: Shaped> From<Vec<S>> for SharedBlock<S> {
     fn from(v: Vec<S>) -> Self {
-        SharedBlock { block: Arc::new(Block::from_vec(v)), _items: PhantomData }
+        SharedBlock {
+            block: Arc::new(Block::from_vec(v)),
+            _items: PhantomData,
+        }
     }
 }
 
@@ -511,10 +560,16 @@ unsafe impl<S: Shaped> Storage for SharedBlock<S> {
     const FIXED_COUNT: Option<usize> = None;
     const HAS_PADDING: bool = S::HAS_PADDING;
     fn natural_shape(&self) -> NaturalShape {
-        NaturalShape { outer: Some(self.len()), inner: DimsOf::<S>::SLICE }
+        NaturalShape {
+            outer: Some(self.len()),
+            inner: DimsOf::<S>::SLICE,
+        }
     }
     fn raw_parts(&self) -> RawParts {
-        RawParts { ptr: self.block.ptr(), count: self.len() * S::DIMS.count() }
+        RawParts {
+            ptr: self.block.ptr(),
+            count: self.len() * S::DIMS.count(),
+        }
     }
     fn keep_alive(&self) -> Option<Hold> {
         Some(Hold::arc(Arc::clone(&self.block)))
@@ -541,10 +596,16 @@ unsafe impl Storage for AnyBlock {
     const SHARED: bool = true;
     const FIXED_COUNT: Option<usize> = None;
     fn natural_shape(&self) -> NaturalShape {
-        NaturalShape { outer: Some(self.0.bytes() / self.0.itemsize().max(1)), inner: &[] }
+        NaturalShape {
+            outer: Some(self.0.bytes() / self.0.itemsize().max(1)),
+            inner: &[],
+        }
     }
     fn raw_parts(&self) -> RawParts {
-        RawParts { ptr: self.0.ptr(), count: self.0.bytes() / self.0.itemsize().max(1) }
+        RawParts {
+            ptr: self.0.ptr(),
+            count: self.0.bytes() / self.0.itemsize().max(1),
+        }
     }
     fn keep_alive(&self) -> Option<Hold> {
         Some(Hold::arc(Arc::clone(&self.0)))
@@ -578,7 +639,13 @@ mod tests {
             let ba = pyo3::types::PyByteArray::new(py, &[1, 0, 0, 0, 2, 0, 0, 0]);
             let mut b = SharedBlock::<u32>::from_buffer(ba.as_any()).unwrap();
             assert!(b.is_foreign());
-            assert_eq!(b.to_vec(), [u32::from_le_bytes([1, 0, 0, 0]), u32::from_le_bytes([2, 0, 0, 0])]);
+            assert_eq!(
+                b.to_vec(),
+                [
+                    u32::from_le_bytes([1, 0, 0, 0]),
+                    u32::from_le_bytes([2, 0, 0, 0])
+                ]
+            );
             b.set(0, 7);
             // SAFETY: test only: nothing else accesses the bytearray meanwhile.
             assert_eq!(unsafe { ba.as_bytes() }[..4], 7u32.to_ne_bytes());
@@ -588,7 +655,12 @@ mod tests {
             // Read-only memory, wrong lengths: refused, or copied on request.
             let bytes = pyo3::types::PyBytes::new(py, &[0; 6]);
             assert!(SharedBlock::<u8>::from_buffer(bytes.as_any()).is_err());
-            assert_eq!(SharedBlock::<u8>::adopt_or_copy(bytes.as_any()).unwrap().len(), 6);
+            assert_eq!(
+                SharedBlock::<u8>::adopt_or_copy(bytes.as_any())
+                    .unwrap()
+                    .len(),
+                6
+            );
             assert!(SharedBlock::<u32>::copy_from_buffer(bytes.as_any()).is_err());
         });
     }

@@ -24,7 +24,10 @@ impl Hold {
         }
         let raw = Arc::into_raw(arc).cast_mut().cast::<c_void>();
         // SAFETY: `Arc::into_raw` never returns null.
-        Hold { ptr: unsafe { NonNull::new_unchecked(raw) }, drop_fn: drop_arc::<T> }
+        Hold {
+            ptr: unsafe { NonNull::new_unchecked(raw) },
+            drop_fn: drop_arc::<T>,
+        }
     }
 
     /// Keeps a shared borrow of a pyclass (and the strong reference inside it) until the hold
@@ -44,7 +47,10 @@ impl Hold {
         // never used again here (`ManuallyDrop`), only re-read by `drop_borrow`. The lifetime
         // only ties the guard to being attached, which `drop_borrow`'s caller guarantees.
         let ptr: NonNull<c_void> = unsafe { std::mem::transmute_copy(&*guard) };
-        Hold { ptr, drop_fn: drop_borrow::<T> }
+        Hold {
+            ptr,
+            drop_fn: drop_borrow::<T>,
+        }
     }
 }
 

@@ -27,9 +27,16 @@ pub enum LayoutError {
     /// The byte size does not fit in `Py_ssize_t`.
     Overflow,
     /// A contiguous shape whose element count differs from the storage's.
-    CountMismatch { shape_count: usize, storage_count: usize },
+    CountMismatch {
+        shape_count: usize,
+        storage_count: usize,
+    },
     /// Strided addressing reaches outside the storage.
-    OutOfBounds { low: isize, high: isize, storage_bytes: usize },
+    OutOfBounds {
+        low: isize,
+        high: isize,
+        storage_bytes: usize,
+    },
 }
 
 impl fmt::Display for LayoutError {
@@ -42,11 +49,18 @@ impl fmt::Display for LayoutError {
                 write!(f, "{strides} strides given for {shape} dimensions")
             }
             LayoutError::Overflow => write!(f, "buffer size overflows Py_ssize_t"),
-            LayoutError::CountMismatch { shape_count, storage_count } => write!(
+            LayoutError::CountMismatch {
+                shape_count,
+                storage_count,
+            } => write!(
                 f,
                 "shape has {shape_count} elements but the storage holds {storage_count}"
             ),
-            LayoutError::OutOfBounds { low, high, storage_bytes } => write!(
+            LayoutError::OutOfBounds {
+                low,
+                high,
+                storage_bytes,
+            } => write!(
                 f,
                 "strides address bytes {low}..{high} but the storage has {storage_bytes} bytes"
             ),
@@ -63,7 +77,10 @@ pub(crate) struct Table<T: Copy> {
 
 impl<T: Copy> Table<T> {
     pub fn new() -> Self {
-        Table { len: 0, items: [const { std::mem::MaybeUninit::uninit() }; MAX_NDIM] }
+        Table {
+            len: 0,
+            items: [const { std::mem::MaybeUninit::uninit() }; MAX_NDIM],
+        }
     }
 
     /// Appends `values`, or fails past [`MAX_NDIM`] entries.
@@ -115,7 +132,10 @@ pub fn contiguous_strides(shape: &[usize], itemsize: usize, order: Order, out: &
         // As CPython's `init_strides_from_shape`: a zero dim zeroes the strides outside it. A
         // product past `isize::MAX` is possible only in an empty buffer (the element count was
         // checked), whose strides address nothing: they become 0 there, never a wrapped value.
-        step = isize::try_from(shape[i]).ok().and_then(|d| step.checked_mul(d)).unwrap_or(0);
+        step = isize::try_from(shape[i])
+            .ok()
+            .and_then(|d| step.checked_mul(d))
+            .unwrap_or(0);
     };
     match order {
         Order::C => (0..shape.len()).rev().for_each(&mut put),
@@ -123,7 +143,12 @@ pub fn contiguous_strides(shape: &[usize], itemsize: usize, order: Order, out: &
     }
 }
 
-fn contiguous_in(shape: &[usize], strides: &[isize], itemsize: usize, dims: impl Iterator<Item = usize>) -> bool {
+fn contiguous_in(
+    shape: &[usize],
+    strides: &[isize],
+    itemsize: usize,
+    dims: impl Iterator<Item = usize>,
+) -> bool {
     if shape.contains(&0) {
         return true;
     }
@@ -188,7 +213,11 @@ pub fn check_bounds(
     let low = offset.checked_add(low).ok_or(LayoutError::Overflow)?;
     let high = offset.checked_add(high).ok_or(LayoutError::Overflow)?;
     if low < 0 || high as usize > storage_bytes {
-        return Err(LayoutError::OutOfBounds { low, high, storage_bytes });
+        return Err(LayoutError::OutOfBounds {
+            low,
+            high,
+            storage_bytes,
+        });
     }
     Ok(())
 }
@@ -229,7 +258,10 @@ mod tests {
         // Both orders for 1-d, 0-d, and shapes with at most one dim > 1.
         for shape in [&[5][..], &[], &[1, 5, 1], &[1, 1]] {
             let s = strides(shape, 4, Order::C);
-            assert!(is_c_contiguous(shape, &s, 4) && is_f_contiguous(shape, &s, 4), "{shape:?}");
+            assert!(
+                is_c_contiguous(shape, &s, 4) && is_f_contiguous(shape, &s, 4),
+                "{shape:?}"
+            );
         }
         let c = strides(&[2, 3], 8, Order::C);
         assert!(is_c_contiguous(&[2, 3], &c, 8) && !is_f_contiguous(&[2, 3], &c, 8));
@@ -242,10 +274,25 @@ mod tests {
         // A row pitch breaks C contiguity.
         assert!(!is_c_contiguous(&[2, 3], &[32, 8], 8));
         // A contiguous layout is contiguous in both orders exactly along a single axis.
-        for shape in [&[2usize, 3][..], &[1, 4, 1], &[0, 3, 5], &[], &[7], &[2, 1, 2]] {
+        for shape in [
+            &[2usize, 3][..],
+            &[1, 4, 1],
+            &[0, 3, 5],
+            &[],
+            &[7],
+            &[2, 1, 2],
+        ] {
             let (c, f) = (strides(shape, 8, Order::C), strides(shape, 8, Order::F));
-            assert_eq!(is_single_axis(shape), is_f_contiguous(shape, &c, 8), "{shape:?}");
-            assert_eq!(is_single_axis(shape), is_c_contiguous(shape, &f, 8), "{shape:?}");
+            assert_eq!(
+                is_single_axis(shape),
+                is_f_contiguous(shape, &c, 8),
+                "{shape:?}"
+            );
+            assert_eq!(
+                is_single_axis(shape),
+                is_c_contiguous(shape, &f, 8),
+                "{shape:?}"
+            );
         }
         // Negative strides are never contiguous when the dim has more than one element.
         assert!(!is_c_contiguous(&[3], &[-8], 8));
@@ -265,25 +312,46 @@ mod tests {
                 let shapes = 4usize.pow(ndim as u32);
                 let strides_n = stride_set.len().pow(ndim as u32);
                 for si in 0..shapes {
-                    let shape: Vec<usize> = (0..ndim).map(|d| (si / 4usize.pow(d as u32)) % 4).collect();
+                    let shape: Vec<usize> =
+                        (0..ndim).map(|d| (si / 4usize.pow(d as u32)) % 4).collect();
                     for ti in 0..strides_n {
-                        let strides: Vec<isize> =
-                            (0..ndim).map(|d| stride_set[(ti / 8usize.pow(d as u32)) % 8]).collect();
+                        let strides: Vec<isize> = (0..ndim)
+                            .map(|d| stride_set[(ti / 8usize.pow(d as u32)) % 8])
+                            .collect();
                         let mut shape_c: Vec<isize> = shape.iter().map(|&d| d as isize).collect();
                         let mut strides_c = strides.clone();
                         let mut view = ffi::Py_buffer::new();
                         view.itemsize = ITEM as isize;
                         view.ndim = ndim as i32;
                         view.len = (shape.iter().product::<usize>() * ITEM) as isize;
-                        view.shape = if ndim > 0 { shape_c.as_mut_ptr() } else { std::ptr::null_mut() };
-                        view.strides = if ndim > 0 { strides_c.as_mut_ptr() } else { std::ptr::null_mut() };
+                        view.shape = if ndim > 0 {
+                            shape_c.as_mut_ptr()
+                        } else {
+                            std::ptr::null_mut()
+                        };
+                        view.strides = if ndim > 0 {
+                            strides_c.as_mut_ptr()
+                        } else {
+                            std::ptr::null_mut()
+                        };
                         // SAFETY: a complete view (shape/strides have `ndim` entries, or are NULL
                         // for ndim 0); PyBuffer_IsContiguous only reads these fields.
                         let (c, f) = unsafe {
-                            (ffi::PyBuffer_IsContiguous(&view, b'C' as _) == 1, ffi::PyBuffer_IsContiguous(&view, b'F' as _) == 1)
+                            (
+                                ffi::PyBuffer_IsContiguous(&view, b'C' as _) == 1,
+                                ffi::PyBuffer_IsContiguous(&view, b'F' as _) == 1,
+                            )
                         };
-                        assert_eq!(is_c_contiguous(&shape, &strides, ITEM), c, "C: shape {shape:?} strides {strides:?}");
-                        assert_eq!(is_f_contiguous(&shape, &strides, ITEM), f, "F: shape {shape:?} strides {strides:?}");
+                        assert_eq!(
+                            is_c_contiguous(&shape, &strides, ITEM),
+                            c,
+                            "C: shape {shape:?} strides {strides:?}"
+                        );
+                        assert_eq!(
+                            is_f_contiguous(&shape, &strides, ITEM),
+                            f,
+                            "F: shape {shape:?} strides {strides:?}"
+                        );
                         checked += 1;
                     }
                 }

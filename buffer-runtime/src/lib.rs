@@ -1,4 +1,6 @@
 #![doc = include_str!("../docs/guide.md")]
+#![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod dims;
 mod direct;

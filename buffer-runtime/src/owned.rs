@@ -10,10 +10,10 @@ use pyo3::prelude::*;
 use pyo3::types::PyModule;
 
 use crate::element::{Element, Shaped};
+use crate::foreign::SharedBlock;
 use crate::foreign::{AnyBlock, Block};
 use crate::hold::Hold;
 use crate::layout::{self, LayoutError, Order, MAX_NDIM};
-use crate::foreign::SharedBlock;
 use crate::shared::SharedVec;
 use crate::storage::Storage;
 
@@ -93,9 +93,12 @@ impl OwnedBuffer {
     /// Takes over `v`'s allocation (no copy); shape `(len, *array dims of S)`, C order,
     /// writable.
     pub fn from_vec<S: Shaped>(v: Vec<S>) -> OwnedBuffer {
-        let natural: Vec<usize> = std::iter::once(v.len()).chain(S::DIMS.as_slice().iter().copied()).collect();
+        let natural: Vec<usize> = std::iter::once(v.len())
+            .chain(S::DIMS.as_slice().iter().copied())
+            .collect();
         let b = Self::over(Block::from_vec(v));
-        b.with_shape(natural).expect("the natural shape holds every item")
+        b.with_shape(natural)
+            .expect("the natural shape holds every item")
     }
 
     /// As [`from_vec`](Self::from_vec) (a boxed slice is a `Vec` without spare capacity).
@@ -106,13 +109,15 @@ impl OwnedBuffer {
     /// Takes over shared storage (no copy; views of `v` that are still alive keep sharing the
     /// memory). Its length can no longer change.
     pub fn from_shared<S: Shaped>(v: SharedVec<S>) -> OwnedBuffer {
-        let natural: Vec<usize> = std::iter::once(v.len()).chain(S::DIMS.as_slice().iter().copied()).collect();
+        let natural: Vec<usize> = std::iter::once(v.len())
+            .chain(S::DIMS.as_slice().iter().copied())
+            .collect();
         let parts = v.raw_parts();
         let hold = v.keep_alive().expect("shared storage has a keep-alive");
         let bytes = parts.count * std::mem::size_of::<S::Elem>();
         drop(v); // the block lives on in `hold`; nothing can resize it any more
-        // SAFETY: the hold keeps the `SharedVec`'s block alive and, the `SharedVec` being gone,
-        // nothing can move or resize it; views may write its elements (shared storage).
+                 // SAFETY: the hold keeps the `SharedVec`'s block alive and, the `SharedVec` being gone,
+                 // nothing can move or resize it; views may write its elements (shared storage).
         let block = unsafe {
             Block::over(
                 parts.ptr,
@@ -123,7 +128,9 @@ impl OwnedBuffer {
                 Box::new(SharedHold(hold)),
             )
         };
-        Self::over(block).with_shape(natural).expect("the natural shape holds every item")
+        Self::over(block)
+            .with_shape(natural)
+            .expect("the natural shape holds every item")
     }
 
     /// An object over a block made elsewhere in the runtime (pickle, foreign memory).
@@ -146,18 +153,30 @@ impl OwnedBuffer {
     }
 
     /// Reshapes, contiguous in `order`.
-    pub fn with_order(self, shape: impl AsRef<[usize]>, order: Order) -> Result<OwnedBuffer, LayoutError> {
+    pub fn with_order(
+        self,
+        shape: impl AsRef<[usize]>,
+        order: Order,
+    ) -> Result<OwnedBuffer, LayoutError> {
         let shape = shape.as_ref();
         if shape.len() > MAX_NDIM {
             return Err(LayoutError::TooManyDims(shape.len()));
         }
         let count = layout::element_count(shape).ok_or(LayoutError::Overflow)?;
         if count != self.item_count() {
-            return Err(LayoutError::CountMismatch { shape_count: count, storage_count: self.item_count() });
+            return Err(LayoutError::CountMismatch {
+                shape_count: count,
+                storage_count: self.item_count(),
+            });
         }
         let mut strides = vec![0; shape.len()];
         layout::contiguous_strides(shape, self.data.itemsize(), order, &mut strides);
-        Ok(OwnedBuffer { shape: shape.to_vec(), strides, offset: 0, ..self })
+        Ok(OwnedBuffer {
+            shape: shape.to_vec(),
+            strides,
+            offset: 0,
+            ..self
+        })
     }
 
     /// Any layout: `shape`, byte `strides` (negative allowed) and the byte `offset` of element
@@ -173,18 +192,38 @@ impl OwnedBuffer {
             return Err(LayoutError::TooManyDims(shape.len()));
         }
         if strides.len() != shape.len() {
-            return Err(LayoutError::StridesRank { shape: shape.len(), strides: strides.len() });
+            return Err(LayoutError::StridesRank {
+                shape: shape.len(),
+                strides: strides.len(),
+            });
         }
         let count = layout::element_count(shape).ok_or(LayoutError::Overflow)?;
-        count.checked_mul(self.data.itemsize()).filter(|&n| n <= isize::MAX as usize).ok_or(LayoutError::Overflow)?;
+        count
+            .checked_mul(self.data.itemsize())
+            .filter(|&n| n <= isize::MAX as usize)
+            .ok_or(LayoutError::Overflow)?;
         let itemsize = self.data.itemsize();
-        layout::check_bounds(shape, strides, itemsize, offset, self.item_count() * itemsize)?;
-        Ok(OwnedBuffer { shape: shape.to_vec(), strides: strides.to_vec(), offset, ..self })
+        layout::check_bounds(
+            shape,
+            strides,
+            itemsize,
+            offset,
+            self.item_count() * itemsize,
+        )?;
+        Ok(OwnedBuffer {
+            shape: shape.to_vec(),
+            strides: strides.to_vec(),
+            offset,
+            ..self
+        })
     }
 
     /// Exported read-only from now on (views, DLPack tensors and unpickled copies).
     pub fn readonly(self) -> OwnedBuffer {
-        OwnedBuffer { readonly: true, ..self }
+        OwnedBuffer {
+            readonly: true,
+            ..self
+        }
     }
 
     /// The shape.
@@ -211,7 +250,9 @@ impl OwnedBuffer {
     /// a spawned worker process by importing `m`).
     pub fn add_to(m: &Bound<'_, PyModule>) -> PyResult<()> {
         crate::add_class::<OwnedBuffer>(m)?;
-        m.py().get_type::<OwnedBuffer>().setattr("__module__", m.name()?)
+        m.py()
+            .get_type::<OwnedBuffer>()
+            .setattr("__module__", m.name()?)
     }
 }
 
@@ -230,8 +271,12 @@ impl<S: Shaped> From<Box<[S]>> for OwnedBuffer {
 /// Shares the block (its own memory or another object's export): no copy.
 impl<S: Shaped> From<SharedBlock<S>> for OwnedBuffer {
     fn from(b: SharedBlock<S>) -> Self {
-        let natural: Vec<usize> = std::iter::once(b.len()).chain(S::DIMS.as_slice().iter().copied()).collect();
-        Self::over_arc(b.into_block()).with_shape(natural).expect("the natural shape holds every item")
+        let natural: Vec<usize> = std::iter::once(b.len())
+            .chain(S::DIMS.as_slice().iter().copied())
+            .collect();
+        Self::over_arc(b.into_block())
+            .with_shape(natural)
+            .expect("the natural shape holds every item")
     }
 }
 
@@ -253,10 +298,23 @@ mod tests {
         assert_eq!(b.strides(), [32, 8]);
         let b = b.with_order([3, 4], Order::F).unwrap();
         assert_eq!(b.strides(), [8, 24]);
-        let e = OwnedBuffer::from_vec(vec![0u8; 10]).with_shape([3, 4]).err().unwrap();
-        assert_eq!(e, LayoutError::CountMismatch { shape_count: 12, storage_count: 10 });
-        assert!(OwnedBuffer::from_vec(vec![0u8; 10]).with_strides([5], [-2], 8).is_ok());
-        assert!(OwnedBuffer::from_vec(vec![0u8; 10]).with_strides([5], [-2], 7).is_err());
+        let e = OwnedBuffer::from_vec(vec![0u8; 10])
+            .with_shape([3, 4])
+            .err()
+            .unwrap();
+        assert_eq!(
+            e,
+            LayoutError::CountMismatch {
+                shape_count: 12,
+                storage_count: 10
+            }
+        );
+        assert!(OwnedBuffer::from_vec(vec![0u8; 10])
+            .with_strides([5], [-2], 8)
+            .is_ok());
+        assert!(OwnedBuffer::from_vec(vec![0u8; 10])
+            .with_strides([5], [-2], 7)
+            .is_err());
         let px = OwnedBuffer::from_vec(vec![[0u8; 4]; 6]);
         assert_eq!(px.shape(), [6, 4]);
         assert!(OwnedBuffer::from_vec(vec![1.5f64]).readonly().is_readonly());

@@ -76,7 +76,10 @@ impl<S: Shaped> PickleStorage for SharedArray<S> {
     fn unpickle(data: &Bound<'_, PyAny>, _: &Bound<'_, PyAny>) -> PyResult<Self> {
         match copy_items::<S>(data)?[..] {
             [value] => Ok(SharedArray::new(value)),
-            ref other => Err(PyValueError::new_err(format!("expected one value, got {}", other.len()))),
+            ref other => Err(PyValueError::new_err(format!(
+                "expected one value, got {}",
+                other.len()
+            ))),
         }
     }
     fn duplicate(&self) -> PyResult<Self> {
@@ -126,43 +129,139 @@ macro_rules! with_kind {
     ($kind:expr, $t:ident => $body:expr) => {{
         use crate::endian::{Be, Le};
         match $kind {
-            ElementKind::Bool => { type $t = bool; $body }
-            ElementKind::I8 => { type $t = i8; $body }
-            ElementKind::U8 => { type $t = u8; $body }
-            ElementKind::I16 => { type $t = i16; $body }
-            ElementKind::U16 => { type $t = u16; $body }
-            ElementKind::I32 => { type $t = i32; $body }
-            ElementKind::U32 => { type $t = u32; $body }
-            ElementKind::I64 => { type $t = i64; $body }
-            ElementKind::U64 => { type $t = u64; $body }
+            ElementKind::Bool => {
+                type $t = bool;
+                $body
+            }
+            ElementKind::I8 => {
+                type $t = i8;
+                $body
+            }
+            ElementKind::U8 => {
+                type $t = u8;
+                $body
+            }
+            ElementKind::I16 => {
+                type $t = i16;
+                $body
+            }
+            ElementKind::U16 => {
+                type $t = u16;
+                $body
+            }
+            ElementKind::I32 => {
+                type $t = i32;
+                $body
+            }
+            ElementKind::U32 => {
+                type $t = u32;
+                $body
+            }
+            ElementKind::I64 => {
+                type $t = i64;
+                $body
+            }
+            ElementKind::U64 => {
+                type $t = u64;
+                $body
+            }
             #[cfg(feature = "half")]
-            ElementKind::F16 => { type $t = half::f16; $body }
-            ElementKind::F32 => { type $t = f32; $body }
-            ElementKind::F64 => { type $t = f64; $body }
+            ElementKind::F16 => {
+                type $t = half::f16;
+                $body
+            }
+            ElementKind::F32 => {
+                type $t = f32;
+                $body
+            }
+            ElementKind::F64 => {
+                type $t = f64;
+                $body
+            }
             #[cfg(feature = "num-complex")]
-            ElementKind::C64 => { type $t = num_complex::Complex<f32>; $body }
+            ElementKind::C64 => {
+                type $t = num_complex::Complex<f32>;
+                $body
+            }
             #[cfg(feature = "num-complex")]
-            ElementKind::C128 => { type $t = num_complex::Complex<f64>; $body }
-            ElementKind::LeI16 => { type $t = Le<i16>; $body }
-            ElementKind::BeI16 => { type $t = Be<i16>; $body }
-            ElementKind::LeU16 => { type $t = Le<u16>; $body }
-            ElementKind::BeU16 => { type $t = Be<u16>; $body }
-            ElementKind::LeI32 => { type $t = Le<i32>; $body }
-            ElementKind::BeI32 => { type $t = Be<i32>; $body }
-            ElementKind::LeU32 => { type $t = Le<u32>; $body }
-            ElementKind::BeU32 => { type $t = Be<u32>; $body }
-            ElementKind::LeI64 => { type $t = Le<i64>; $body }
-            ElementKind::BeI64 => { type $t = Be<i64>; $body }
-            ElementKind::LeU64 => { type $t = Le<u64>; $body }
-            ElementKind::BeU64 => { type $t = Be<u64>; $body }
+            ElementKind::C128 => {
+                type $t = num_complex::Complex<f64>;
+                $body
+            }
+            ElementKind::LeI16 => {
+                type $t = Le<i16>;
+                $body
+            }
+            ElementKind::BeI16 => {
+                type $t = Be<i16>;
+                $body
+            }
+            ElementKind::LeU16 => {
+                type $t = Le<u16>;
+                $body
+            }
+            ElementKind::BeU16 => {
+                type $t = Be<u16>;
+                $body
+            }
+            ElementKind::LeI32 => {
+                type $t = Le<i32>;
+                $body
+            }
+            ElementKind::BeI32 => {
+                type $t = Be<i32>;
+                $body
+            }
+            ElementKind::LeU32 => {
+                type $t = Le<u32>;
+                $body
+            }
+            ElementKind::BeU32 => {
+                type $t = Be<u32>;
+                $body
+            }
+            ElementKind::LeI64 => {
+                type $t = Le<i64>;
+                $body
+            }
+            ElementKind::BeI64 => {
+                type $t = Be<i64>;
+                $body
+            }
+            ElementKind::LeU64 => {
+                type $t = Le<u64>;
+                $body
+            }
+            ElementKind::BeU64 => {
+                type $t = Be<u64>;
+                $body
+            }
             #[cfg(feature = "half")]
-            ElementKind::LeF16 => { type $t = Le<half::f16>; $body }
+            ElementKind::LeF16 => {
+                type $t = Le<half::f16>;
+                $body
+            }
             #[cfg(feature = "half")]
-            ElementKind::BeF16 => { type $t = Be<half::f16>; $body }
-            ElementKind::LeF32 => { type $t = Le<f32>; $body }
-            ElementKind::BeF32 => { type $t = Be<f32>; $body }
-            ElementKind::LeF64 => { type $t = Le<f64>; $body }
-            ElementKind::BeF64 => { type $t = Be<f64>; $body }
+            ElementKind::BeF16 => {
+                type $t = Be<half::f16>;
+                $body
+            }
+            ElementKind::LeF32 => {
+                type $t = Le<f32>;
+                $body
+            }
+            ElementKind::BeF32 => {
+                type $t = Be<f32>;
+                $body
+            }
+            ElementKind::LeF64 => {
+                type $t = Le<f64>;
+                $body
+            }
+            ElementKind::BeF64 => {
+                type $t = Be<f64>;
+                $body
+            }
         }
     }};
 }
@@ -190,7 +289,11 @@ fn item_align(itemsize: usize) -> usize {
 
 impl PickleStorage for AnyBlock {
     fn pickle_meta<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let format = self.0.format().to_str().map_err(|e| PyValueError::new_err(e.to_string()))?;
+        let format = self
+            .0
+            .format()
+            .to_str()
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
         (format, self.0.itemsize(), !self.0.writable()).into_bound_py_any(py)
     }
     fn unpickle(data: &Bound<'_, PyAny>, meta: &Bound<'_, PyAny>) -> PyResult<Self> {
@@ -202,7 +305,13 @@ impl PickleStorage for AnyBlock {
         let align = item_align(itemsize);
         // In place when the memory can be kept (writable, or read-only data given read-only).
         let adopted = ForeignExport::new(data, true)
-            .or_else(|e| if readonly { ForeignExport::new(data, false) } else { Err(e) })
+            .or_else(|e| {
+                if readonly {
+                    ForeignExport::new(data, false)
+                } else {
+                    Err(e)
+                }
+            })
             .ok()
             .and_then(|ex| Block::foreign(ex, Cow::Owned(format.clone()), itemsize, align).ok());
         let block = match adopted {
@@ -228,7 +337,12 @@ impl PickleStorage for AnyBlock {
     fn duplicate(&self) -> PyResult<Self> {
         let n = self.0.bytes();
         let words = crate::foreign::try_zeroed_words(n)?;
-        let b = Block::from_words(words, n, Cow::Owned(self.0.format().to_owned()), self.0.itemsize());
+        let b = Block::from_words(
+            words,
+            n,
+            Cow::Owned(self.0.format().to_owned()),
+            self.0.itemsize(),
+        );
         // SAFETY: the source block holds `n` bytes (others may write them: byte-wise atomic
         // copy); the new one is private and has room for them.
         unsafe { load_bytes(self.0.ptr(), b.ptr(), n) };
@@ -247,7 +361,11 @@ pub trait Pickle: Sized {
     /// The other fields, in declaration order.
     fn __fields<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>>;
     /// The object from pickled data and fields.
-    fn __unpickle(data: &Bound<'_, PyAny>, meta: &Bound<'_, PyAny>, fields: &Bound<'_, PyTuple>) -> PyResult<Self>;
+    fn __unpickle(
+        data: &Bound<'_, PyAny>,
+        meta: &Bound<'_, PyAny>,
+        fields: &Bound<'_, PyTuple>,
+    ) -> PyResult<Self>;
     /// A copy with memory of its own, with the given fields.
     fn __duplicate(&self, fields: &Bound<'_, PyTuple>) -> PyResult<Self>;
 }
@@ -413,7 +531,10 @@ where
     E: for<'a, 'py> FromPyObject<'a, 'py>,
 {
     fn __from_py(self, item: &Bound<'_, PyAny>) -> PyResult<Box<[E]>> {
-        Ok(item.extract::<Vec<E>>().map_err(Into::<PyErr>::into)?.into_boxed_slice())
+        Ok(item
+            .extract::<Vec<E>>()
+            .map_err(Into::<PyErr>::into)?
+            .into_boxed_slice())
     }
 }
 
@@ -440,7 +561,10 @@ pub fn expect_fields(fields: &Bound<'_, PyTuple>, n: usize, class: &str) -> PyRe
     if fields.len() == n {
         Ok(())
     } else {
-        Err(PyValueError::new_err(format!("{class}: expected {n} pickled fields, got {}", fields.len())))
+        Err(PyValueError::new_err(format!(
+            "{class}: expected {n} pickled fields, got {}",
+            fields.len()
+        )))
     }
 }
 
@@ -467,7 +591,10 @@ fn export_readonly(obj: &Bound<'_, PyAny>) -> PyResult<bool> {
 }
 
 fn class_name(obj: &Bound<'_, PyAny>) -> String {
-    obj.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "object".into())
+    obj.get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "object".into())
 }
 
 /// `__reduce_ex__`, `__copy__`, `__deepcopy__`, `_buffer_restore` of a [`Pickle`] class, or
@@ -481,7 +608,11 @@ where
     T: Into<pyo3::PyClassInitializer<T>>,
 {
     /// An object exporting the storage's whole memory as 1-D bytes, writable iff `writable`.
-    fn storage_bytes<'py>(slf: &Bound<'py, T>, storage: &dyn PickleDyn, writable: bool) -> PyResult<Bound<'py, OwnedBuffer>> {
+    fn storage_bytes<'py>(
+        slf: &Bound<'py, T>,
+        storage: &dyn PickleDyn,
+        writable: bool,
+    ) -> PyResult<Bound<'py, OwnedBuffer>> {
         let py = slf.py();
         let (raw, itemsize, shared) = storage.raw();
         let bytes = raw.count * itemsize;
@@ -489,17 +620,36 @@ where
             let hold = storage.hold().expect("shared storage has a keep-alive");
             // SAFETY: the hold keeps the shared block alive and unmoved (it is one count of
             // it, as an export's); its memory may be written by views (shared storage).
-            unsafe { Block::over(raw.ptr, bytes, Cow::Borrowed(c"B"), 1, writable, Box::new(SharedHold(hold))) }
+            unsafe {
+                Block::over(
+                    raw.ptr,
+                    bytes,
+                    Cow::Borrowed(c"B"),
+                    1,
+                    writable,
+                    Box::new(SharedHold(hold)),
+                )
+            }
         } else if <T::Frozen as FrozenFlag>::FROZEN && bytes > 0 {
             let owner: Py<PyAny> = slf.clone().into_any().unbind();
             // SAFETY: plain storage of a frozen object: never written, moved or freed while the
             // object lives (no `&mut` exists), and `owner` keeps the object alive.
-            unsafe { Block::over(raw.ptr, bytes, Cow::Borrowed(c"B"), 1, false, Box::new(owner)) }
+            unsafe {
+                Block::over(
+                    raw.ptr,
+                    bytes,
+                    Cow::Borrowed(c"B"),
+                    1,
+                    false,
+                    Box::new(owner),
+                )
+            }
         } else {
             // A mutable class's plain storage may be freed by a `&mut self` method once the
             // borrow ends: copy it.
             let mut v: Vec<u8> = Vec::new();
-            v.try_reserve_exact(bytes).map_err(|_| pyo3::exceptions::PyMemoryError::new_err("cannot copy the data"))?;
+            v.try_reserve_exact(bytes)
+                .map_err(|_| pyo3::exceptions::PyMemoryError::new_err("cannot copy the data"))?;
             // SAFETY: the storage holds `bytes` bytes while borrowed (the caller holds the
             // borrow); `v` has room for them.
             unsafe {
@@ -529,13 +679,17 @@ where
         let restore = cls.getattr("_buffer_restore")?;
         let writable = !export_readonly(any)?;
         let guard = slf.try_borrow()?;
-        let Some(storage) = guard.__storage() else { return Err(no_pickle()) };
+        let Some(storage) = guard.__storage() else {
+            return Err(no_pickle());
+        };
         let meta = storage.meta(py)?;
         let fields = guard.__fields(py)?;
         let data = Self::storage_bytes(slf, storage, writable)?;
         drop(guard);
         let data: Bound<'py, PyAny> = if protocol >= 5 {
-            py.import("pickle")?.getattr("PickleBuffer")?.call1((data,))?
+            py.import("pickle")?
+                .getattr("PickleBuffer")?
+                .call1((data,))?
         } else {
             let (ptr, n) = data.get().block_parts();
             // SAFETY: the block holds `n` bytes for as long as `data` lives (others may write
@@ -576,7 +730,8 @@ where
     ) -> PyResult<Bound<'py, PyAny>> {
         let value = T::__unpickle(data, meta, fields).map_err(|e| {
             let name = cls.name().map(|n| n.to_string()).unwrap_or_default();
-            let err = PyValueError::new_err(format!("{name}: cannot restore the pickled data: {e}"));
+            let err =
+                PyValueError::new_err(format!("{name}: cannot restore the pickled data: {e}"));
             err.set_cause(cls.py(), Some(e));
             err
         })?;
@@ -585,7 +740,10 @@ where
 
     /// `__copy__` (`memo` is `None`) and `__deepcopy__(memo)`: a new object with memory of its
     /// own; the instance `__dict__` is copied shallowly or deeply.
-    pub fn copy<'py>(slf: &Bound<'py, T>, memo: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyAny>> {
+    pub fn copy<'py>(
+        slf: &Bound<'py, T>,
+        memo: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let py = slf.py();
         let value = {
             let guard = slf.try_borrow()?;
@@ -599,7 +757,9 @@ where
                 Some(memo) => {
                     let id = py.import("builtins")?.getattr("id")?.call1((slf,))?;
                     memo.set_item(id, &new)?;
-                    py.import("copy")?.getattr("deepcopy")?.call1((state, memo))?
+                    py.import("copy")?
+                        .getattr("deepcopy")?
+                        .call1((state, memo))?
                 }
             };
             new.getattr("__dict__")?.call_method1("update", (state,))?;
@@ -628,12 +788,20 @@ pub trait PicklingMissing<T: PyClass> {
             cls.name().map(|n| n.to_string()).unwrap_or_default()
         )))
     }
-    fn copy<'py>(slf: &Bound<'py, T>, memo: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyAny>> {
+    fn copy<'py>(
+        slf: &Bound<'py, T>,
+        memo: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let py = slf.py();
         let rv = Self::reduce_ex(slf, 4)?.cast_into::<PyTuple>()?;
-        let mut args = vec![slf.clone().into_any(), memo.map_or_else(|| py.None().into_bound(py), |m| m.clone())];
+        let mut args = vec![
+            slf.clone().into_any(),
+            memo.map_or_else(|| py.None().into_bound(py), |m| m.clone()),
+        ];
         args.extend(rv.iter());
-        py.import("copy")?.getattr("_reconstruct")?.call1(PyTuple::new(py, args)?)
+        py.import("copy")?
+            .getattr("_reconstruct")?
+            .call1(PyTuple::new(py, args)?)
     }
 }
 impl<T: PyClass> PicklingMissing<T> for Pickling<T> {}
@@ -663,7 +831,9 @@ impl<'py> FromPyObject<'_, 'py> for Order {
         match obj.extract::<String>()?.as_str() {
             "C" => Ok(Order::C),
             "F" => Ok(Order::F),
-            other => Err(PyValueError::new_err(format!("order must be \"C\" or \"F\", not {other:?}"))),
+            other => Err(PyValueError::new_err(format!(
+                "order must be \"C\" or \"F\", not {other:?}"
+            ))),
         }
     }
 }

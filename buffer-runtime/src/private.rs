@@ -1,13 +1,13 @@
 //! What generated code calls. Not public API: no semver guarantees.
 
 pub use crate::dims::{dim, stride};
-pub use crate::export::{Exported, Exporter, FrozenFlag, Shape, Strides};
 pub use crate::dlpack::{dlpack, dlpack_device};
+pub use crate::export::{Exported, Exporter, FrozenFlag, Shape, Strides};
 pub use crate::foreign::AnyBlock;
 pub use crate::layout::Order;
 pub use crate::pickle::{
-    expect_fields, field_from_py, BoxedFromPy, BoxedIntoPy, NotPickle, NotPickleDyn, Pickle, PickleDyn,
-    Pickling, PicklingMissing, TypeProbe, ViaFromPy, ViaIntoPy, ViaPickle, ViaPickleDyn,
+    expect_fields, field_from_py, BoxedFromPy, BoxedIntoPy, NotPickle, NotPickleDyn, Pickle,
+    PickleDyn, Pickling, PicklingMissing, TypeProbe, ViaFromPy, ViaIntoPy, ViaPickle, ViaPickleDyn,
 };
 pub use crate::record_format::{
     as_cstr, clear_gaps, format_bytes, format_len, format_string, has_padding, load_field, Field,
@@ -17,7 +17,10 @@ pub use pyo3;
 /// Compile-time check that a constant shape fits a fixed-size storage.
 pub const fn check_fixed_count(shape_count: usize, storage_count: Option<usize>) {
     if let Some(n) = storage_count {
-        assert!(shape_count == n, "the shape's element count differs from the array's");
+        assert!(
+            shape_count == n,
+            "the shape's element count differs from the array's"
+        );
     }
 }
 
@@ -162,12 +165,16 @@ pub trait SlotsMissing<T> {
         _: *mut pyo3::ffi::Py_buffer,
         _: core::ffi::c_int,
     ) -> pyo3::PyResult<()> {
-        unreachable!("#[buffer_methods] rejects a class without #[derive(PyBuffer)] at compile time")
+        unreachable!(
+            "#[buffer_methods] rejects a class without #[derive(PyBuffer)] at compile time"
+        )
     }
     /// # Safety
     /// Never called (see the trait).
     unsafe fn releasebuffer(_: pyo3::Bound<'_, T>, _: *mut pyo3::ffi::Py_buffer) {
-        unreachable!("#[buffer_methods] rejects a class without #[derive(PyBuffer)] at compile time")
+        unreachable!(
+            "#[buffer_methods] rejects a class without #[derive(PyBuffer)] at compile time"
+        )
     }
 }
 impl<T> SlotsMissing<T> for Slots<T> {}

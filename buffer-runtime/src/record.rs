@@ -35,8 +35,11 @@ impl RecordBox {
                 }
             }
         }
-        let boxed =
-            Box::new(Record { shape: [0; MAX_NDIM], strides: [0; MAX_NDIM], holds: [None, None] });
+        let boxed = Box::new(Record {
+            shape: [0; MAX_NDIM],
+            strides: [0; MAX_NDIM],
+            holds: [None, None],
+        });
         RecordBox(NonNull::from(Box::leak(boxed)))
     }
 
@@ -66,7 +69,9 @@ impl Drop for RecordBox {
         let p = self.0.as_ptr();
         for slot in &FREE {
             if slot.load(Ordering::Relaxed).is_null()
-                && slot.compare_exchange(ptr::null_mut(), p, Ordering::Release, Ordering::Relaxed).is_ok()
+                && slot
+                    .compare_exchange(ptr::null_mut(), p, Ordering::Release, Ordering::Relaxed)
+                    .is_ok()
             {
                 return;
             }

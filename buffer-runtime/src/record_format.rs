@@ -187,7 +187,10 @@ const fn write(fields: &[Field<'_>], size: usize, align: usize, out: &mut [u8]) 
     i = 0;
     while i < fields.len() {
         let f = &fields[i];
-        assert!(f.offset >= end, "record fields overlap or are out of offset order");
+        assert!(
+            f.offset >= end,
+            "record fields overlap or are out of offset order"
+        );
         w.padding(f.offset - end);
         let dims = f.dims.as_slice();
         if !dims.is_empty() {
@@ -232,7 +235,11 @@ pub const fn format_len(fields: &[Field<'_>], size: usize, align: usize) -> usiz
 }
 
 /// The record format, NUL-terminated, in an array of [`format_len`] bytes.
-pub const fn format_bytes<const N: usize>(fields: &[Field<'_>], size: usize, align: usize) -> [u8; N] {
+pub const fn format_bytes<const N: usize>(
+    fields: &[Field<'_>],
+    size: usize,
+    align: usize,
+) -> [u8; N] {
     let mut out = [0u8; N];
     let n = write(fields, size, align, &mut out);
     assert!(n == N, "format_bytes: N must be format_len(..)");
@@ -257,7 +264,11 @@ pub unsafe fn load_field<F: Shaped>(record: *const u8, offset: usize) -> F {
     // SAFETY: the caller guarantees the source bytes are readable; `tmp` is a separate, aligned
     // `F`-sized slot; `F::load` accepts any bytes, so it can read the copy.
     unsafe {
-        std::ptr::copy_nonoverlapping(record.add(offset), tmp.as_mut_ptr().cast::<u8>(), size_of::<F>());
+        std::ptr::copy_nonoverlapping(
+            record.add(offset),
+            tmp.as_mut_ptr().cast::<u8>(),
+            size_of::<F>(),
+        );
         F::load(tmp.as_ptr())
     }
 }
@@ -310,18 +321,39 @@ mod tests {
 
     #[test]
     fn table() {
-        let particle: &[Field] = fields!(Particle { x: f32, y: f32, z: f32, mass: f64, id: u32 });
+        let particle: &[Field] = fields!(Particle {
+            x: f32,
+            y: f32,
+            z: f32,
+            mass: f64,
+            id: u32
+        });
         let packed: &[Field] = fields!(Packed { tag: u8, value: u32, big: Be<u16> });
         let n = |name, off| Field::new::<isize>(name, off);
         let cases: [(&str, &[Field], usize, usize, &str); 11] = [
-            ("particle", particle, 32, 8, "T{f:x:f:y:f:z:4xd:mass:I:id:4x}"),
+            (
+                "particle",
+                particle,
+                32,
+                8,
+                "T{f:x:f:y:f:z:4xd:mass:I:id:4x}",
+            ),
             ("packed", packed, 7, 1, "T{=B:tag:=I:value:>H:big:}"),
             ("one field", &[Field::new::<f64>("v", 0)], 8, 8, "T{d:v:}"),
             ("unnamed", &[Field::new::<f64>("", 0)], 8, 8, "T{d}"),
-            ("subarray", &[Field::new::<[f32; 3]>("p", 0)], 12, 4, "T{(3)f:p:}"),
+            (
+                "subarray",
+                &[Field::new::<[f32; 3]>("p", 0)],
+                12,
+                4,
+                "T{(3)f:p:}",
+            ),
             (
                 "nested subarray",
-                &[Field::new::<u8>("a", 0), Field::new::<[[u16; 4]; 2]>("m", 2)],
+                &[
+                    Field::new::<u8>("a", 0),
+                    Field::new::<[[u16; 4]; 2]>("m", 2),
+                ],
                 18,
                 2,
                 "T{B:a:x(2,4)H:m:}",
@@ -329,14 +361,36 @@ mod tests {
             ("isize", &[n("n", 0)], 8, 8, "T{q:n:}"),
             (
                 "marked",
-                &[Field::new::<Be<i32>>("b", 0), Field::new::<f32>("f", 4), Field::new::<Le<u16>>("l", 8)],
+                &[
+                    Field::new::<Be<i32>>("b", 0),
+                    Field::new::<f32>("f", 4),
+                    Field::new::<Le<u16>>("l", 8),
+                ],
                 12,
                 4,
                 "T{>i:b:@f:f:<H:l:2x}",
             ),
-            ("padding of one", &[Field::new::<u8>("a", 0), Field::new::<u16>("b", 2)], 4, 2, "T{B:a:xH:b:}"),
-            ("trailing 7", &[Field::new::<u64>("a", 0), Field::new::<u8>("b", 8)], 16, 8, "T{Q:a:B:b:7x}"),
-            ("name with n", &[Field::new::<u32>("nN", 0)], 4, 4, "T{I:nN:}"),
+            (
+                "padding of one",
+                &[Field::new::<u8>("a", 0), Field::new::<u16>("b", 2)],
+                4,
+                2,
+                "T{B:a:xH:b:}",
+            ),
+            (
+                "trailing 7",
+                &[Field::new::<u64>("a", 0), Field::new::<u8>("b", 8)],
+                16,
+                8,
+                "T{Q:a:B:b:7x}",
+            ),
+            (
+                "name with n",
+                &[Field::new::<u32>("nN", 0)],
+                4,
+                4,
+                "T{I:nN:}",
+            ),
         ];
         for (what, fields, size, align, want) in cases {
             assert_eq!(fmt_of(fields, size, align), want, "{what}");
@@ -347,7 +401,15 @@ mod tests {
     fn nested_records_follow_the_outer_mode() {
         // An inner format as the derive would produce it for { x: f32, y: isize }.
         const INNER: &CStr = c"T{f:x:4xq:y:}";
-        let inner = Field { name: "i", offset: 0, size: 16, align: 8, format: INNER, dims: Dims::SCALAR, padding: false };
+        let inner = Field {
+            name: "i",
+            offset: 0,
+            size: 16,
+            align: 8,
+            format: INNER,
+            dims: Dims::SCALAR,
+            padding: false,
+        };
         // Aligned outer: copied as is.
         let outer = [inner, Field::new::<u8>("t", 16)];
         assert_eq!(fmt_of(&outer, 24, 8), "T{T{f:x:4xq:y:}:i:B:t:7x}");
@@ -356,20 +418,42 @@ mod tests {
         assert_eq!(fmt_of(&packed, 17, 1), "T{=B:t:=T{f:x:4xq:y:}:i:}");
         // An inner record with marks makes the outer one marked, and loses `@` when packed.
         const MARKED: &CStr = c"T{>i:b:@f:f:}";
-        let m = Field { name: "m", offset: 0, size: 8, align: 4, format: MARKED, dims: Dims::SCALAR, padding: false };
-        assert_eq!(fmt_of(&[m, Field::new::<u32>("u", 8)], 12, 4), "T{@T{>i:b:@f:f:}:m:@I:u:}");
+        let m = Field {
+            name: "m",
+            offset: 0,
+            size: 8,
+            align: 4,
+            format: MARKED,
+            dims: Dims::SCALAR,
+            padding: false,
+        };
+        assert_eq!(
+            fmt_of(&[m, Field::new::<u32>("u", 8)], 12, 4),
+            "T{@T{>i:b:@f:f:}:m:@I:u:}"
+        );
         let pm = [Field::new::<u8>("t", 0), Field { offset: 1, ..m }];
         assert_eq!(fmt_of(&pm, 9, 1), "T{=B:t:=T{>i:b:=f:f:}:m:}");
         // A subarray of records keeps the shape first.
-        let arr = Field { dims: Dims::outer(2, Dims::SCALAR), size: 32, ..inner };
+        let arr = Field {
+            dims: Dims::outer(2, Dims::SCALAR),
+            size: 32,
+            ..inner
+        };
         assert_eq!(fmt_of(&[arr], 32, 8), "T{(2)T{f:x:4xq:y:}:i:}");
     }
 
     #[test]
     fn const_build_matches() {
-        const FIELDS: &[Field] = fields!(Particle { x: f32, y: f32, z: f32, mass: f64, id: u32 });
+        const FIELDS: &[Field] = fields!(Particle {
+            x: f32,
+            y: f32,
+            z: f32,
+            mass: f64,
+            id: u32
+        });
         const LEN: usize = format_len(FIELDS, size_of::<Particle>(), align_of::<Particle>());
-        const BYTES: [u8; LEN] = format_bytes(FIELDS, size_of::<Particle>(), align_of::<Particle>());
+        const BYTES: [u8; LEN] =
+            format_bytes(FIELDS, size_of::<Particle>(), align_of::<Particle>());
         const FORMAT: &CStr = as_cstr(&BYTES);
         assert_eq!(FORMAT, c"T{f:x:f:y:f:z:4xd:mass:I:id:4x}");
     }
@@ -442,20 +526,42 @@ mod tests {
         #[test]
         fn derived_formats() {
             let cases: [(&str, &CStr, usize, &CStr); 6] = [
-                ("Particle", Particle::FORMAT, size_of::<Particle>(), c"T{f:x:f:y:f:z:4xd:mass:I:id:4x}"),
+                (
+                    "Particle",
+                    Particle::FORMAT,
+                    size_of::<Particle>(),
+                    c"T{f:x:f:y:f:z:4xd:mass:I:id:4x}",
+                ),
                 ("Pair", Pair::FORMAT, size_of::<Pair>(), c"T{B7xd}"),
                 ("Meters", Meters::FORMAT, size_of::<Meters>(), c"T{d}"),
-                ("Aligned", Aligned::FORMAT, size_of::<Aligned>(), c"T{B:type:7x(2)T{B7xd}:v:8x}"),
+                (
+                    "Aligned",
+                    Aligned::FORMAT,
+                    size_of::<Aligned>(),
+                    c"T{B:type:7x(2)T{B7xd}:v:8x}",
+                ),
                 (
                     "Header",
                     Header::FORMAT,
                     size_of::<Header>(),
                     c"T{(2)=B:magic:>I:len:=Q:n:=?:ok:=T{B7xd}:inner:}",
                 ),
-                ("Wire", Wire::FORMAT, size_of::<Wire>(), c"T{<H:a:>q:b:2x(3,2)@f:c:}"),
+                (
+                    "Wire",
+                    Wire::FORMAT,
+                    size_of::<Wire>(),
+                    c"T{<H:a:>q:b:2x(3,2)@f:c:}",
+                ),
             ];
             // The item sizes worked out by hand from the struct definitions above.
-            let by_hand = [32, 16, 8, 1 + 7 + 2 * 16 + 8, 2 + 4 + 8 + 1 + 16, 2 + 8 + 2 + 3 * 2 * 4];
+            let by_hand = [
+                32,
+                16,
+                8,
+                1 + 7 + 2 * 16 + 8,
+                2 + 4 + 8 + 1 + 16,
+                2 + 8 + 2 + 3 * 2 * 4,
+            ];
             for ((what, got, size, want), hand) in cases.into_iter().zip(by_hand) {
                 assert_eq!(got, want, "{what}");
                 assert_eq!(size, hand, "{what}: size_of");
@@ -477,7 +583,13 @@ mod tests {
             assert_eq!({ h.len }.get(), u32::MAX);
             assert_eq!({ h.n }, 7);
             assert!({ h.ok });
-            let p = Particle { x: 1.0, y: 2.0, z: 3.0, mass: 4.5, id: 9 };
+            let p = Particle {
+                x: 1.0,
+                y: 2.0,
+                z: 3.0,
+                mass: 4.5,
+                id: 9,
+            };
             assert_eq!(unsafe { <Particle as Element>::load(&p) }, p);
         }
     }
@@ -538,7 +650,11 @@ mod padding_tests {
     #[test]
     fn gaps_are_found_and_zeroed() {
         // { f32 @0, f64 @8, u32 @16 } in 24 bytes: gaps 4..8 and 20..24.
-        let fields = [Field::new::<f32>("a", 0), Field::new::<f64>("b", 8), Field::new::<u32>("c", 16)];
+        let fields = [
+            Field::new::<f32>("a", 0),
+            Field::new::<f64>("b", 8),
+            Field::new::<u32>("c", 16),
+        ];
         assert!(has_padding(&fields, 24));
         let mut bytes = [0xAAu8; 24];
         unsafe { clear_gaps(bytes.as_mut_ptr(), &fields, 24) };
@@ -548,7 +664,10 @@ mod padding_tests {
         let tight = [Field::new::<u32>("a", 0), Field::new::<u32>("b", 4)];
         assert!(!has_padding(&tight, 8));
         // A field with padding of its own makes the record padded.
-        let nested = [Field { padding: true, ..Field::new::<u64>("n", 0) }];
+        let nested = [Field {
+            padding: true,
+            ..Field::new::<u64>("n", 0)
+        }];
         assert!(has_padding(&nested, 8));
     }
 }

@@ -27,10 +27,10 @@ use pyo3::exceptions::PyBufferError;
 use pyo3::PyErr;
 
 use crate::direct::{Direct, DirectExport};
-use crate::view::raw::{load_bytes, store_bytes};
 use crate::element::{Element, Shaped};
 use crate::hold::Hold;
 use crate::storage::{DimsOf, NaturalShape, RawParts, Storage, WritableStorage};
+use crate::view::raw::{load_bytes, store_bytes};
 
 /// An operation that would move or resize exported memory was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,7 +74,9 @@ impl fmt::Display for GrowError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             GrowError::Exported(e) => e.fmt(f),
-            GrowError::Alloc { elements } => write!(f, "cannot allocate room for {elements} elements"),
+            GrowError::Alloc { elements } => {
+                write!(f, "cannot allocate room for {elements} elements")
+            }
         }
     }
 }
@@ -274,7 +276,9 @@ impl<S: Shaped> SharedVec<S> {
 
     /// The error a refused operation reports now.
     pub fn exported_error(&self) -> ExportedError {
-        ExportedError { exports: self.exports() }
+        ExportedError {
+            exports: self.exports(),
+        }
     }
 
     /// The element at `index`, read by copy (sees every write made through views).
@@ -305,7 +309,10 @@ impl<S: Shaped> SharedVec<S> {
     /// Iterates over copies of the elements, each read when the iterator reaches it.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = S> + '_ {
         // SAFETY: as in `get`.
-        self.cells.items.iter().map(|c| unsafe { read_once(c.get()) })
+        self.cells
+            .items
+            .iter()
+            .map(|c| unsafe { read_once(c.get()) })
     }
 
     /// The elements as a mutable slice, when no export is alive. No export can start while the
@@ -322,7 +329,9 @@ impl<S: Shaped> SharedVec<S> {
             )
         };
         let exports = self.exports();
-        let items = &mut Arc::get_mut(&mut self.cells).ok_or(ExportedError { exports })?.items;
+        let items = &mut Arc::get_mut(&mut self.cells)
+            .ok_or(ExportedError { exports })?
+            .items;
         // SAFETY: `UnsafeCell<S>` has the layout of `S`; the access is unique (no export, and
         // `&mut self`); a slice write changes no length and, without padding, leaves no
         // undefined byte, so the block needs no settling afterwards.
@@ -341,7 +350,10 @@ impl<S: Shaped> SharedVec<S> {
     pub fn as_mut_vec(&mut self) -> Result<VecMut<'_, S>, ExportedError> {
         let mut slot = self.unique()?;
         let vec = vec_from_cells(std::mem::take(&mut *slot));
-        Ok(VecMut { slot, vec: ManuallyDrop::new(vec) })
+        Ok(VecMut {
+            slot,
+            vec: ManuallyDrop::new(vec),
+        })
     }
 
     /// Appends an element; refused while exported.
@@ -386,7 +398,8 @@ impl<S: Shaped> SharedVec<S> {
 
     /// Resizes to `new_len`, filling with `value`; refused while exported.
     pub fn resize(&mut self, new_len: usize, value: S) -> Result<(), ExportedError> {
-        self.unique()?.resize_with(new_len, || UnsafeCell::new(value));
+        self.unique()?
+            .resize_with(new_len, || UnsafeCell::new(value));
         Ok(())
     }
 
@@ -414,14 +427,18 @@ impl<S: Shaped> SharedVec<S> {
     pub fn try_reserve(&mut self, additional: usize) -> Result<(), GrowError> {
         let mut items = self.unique()?;
         let elements = items.len().saturating_add(additional);
-        items.try_reserve(additional).map_err(|_| GrowError::Alloc { elements })
+        items
+            .try_reserve(additional)
+            .map_err(|_| GrowError::Alloc { elements })
     }
 
     /// [`resize`](Self::resize) that reports allocation failure instead of aborting.
     pub fn try_resize(&mut self, new_len: usize, value: S) -> Result<(), GrowError> {
         let mut items = self.unique()?;
         let additional = new_len.saturating_sub(items.len());
-        items.try_reserve(additional).map_err(|_| GrowError::Alloc { elements: new_len })?;
+        items
+            .try_reserve(additional)
+            .map_err(|_| GrowError::Alloc { elements: new_len })?;
         items.resize_with(new_len, || UnsafeCell::new(value));
         Ok(())
     }
@@ -439,7 +456,10 @@ impl<S: Shaped> SharedVec<S> {
     /// on for its views), but it silently detaches them; `replace` refuses like `bytearray`.
     pub fn replace(&mut self, values: Vec<S>) -> Result<Vec<S>, ExportedError> {
         let mut slot = self.unique()?;
-        Ok(vec_from_cells(std::mem::replace(&mut *slot, cells_from_vec(values))))
+        Ok(vec_from_cells(std::mem::replace(
+            &mut *slot,
+            cells_from_vec(values),
+        )))
     }
 
     /// Takes the contents out, leaving the vector empty; refused while exported.
@@ -515,7 +535,9 @@ impl<S: Shaped> Default for SharedVec<S> {
 
 impl<S: Shaped> From<Vec<S>> for SharedVec<S> {
     fn from(v: Vec<S>) -> Self {
-        SharedVec { cells: Cells::new(cells_from_vec(v)) }
+        SharedVec {
+            cells: Cells::new(cells_from_vec(v)),
+        }
     }
 }
 
@@ -552,11 +574,17 @@ unsafe impl<S: Shaped> Storage for SharedVec<S> {
     const FIXED_COUNT: Option<usize> = None;
     const HAS_PADDING: bool = S::HAS_PADDING;
     fn natural_shape(&self) -> NaturalShape {
-        NaturalShape { outer: Some(self.len()), inner: DimsOf::<S>::SLICE }
+        NaturalShape {
+            outer: Some(self.len()),
+            inner: DimsOf::<S>::SLICE,
+        }
     }
     fn raw_parts(&self) -> RawParts {
         let cells = &self.cells.items;
-        RawParts { ptr: cells.as_ptr().cast_mut().cast(), count: cells.len() * S::DIMS.count() }
+        RawParts {
+            ptr: cells.as_ptr().cast_mut().cast(),
+            count: cells.len() * S::DIMS.count(),
+        }
     }
     fn keep_alive(&self) -> Option<Hold> {
         Some(Hold::arc(Arc::clone(&self.cells)))
@@ -653,10 +681,16 @@ unsafe impl<S: Shaped> Storage for SharedArray<S> {
     const FIXED_COUNT: Option<usize> = Some(S::DIMS.count());
     const HAS_PADDING: bool = S::HAS_PADDING;
     fn natural_shape(&self) -> NaturalShape {
-        NaturalShape { outer: None, inner: DimsOf::<S>::SLICE }
+        NaturalShape {
+            outer: None,
+            inner: DimsOf::<S>::SLICE,
+        }
     }
     fn raw_parts(&self) -> RawParts {
-        RawParts { ptr: self.cell.0.get().cast(), count: S::DIMS.count() }
+        RawParts {
+            ptr: self.cell.0.get().cast(),
+            count: S::DIMS.count(),
+        }
     }
     fn keep_alive(&self) -> Option<Hold> {
         Some(Hold::arc(Arc::clone(&self.cell)))
@@ -713,7 +747,11 @@ mod tests {
             let holds = [v.keep_alive(), v.keep_alive()];
             assert_eq!(op(&mut v), Err(ExportedError { exports: 2 }), "{name}");
             assert_eq!(v.to_vec(), [1, 2, 3], "{name}");
-            assert_eq!((v.raw_parts().ptr, v.capacity()), (parts.ptr, cap), "{name}");
+            assert_eq!(
+                (v.raw_parts().ptr, v.capacity()),
+                (parts.ptr, cap),
+                "{name}"
+            );
             drop(holds);
             assert_eq!(op(&mut v), Ok(()), "{name} after release");
         }

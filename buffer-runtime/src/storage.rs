@@ -2,8 +2,8 @@
 
 use std::ffi::CStr;
 
-use crate::element::{Element, Shaped};
 use crate::direct::DirectExport;
+use crate::element::{Element, Shaped};
 use crate::hold::Hold;
 
 /// Where the exported elements live, as the export needs it.
@@ -110,10 +110,16 @@ unsafe impl<S: Shaped> Storage for S {
     const FIXED_COUNT: Option<usize> = Some(S::DIMS.count());
     const HAS_PADDING: bool = S::HAS_PADDING;
     fn natural_shape(&self) -> NaturalShape {
-        NaturalShape { outer: None, inner: DimsOf::<S>::SLICE }
+        NaturalShape {
+            outer: None,
+            inner: DimsOf::<S>::SLICE,
+        }
     }
     fn raw_parts(&self) -> RawParts {
-        RawParts { ptr: (self as *const S).cast_mut().cast(), count: S::DIMS.count() }
+        RawParts {
+            ptr: (self as *const S).cast_mut().cast(),
+            count: S::DIMS.count(),
+        }
     }
     fn keep_alive(&self) -> Option<Hold> {
         None
@@ -131,10 +137,16 @@ unsafe impl<S: Shaped> Storage for [S] {
     const FIXED_COUNT: Option<usize> = None;
     const HAS_PADDING: bool = S::HAS_PADDING;
     fn natural_shape(&self) -> NaturalShape {
-        NaturalShape { outer: Some(self.len()), inner: DimsOf::<S>::SLICE }
+        NaturalShape {
+            outer: Some(self.len()),
+            inner: DimsOf::<S>::SLICE,
+        }
     }
     fn raw_parts(&self) -> RawParts {
-        RawParts { ptr: self.as_ptr().cast_mut().cast(), count: self.len() * S::DIMS.count() }
+        RawParts {
+            ptr: self.as_ptr().cast_mut().cast(),
+            count: self.len() * S::DIMS.count(),
+        }
     }
     fn keep_alive(&self) -> Option<Hold> {
         None

@@ -186,10 +186,19 @@ impl Report {
     }
 
     fn push(&mut self, outcome: Outcome, name: impl Into<String>, detail: impl Into<String>) {
-        self.checks.push(Check { outcome, name: name.into(), detail: detail.into() });
+        self.checks.push(Check {
+            outcome,
+            name: name.into(),
+            detail: detail.into(),
+        });
     }
 
-    fn judge(&mut self, name: impl Into<String>, problems: Vec<String>, ok_detail: impl Into<String>) {
+    fn judge(
+        &mut self,
+        name: impl Into<String>,
+        problems: Vec<String>,
+        ok_detail: impl Into<String>,
+    ) {
         if problems.is_empty() {
             self.push(Outcome::Pass, name, ok_detail);
         } else {
@@ -210,7 +219,13 @@ impl fmt::Display for Report {
             count(Outcome::Fail),
             count(Outcome::Note)
         )?;
-        let width = self.checks.iter().map(|c| c.name.len()).max().unwrap_or(0).min(44);
+        let width = self
+            .checks
+            .iter()
+            .map(|c| c.name.len())
+            .max()
+            .unwrap_or(0)
+            .min(44);
         for c in &self.checks {
             let tag = match c.outcome {
                 Outcome::Pass => "ok  ",
@@ -267,7 +282,12 @@ pub struct Checker<'a, 'py> {
 
 impl<'a, 'py> Checker<'a, 'py> {
     pub fn new(obj: &'a Bound<'py, PyAny>) -> Self {
-        Checker { obj, reference: None, exports: None, per_round: 2000 }
+        Checker {
+            obj,
+            reference: None,
+            exports: None,
+            per_round: 2000,
+        }
     }
 
     /// An object whose buffer holds what `obj`'s must: shape, itemsize, item layout
@@ -320,7 +340,16 @@ fn indirect(req: Request) -> bool {
 /// compound bits such as `0x10`, unknown bits, `-1`).
 fn name_of(req: Request) -> String {
     let mut named = 0;
-    for b in [bits::INDIRECT, bits::C_CONTIGUOUS, bits::F_CONTIGUOUS, bits::ANY_CONTIGUOUS, bits::STRIDES, bits::ND, bits::FORMAT, bits::WRITABLE] {
+    for b in [
+        bits::INDIRECT,
+        bits::C_CONTIGUOUS,
+        bits::F_CONTIGUOUS,
+        bits::ANY_CONTIGUOUS,
+        bits::STRIDES,
+        bits::ND,
+        bits::FORMAT,
+        bits::WRITABLE,
+    ] {
         if req.raw() & b == b {
             named |= b;
         }
@@ -378,7 +407,11 @@ struct Poison {
 
 impl Poison {
     fn new() -> Self {
-        Poison { table: Box::new([0; 130]), bytes: Box::new([0; 64]), format: Box::new([0; 16]) }
+        Poison {
+            table: Box::new([0; 130]),
+            bytes: Box::new([0; 64]),
+            format: Box::new([0; 16]),
+        }
     }
 
     /// Refills the blocks (a provider may have written into them) and poisons `v`.
@@ -400,7 +433,8 @@ impl Poison {
     }
 
     fn owns(&self, p: *const u8) -> bool {
-        let t = self.table.as_ptr() as usize..self.table.as_ptr() as usize + std::mem::size_of_val(&*self.table);
+        let t = self.table.as_ptr() as usize
+            ..self.table.as_ptr() as usize + std::mem::size_of_val(&*self.table);
         let b = self.bytes.as_ptr() as usize..self.bytes.as_ptr() as usize + 64;
         let f = self.format.as_ptr() as usize..self.format.as_ptr() as usize + 16;
         let p = p as usize;
@@ -451,7 +485,12 @@ fn get(obj: &Bound<'_, PyAny>, flags: c_int, poison: &mut Poison) -> Result<View
             unsafe { ffi::Py_DecRef(obj.as_ptr()) };
             ref_given_back = true;
         }
-        Err(Refusal { err, rc, obj_left, ref_given_back })
+        Err(Refusal {
+            err,
+            rc,
+            obj_left,
+            ref_given_back,
+        })
     }
 }
 
@@ -517,13 +556,16 @@ impl Layout {
                 format: (!v.format.is_null()).then(|| CStr::from_ptr(v.format).to_bytes().to_vec()),
                 shape,
                 strides,
-                suboffsets: (!v.suboffsets.is_null()).then(|| std::slice::from_raw_parts(v.suboffsets, n).to_vec()),
+                suboffsets: (!v.suboffsets.is_null())
+                    .then(|| std::slice::from_raw_parts(v.suboffsets, n).to_vec()),
             }
         }
     }
 
     fn format_str(&self) -> String {
-        self.format.as_ref().map_or("B".into(), |f| String::from_utf8_lossy(f).into_owned())
+        self.format
+            .as_ref()
+            .map_or("B".into(), |f| String::from_utf8_lossy(f).into_owned())
     }
 
     fn count(&self) -> usize {
@@ -546,8 +588,11 @@ fn contiguous(shape: &[isize], strides: &[isize], itemsize: isize, fortran: bool
         return true;
     }
     let mut expected = itemsize;
-    let dims: Vec<usize> =
-        if fortran { (0..shape.len()).collect() } else { (0..shape.len()).rev().collect() };
+    let dims: Vec<usize> = if fortran {
+        (0..shape.len()).collect()
+    } else {
+        (0..shape.len()).rev().collect()
+    };
     for i in dims {
         if shape[i] > 1 && strides[i] != expected {
             return false;
@@ -581,7 +626,11 @@ fn refcount(obj: &Bound<'_, PyAny>) -> isize {
 fn describe(err: &Option<PyErr>, py: Python<'_>) -> String {
     match err {
         Some(e) => {
-            let ty = e.get_type(py).name().map(|n| n.to_string()).unwrap_or_else(|_| "?".into());
+            let ty = e
+                .get_type(py)
+                .name()
+                .map(|n| n.to_string())
+                .unwrap_or_else(|_| "?".into());
             format!("{ty}: {}", e.value(py))
         }
         None => "no exception set".into(),
@@ -590,9 +639,15 @@ fn describe(err: &Option<PyErr>, py: Python<'_>) -> String {
 
 /// Checks the pointers and counts of a served view on their own: nothing here dereferences a
 /// pointer the checks before it did not validate. Returns the problems found.
-fn structure(v: &ffi::Py_buffer, req: Request, obj: &Bound<'_, PyAny>, poison: &Poison) -> Vec<String> {
+fn structure(
+    v: &ffi::Py_buffer,
+    req: Request,
+    obj: &Bound<'_, PyAny>,
+    poison: &Poison,
+) -> Vec<String> {
     let mut p = Vec::new();
-    let unwritten = |what: &str| format!("{what} was not written (it still holds the kit's poison)");
+    let unwritten =
+        |what: &str| format!("{what} was not written (it still holds the kit's poison)");
     if v.obj.is_null() {
         p.push("view.obj is NULL after a successful request".into());
     } else if v.obj != obj.as_ptr() {
@@ -666,7 +721,9 @@ fn structure(v: &ffi::Py_buffer, req: Request, obj: &Bound<'_, PyAny>, poison: &
         p.push(unwritten("suboffsets"));
     } else if !v.suboffsets.is_null() {
         if !indirect(req) {
-            p.push("suboffsets is set although PyBUF_INDIRECT was not requested (must be NULL)".into());
+            p.push(
+                "suboffsets is set although PyBUF_INDIRECT was not requested (must be NULL)".into(),
+            );
         } else if v.ndim == 0 || !req.nd() {
             p.push("suboffsets is set for a view without dimensions".into());
         } else {
@@ -684,13 +741,24 @@ fn structure(v: &ffi::Py_buffer, req: Request, obj: &Bound<'_, PyAny>, poison: &
 
 /// The format's problems, judged by `struct` or the kit's PEP 3118 parser, and its parse when
 /// it describes `itemsize`-byte items.
-fn judge_format(py: Python<'_>, fmt: &[u8], itemsize: isize) -> (Vec<String>, Option<format::Parsed>) {
+fn judge_format(
+    py: Python<'_>,
+    fmt: &[u8],
+    itemsize: isize,
+) -> (Vec<String>, Option<format::Parsed>) {
     let Ok(text) = std::str::from_utf8(fmt) else {
-        return (vec![format!("format {:?} is not ASCII", String::from_utf8_lossy(fmt))], None);
+        return (
+            vec![format!(
+                "format {:?} is not ASCII",
+                String::from_utf8_lossy(fmt)
+            )],
+            None,
+        );
     };
     let own = format::parse(text);
-    let by_struct: PyResult<isize> =
-        py.import("struct").and_then(|s| s.call_method1("calcsize", (text,))?.extract());
+    let by_struct: PyResult<isize> = py
+        .import("struct")
+        .and_then(|s| s.call_method1("calcsize", (text,))?.extract());
     let mut p = Vec::new();
     match (&by_struct, &own) {
         (Ok(size), _) if *size != itemsize => {
@@ -706,7 +774,9 @@ fn judge_format(py: Python<'_>, fmt: &[u8], itemsize: isize) -> (Vec<String>, Op
             p.push(format!("format {text:?} is not a valid format (struct: {}; PEP 3118: {why})", e.value(py)))
         }
     }
-    let parsed = own.ok().filter(|parsed| parsed.itemsize as isize == itemsize);
+    let parsed = own
+        .ok()
+        .filter(|parsed| parsed.itemsize as isize == itemsize);
     (p, parsed)
 }
 
@@ -793,12 +863,19 @@ const PER_EXPORT_LEAK: usize = 8;
 impl<'a, 'py> Run<'a, 'py> {
     fn new(opts: Checker<'a, 'py>) -> Self {
         let obj = opts.obj;
-        let subject = obj.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "object".into());
+        let subject = obj
+            .get_type()
+            .name()
+            .map(|n| n.to_string())
+            .unwrap_or_else(|_| "object".into());
         Run {
             obj,
             py: obj.py(),
             opts,
-            report: Report { subject, checks: Vec::new() },
+            report: Report {
+                subject,
+                checks: Vec::new(),
+            },
             poison: Poison::new(),
             base: refcount(obj),
             full: None,
@@ -816,7 +893,11 @@ impl<'a, 'py> Run<'a, 'py> {
     fn all(mut self) -> Report {
         // SAFETY: `obj` is a live object and the GIL is held.
         if unsafe { ffi::PyObject_CheckBuffer(self.obj.as_ptr()) } == 0 {
-            self.report.push(Outcome::Fail, "buffer protocol", "the type has no bf_getbuffer slot");
+            self.report.push(
+                Outcome::Fail,
+                "buffer protocol",
+                "the type has no bf_getbuffer slot",
+            );
             return self.report;
         }
         let start_exports = self.exports();
@@ -847,13 +928,21 @@ impl<'a, 'py> Run<'a, 'py> {
         let base = self.base;
         self.report.judge(
             "reference count",
-            if end == base { vec![] } else { vec![format!("{base} before the checks, {end} after")] },
+            if end == base {
+                vec![]
+            } else {
+                vec![format!("{base} before the checks, {end} after")]
+            },
             format!("{base} before and after"),
         );
         if let (Some(Ok(a)), Some(Ok(b))) = (start_exports, self.exports()) {
             self.report.judge(
                 "export count",
-                if a == b { vec![] } else { vec![format!("{a} live exports before the checks, {b} after")] },
+                if a == b {
+                    vec![]
+                } else {
+                    vec![format!("{a} live exports before the checks, {b} after")]
+                },
                 format!("{a} before and after"),
             );
         }
@@ -868,7 +957,8 @@ impl<'a, 'py> Run<'a, 'py> {
                 let mut problems = structure(&v.raw, req, self.obj, &self.poison);
                 if v.compensated {
                     problems.push(no_reference());
-                    self.hazards.push("its views hold no reference to the object".into());
+                    self.hazards
+                        .push("its views hold no reference to the object".into());
                 }
                 let mut full = None;
                 if problems.is_empty() {
@@ -879,7 +969,11 @@ impl<'a, 'py> Run<'a, 'py> {
                     }
                     problems.append(&mut p);
                     let pil = layout.suboffsets.is_some();
-                    full = Some(Full { layout, parsed, pil });
+                    full = Some(Full {
+                        layout,
+                        parsed,
+                        pil,
+                    });
                 }
                 v.release_if_owned(self.obj);
                 if !problems.is_empty() {
@@ -900,16 +994,27 @@ impl<'a, 'py> Run<'a, 'py> {
         }
     }
 
-
     /// Rules on a view whose structure passed: its own numbers, and the full view's.
-    fn rules(&self, got: &Layout, raw: &ffi::Py_buffer, req: Request, full: Option<&Full>) -> (Vec<String>, Option<format::Parsed>) {
+    fn rules(
+        &self,
+        got: &Layout,
+        raw: &ffi::Py_buffer,
+        req: Request,
+        full: Option<&Full>,
+    ) -> (Vec<String>, Option<format::Parsed>) {
         let mut p = Vec::new();
         let mut parsed = None;
         if req.nd() {
-            let count: Option<isize> = got.shape.iter().try_fold(1isize, |acc, &d| acc.checked_mul(d));
+            let count: Option<isize> = got
+                .shape
+                .iter()
+                .try_fold(1isize, |acc, &d| acc.checked_mul(d));
             match count.and_then(|c| c.checked_mul(got.itemsize)) {
                 Some(n) if n == got.len => {}
-                Some(n) => p.push(format!("len is {} but product(shape) * itemsize is {n}", got.len)),
+                Some(n) => p.push(format!(
+                    "len is {} but product(shape) * itemsize is {n}",
+                    got.len
+                )),
                 None => p.push("product(shape) * itemsize overflows".into()),
             }
         }
@@ -932,18 +1037,30 @@ impl<'a, 'py> Run<'a, 'py> {
             p.push("not contiguous (PyBuffer_IsContiguous) although PyBUF_ANY_CONTIGUOUS was requested".into());
         }
         if req.nd() && got.shape.is_empty() && got.len != got.itemsize {
-            p.push(format!("ndim 0 but len {} is not itemsize {}", got.len, got.itemsize));
+            p.push(format!(
+                "ndim 0 but len {} is not itemsize {}",
+                got.len, got.itemsize
+            ));
         }
         let Some(full) = full else { return (p, parsed) };
         let full = &full.layout;
         if got.buf != full.buf && got.len > 0 {
-            p.push("buf differs from the PyBUF_FULL_RO view's: consumers would see other memory".into());
+            p.push(
+                "buf differs from the PyBUF_FULL_RO view's: consumers would see other memory"
+                    .into(),
+            );
         }
         if got.len != full.len {
-            p.push(format!("len is {} but the PyBUF_FULL_RO view's is {}", got.len, full.len));
+            p.push(format!(
+                "len is {} but the PyBUF_FULL_RO view's is {}",
+                got.len, full.len
+            ));
         }
         if got.itemsize != full.itemsize {
-            p.push(format!("itemsize is {} but the PyBUF_FULL_RO view's is {}", got.itemsize, full.itemsize));
+            p.push(format!(
+                "itemsize is {} but the PyBUF_FULL_RO view's is {}",
+                got.itemsize, full.itemsize
+            ));
         }
         if !req.writable() && got.readonly != full.readonly {
             p.push(format!(
@@ -953,16 +1070,29 @@ impl<'a, 'py> Run<'a, 'py> {
             ));
         }
         if req.format() && got.format != full.format {
-            p.push(format!("format {:?} differs from the PyBUF_FULL_RO view's {:?}", got.format_str(), full.format_str()));
+            p.push(format!(
+                "format {:?} differs from the PyBUF_FULL_RO view's {:?}",
+                got.format_str(),
+                full.format_str()
+            ));
         }
         if req.nd() && got.shape != full.shape {
-            p.push(format!("shape {:?} differs from the PyBUF_FULL_RO view's {:?}", got.shape, full.shape));
+            p.push(format!(
+                "shape {:?} differs from the PyBUF_FULL_RO view's {:?}",
+                got.shape, full.shape
+            ));
         }
         if req.strides() && got.strides != full.strides {
-            p.push(format!("strides {:?} differ from the PyBUF_FULL_RO view's {:?}", got.strides, full.strides));
+            p.push(format!(
+                "strides {:?} differ from the PyBUF_FULL_RO view's {:?}",
+                got.strides, full.strides
+            ));
         }
         if indirect(req) && got.suboffsets != full.suboffsets {
-            p.push(format!("suboffsets {:?} differ from the PyBUF_FULL_RO view's {:?}", got.suboffsets, full.suboffsets));
+            p.push(format!(
+                "suboffsets {:?} differ from the PyBUF_FULL_RO view's {:?}",
+                got.suboffsets, full.suboffsets
+            ));
         }
         (p, parsed)
     }
@@ -975,14 +1105,21 @@ impl<'a, 'py> Run<'a, 'py> {
             return Err("PIL-style layout".into());
         }
         let l = &full.layout;
-        let tb = self.py.import("_testbuffer").map_err(|_| "_testbuffer is not installed".to_string())?;
+        let tb = self
+            .py
+            .import("_testbuffer")
+            .map_err(|_| "_testbuffer is not installed".to_string())?;
         let item = pyo3::types::PyBytes::new(self.py, &vec![0u8; l.itemsize as usize]);
         let fmt = format!("{}s", l.itemsize);
         let kw = PyDict::new(self.py);
         let e = |e: PyErr| e.to_string();
         kw.set_item("format", &fmt).map_err(e)?;
-        let writable: isize = tb.getattr("ND_WRITABLE").and_then(|f| f.extract()).map_err(e)?;
-        kw.set_item("flags", if l.readonly { 0 } else { writable }).map_err(e)?;
+        let writable: isize = tb
+            .getattr("ND_WRITABLE")
+            .and_then(|f| f.extract())
+            .map_err(e)?;
+        kw.set_item("flags", if l.readonly { 0 } else { writable })
+            .map_err(e)?;
         let ndarray = tb.getattr("ndarray").map_err(e)?;
         if l.shape.is_empty() {
             kw.set_item("shape", Vec::<isize>::new()).map_err(e)?;
@@ -992,7 +1129,11 @@ impl<'a, 'py> Run<'a, 'py> {
         if !l.shape.contains(&0) {
             for (&n, &s) in l.shape.iter().zip(&l.strides) {
                 let reach = (n - 1).checked_mul(s).ok_or("layout overflows")?;
-                if reach < 0 { lo += reach } else { hi += reach }
+                if reach < 0 {
+                    lo += reach
+                } else {
+                    hi += reach
+                }
             }
         }
         if l.strides.iter().any(|s| s % l.itemsize != 0) {
@@ -1002,7 +1143,11 @@ impl<'a, 'py> Run<'a, 'py> {
         if memlen > 256 * 1024 {
             return Err(format!("{memlen} bytes of memory"));
         }
-        let items = pyo3::types::PyList::new(self.py, std::iter::repeat_n(item, (memlen / l.itemsize) as usize)).map_err(e)?;
+        let items = pyo3::types::PyList::new(
+            self.py,
+            std::iter::repeat_n(item, (memlen / l.itemsize) as usize),
+        )
+        .map_err(e)?;
         kw.set_item("shape", &l.shape).map_err(e)?;
         kw.set_item("strides", &l.strides).map_err(e)?;
         kw.set_item("offset", -lo).map_err(e)?;
@@ -1027,7 +1172,10 @@ impl<'a, 'py> Run<'a, 'py> {
                         )),
                     }
                 }
-                Err(_) => expect_own(&this.full.as_ref().expect("checked").layout, Request::new(flags)),
+                Err(_) => expect_own(
+                    &this.full.as_ref().expect("checked").layout,
+                    Request::new(flags),
+                ),
             }
         };
         if req.format() && !req.nd() {
@@ -1048,13 +1196,15 @@ impl<'a, 'py> Run<'a, 'py> {
         }
         match &r.err {
             None => problems.push("failed without setting an exception".into()),
-            Some(e) if !e.is_instance_of::<PyBufferError>(self.py) => {
-                problems.push(format!("refused with {what}; CPython's rule is BufferError"))
-            }
+            Some(e) if !e.is_instance_of::<PyBufferError>(self.py) => problems.push(format!(
+                "refused with {what}; CPython's rule is BufferError"
+            )),
             Some(_) => {}
         }
         if r.obj_left {
-            let mut m = "view.obj is not NULL after a failed request (CPython then releases the view)".to_string();
+            let mut m =
+                "view.obj is not NULL after a failed request (CPython then releases the view)"
+                    .to_string();
             if r.ref_given_back {
                 m.push_str("; it held a reference, which the kit gave back");
             }
@@ -1075,7 +1225,8 @@ impl<'a, 'py> Run<'a, 'py> {
                 let sound = problems.is_empty();
                 if v.compensated {
                     problems.push(no_reference());
-                    self.hazards.push("its views hold no reference to the object".into());
+                    self.hazards
+                        .push("its views hold no reference to the object".into());
                 }
                 if sound {
                     let got = Layout::of(&v.raw, req.nd());
@@ -1086,7 +1237,8 @@ impl<'a, 'py> Run<'a, 'py> {
                     problems.append(&mut p);
                 } else {
                     self.hazards.push(format!("its {name} view is malformed"));
-                    self.write_hazards.push(format!("its {name} view is malformed"));
+                    self.write_hazards
+                        .push(format!("its {name} view is malformed"));
                 }
                 if let (Some(Ok(e0)), Some(Ok(e1))) = (&exports_before, self.exports()) {
                     if e1 != e0 + 1 {
@@ -1125,7 +1277,8 @@ impl<'a, 'py> Run<'a, 'py> {
                 let mut problems = self.refusal_problems(&r);
                 if r.obj_left {
                     // CPython's argument parsing releases such a view: a crash or a leak.
-                    self.hazards.push("it leaves view.obj set when it refuses".into());
+                    self.hazards
+                        .push("it leaves view.obj set when it refuses".into());
                 }
                 if refcount(self.obj) != before {
                     problems.push(format!(
@@ -1151,24 +1304,37 @@ impl<'a, 'py> Run<'a, 'py> {
         let name = "release a copy of the view";
         match get(obj, FULL_RO, &mut self.poison) {
             Ok(v) => {
-                let copy = View { raw: Box::new(*v.raw), compensated: v.compensated };
+                let copy = View {
+                    raw: Box::new(*v.raw),
+                    compensated: v.compensated,
+                };
                 let owned = v.raw.obj == obj.as_ptr();
                 if owned {
                     copy.release(); // released once, through the copy; `v` is only dropped
                 }
                 drop(v);
                 let after = refcount(obj);
-                let again = get(obj, FULL_RO, &mut self.poison).map(|v| v.release_if_owned(obj)).is_ok();
+                let again = get(obj, FULL_RO, &mut self.poison)
+                    .map(|v| v.release_if_owned(obj))
+                    .is_ok();
                 let mut p = Vec::new();
                 if after != base {
-                    p.push(format!("reference count {after} after release, {base} before"));
+                    p.push(format!(
+                        "reference count {after} after release, {base} before"
+                    ));
                 }
                 if !again {
                     p.push("the next request failed".into());
                 }
-                self.report.judge(name, p, "per-export state does not depend on the view's address");
+                self.report.judge(
+                    name,
+                    p,
+                    "per-export state does not depend on the view's address",
+                );
             }
-            Err(r) => self.report.push(Outcome::Fail, name, describe(&r.err, obj.py())),
+            Err(r) => self
+                .report
+                .push(Outcome::Fail, name, describe(&r.err, obj.py())),
         }
     }
 
@@ -1177,14 +1343,24 @@ impl<'a, 'py> Run<'a, 'py> {
     fn live_views(&mut self) {
         let name = "views held together stay valid until released";
         if self.served.is_empty() {
-            self.report.push(Outcome::Note, name, "not checked: no request was served cleanly");
+            self.report.push(
+                Outcome::Note,
+                name,
+                "not checked: no request was served cleanly",
+            );
             return;
         }
         let obj = self.obj;
         let before = refcount(obj);
         let exports_before = self.exports();
         let mut flags: Vec<c_int> = vec![FULL_RO];
-        flags.extend(self.served.iter().copied().filter(|&f| f != FULL_RO).take(31));
+        flags.extend(
+            self.served
+                .iter()
+                .copied()
+                .filter(|&f| f != FULL_RO)
+                .take(31),
+        );
         let mut views: Vec<(c_int, View, Snapshot)> = Vec::new();
         let mut problems = Vec::new();
         // Every view held is re-read after each later export (a table rewritten by one export
@@ -1219,11 +1395,19 @@ impl<'a, 'py> Run<'a, 'py> {
         }
         if let (Some(Ok(e0)), Some(Ok(e1))) = (&exports_before, self.exports()) {
             if e1 != e0 + views.len() as isize {
-                problems.push(format!("the provider counts {} live exports with {} views held", e1 - e0, views.len()));
+                problems.push(format!(
+                    "the provider counts {} live exports with {} views held",
+                    e1 - e0,
+                    views.len()
+                ));
             }
         }
         if refcount(obj) < before + views.len() as isize {
-            problems.push(format!("{} views hold {} references", views.len(), refcount(obj) - before));
+            problems.push(format!(
+                "{} views hold {} references",
+                views.len(),
+                refcount(obj) - before
+            ));
         }
         {
             let _spray = memory::Spray::new(self.py);
@@ -1232,7 +1416,10 @@ impl<'a, 'py> Run<'a, 'py> {
                     continue;
                 }
                 if let Some(d) = snap.changed(&v.raw) {
-                    problems.push(format!("the {} view changed after later exports: {d}", name_of(Request::new(*f))));
+                    problems.push(format!(
+                        "the {} view changed after later exports: {d}",
+                        name_of(Request::new(*f))
+                    ));
                 }
             }
         }
@@ -1246,7 +1433,10 @@ impl<'a, 'py> Run<'a, 'py> {
         for i in order {
             let (f, v, snap) = slots[i].take().expect("released once");
             if let Some(d) = snap.changed(&v.raw) {
-                problems.push(format!("the {} view changed before its release: {d}", name_of(Request::new(f))));
+                problems.push(format!(
+                    "the {} view changed before its release: {d}",
+                    name_of(Request::new(f))
+                ));
             }
             v.release_if_owned(obj);
             if problems.len() == seen_change {
@@ -1264,11 +1454,16 @@ impl<'a, 'py> Run<'a, 'py> {
             seen_change = problems.len();
         }
         if refcount(obj) != before {
-            problems.push(format!("reference count {} after releasing all, {before} before", refcount(obj)));
+            problems.push(format!(
+                "reference count {} after releasing all, {before} before",
+                refcount(obj)
+            ));
         }
         if let (Some(Ok(e0)), Some(Ok(e1))) = (&exports_before, self.exports()) {
             if e1 != *e0 {
-                problems.push(format!("the provider counts {e1} live exports after all were released, {e0} before"));
+                problems.push(format!(
+                    "the provider counts {e1} live exports after all were released, {e0} before"
+                ));
             }
         }
         if !problems.is_empty() {
@@ -1289,25 +1484,43 @@ impl<'a, 'py> Run<'a, 'py> {
         let (fl, pil) = match &self.full {
             Some(f) => (f.layout.clone(), f.pil),
             None => {
-                self.report.push(Outcome::Note, name, "not checked: no sound full view");
+                self.report
+                    .push(Outcome::Note, name, "not checked: no sound full view");
                 return;
             }
         };
         if pil {
-            self.report.push(Outcome::Note, name, "not checked: PIL-style suboffsets are not followed by the kit");
+            self.report.push(
+                Outcome::Note,
+                name,
+                "not checked: PIL-style suboffsets are not followed by the kit",
+            );
             return;
         }
         let obj = self.obj;
         let indices = sample(fl.count());
         let fv = match get(obj, FULL_RO, &mut self.poison) {
-            Ok(v) if structure(&v.raw, Request::new(FULL_RO), obj, &self.poison).is_empty() && Layout::of(&v.raw, true) == fl => v,
+            Ok(v)
+                if structure(&v.raw, Request::new(FULL_RO), obj, &self.poison).is_empty()
+                    && Layout::of(&v.raw, true) == fl =>
+            {
+                v
+            }
             Ok(v) => {
                 v.release_if_owned(obj);
-                self.report.push(Outcome::Fail, name, "the PyBUF_FULL_RO view changed between two requests");
+                self.report.push(
+                    Outcome::Fail,
+                    name,
+                    "the PyBUF_FULL_RO view changed between two requests",
+                );
                 return;
             }
             Err(r) => {
-                self.report.push(Outcome::Fail, name, format!("PyBUF_FULL_RO refused: {}", describe(&r.err, self.py)));
+                self.report.push(
+                    Outcome::Fail,
+                    name,
+                    format!("PyBUF_FULL_RO refused: {}", describe(&r.err, self.py)),
+                );
                 return;
             }
         };
@@ -1315,10 +1528,16 @@ impl<'a, 'py> Run<'a, 'py> {
         let mut problems = Vec::new();
         for &flags in &self.served.clone() {
             let req = Request::new(flags);
-            let Ok(v) = get(obj, flags, &mut self.poison) else { continue };
+            let Ok(v) = get(obj, flags, &mut self.poison) else {
+                continue;
+            };
             if structure(&v.raw, req, obj, &self.poison).is_empty() {
                 let got = Layout::of(&v.raw, req.nd());
-                let seen = if req.nd() { elements(&got, &indices) } else { elements_flat(&got, fl.itemsize, &indices) };
+                let seen = if req.nd() {
+                    elements(&got, &indices)
+                } else {
+                    elements_flat(&got, fl.itemsize, &indices)
+                };
                 if let Some(i) = first_difference(&seen, &want, fl.itemsize as usize, None) {
                     problems.push(format!(
                         "{}: element {} reads {} through this view but {} through PyBUF_FULL_RO",
@@ -1334,7 +1553,11 @@ impl<'a, 'py> Run<'a, 'py> {
         self.report.judge(
             name,
             problems,
-            format!("{} elements read through {} views agree", indices.len(), self.served.len()),
+            format!(
+                "{} elements read through {} views agree",
+                indices.len(),
+                self.served.len()
+            ),
         );
 
         let name = "contents against the reference";
@@ -1353,11 +1576,22 @@ impl<'a, 'py> Run<'a, 'py> {
         fv.release_if_owned(obj);
     }
 
-    fn against_reference(&mut self, reference: &Bound<'py, PyAny>, fl: &Layout, want: &[u8], indices: &[usize]) -> Vec<String> {
+    fn against_reference(
+        &mut self,
+        reference: &Bound<'py, PyAny>,
+        fl: &Layout,
+        want: &[u8],
+        indices: &[usize],
+    ) -> Vec<String> {
         let mut p = Vec::new();
         let rv = match get(reference, FULL_RO, &mut self.poison) {
             Ok(v) => v,
-            Err(r) => return vec![format!("the reference exports no PyBUF_FULL_RO buffer ({})", describe(&r.err, self.py))],
+            Err(r) => {
+                return vec![format!(
+                    "the reference exports no PyBUF_FULL_RO buffer ({})",
+                    describe(&r.err, self.py)
+                )]
+            }
         };
         if !structure(&rv.raw, Request::new(FULL_RO), reference, &self.poison).is_empty() {
             rv.release_if_owned(reference);
@@ -1365,19 +1599,37 @@ impl<'a, 'py> Run<'a, 'py> {
         }
         let rl = Layout::of(&rv.raw, true);
         if rl.shape != fl.shape {
-            p.push(format!("shape {:?} but the reference's is {:?}", fl.shape, rl.shape));
+            p.push(format!(
+                "shape {:?} but the reference's is {:?}",
+                fl.shape, rl.shape
+            ));
         }
         if rl.itemsize != fl.itemsize {
-            p.push(format!("itemsize {} but the reference's is {}", fl.itemsize, rl.itemsize));
+            p.push(format!(
+                "itemsize {} but the reference's is {}",
+                fl.itemsize, rl.itemsize
+            ));
         }
         if rl.readonly != fl.readonly {
-            p.push(format!("readonly {} but the reference's is {}", u8::from(fl.readonly), u8::from(rl.readonly)));
+            p.push(format!(
+                "readonly {} but the reference's is {}",
+                u8::from(fl.readonly),
+                u8::from(rl.readonly)
+            ));
         }
-        let mine = self.full.as_ref().and_then(|f| f.parsed.clone()).or_else(|| {
-            // A NULL format is 'B'.
-            format::parse(&fl.format_str()).ok().filter(|x| x.itemsize as isize == fl.itemsize)
-        });
-        let theirs = format::parse(&rl.format_str()).ok().filter(|x| x.itemsize as isize == rl.itemsize);
+        let mine = self
+            .full
+            .as_ref()
+            .and_then(|f| f.parsed.clone())
+            .or_else(|| {
+                // A NULL format is 'B'.
+                format::parse(&fl.format_str())
+                    .ok()
+                    .filter(|x| x.itemsize as isize == fl.itemsize)
+            });
+        let theirs = format::parse(&rl.format_str())
+            .ok()
+            .filter(|x| x.itemsize as isize == rl.itemsize);
         let same_format = match (&mine, &theirs) {
             (Some(a), Some(b)) => a.layout() == b.layout(),
             _ => fl.format_str().trim_start_matches('@') == rl.format_str().trim_start_matches('@'),
@@ -1392,7 +1644,9 @@ impl<'a, 'py> Run<'a, 'py> {
         if p.is_empty() && rl.suboffsets.is_none() {
             let theirs_bytes = elements(&rl, indices);
             let mask = mine.as_ref().map(|m| m.padding_mask());
-            if let Some(i) = first_difference(want, &theirs_bytes, fl.itemsize as usize, mask.as_deref()) {
+            if let Some(i) =
+                first_difference(want, &theirs_bytes, fl.itemsize as usize, mask.as_deref())
+            {
                 p.push(format!(
                     "element {} is {} but the reference's is {} (contents differ from the reference)",
                     index_of(indices[i], &fl.shape),
@@ -1410,12 +1664,18 @@ impl<'a, 'py> Run<'a, 'py> {
         let name = "memory per export";
         let n = self.opts.per_round;
         if n == 0 {
-            self.report.push(Outcome::Note, name, "not checked (exports_per_round(0))");
+            self.report
+                .push(Outcome::Note, name, "not checked (exports_per_round(0))");
             return;
         }
         let obj = self.obj;
         let mut flags = vec![FULL_RO];
-        for want in [bits::SIMPLE, bits::ND, bits::STRIDES | bits::WRITABLE, bits::C_CONTIGUOUS] {
+        for want in [
+            bits::SIMPLE,
+            bits::ND,
+            bits::STRIDES | bits::WRITABLE,
+            bits::C_CONTIGUOUS,
+        ] {
             if self.served.contains(&want) {
                 flags.push(want);
             }
@@ -1444,15 +1704,26 @@ impl<'a, 'py> Run<'a, 'py> {
         let m2 = meter.usage();
         drop(meter);
         if !ok {
-            self.report.push(Outcome::Fail, name, "a request served before was refused during the loop");
+            self.report.push(
+                Outcome::Fail,
+                name,
+                "a request served before was refused during the loop",
+            );
             return;
         }
         let mut p = Vec::new();
         let mut measured = Vec::new();
-        let growth = |a: Option<usize>, b: Option<usize>| a.zip(b).map(|(a, b)| b as isize - a as isize);
+        let growth =
+            |a: Option<usize>, b: Option<usize>| a.zip(b).map(|(a, b)| b as isize - a as isize);
         let blocks = |a: Option<isize>, b: Option<isize>| a.zip(b).map(|(a, b)| b - a);
         for (what, unit, g1, g2, limit) in [
-            ("malloc", "bytes", growth(m0.malloc, m1.malloc), growth(m1.malloc, m2.malloc), PER_EXPORT_LEAK * exports_total),
+            (
+                "malloc",
+                "bytes",
+                growth(m0.malloc, m1.malloc),
+                growth(m1.malloc, m2.malloc),
+                PER_EXPORT_LEAK * exports_total,
+            ),
             (
                 "Python allocators (tracemalloc)",
                 "bytes",
@@ -1460,9 +1731,17 @@ impl<'a, 'py> Run<'a, 'py> {
                 growth(m1.traced, m2.traced),
                 PER_EXPORT_LEAK * exports_total,
             ),
-            ("pymalloc (sys.getallocatedblocks)", "blocks", blocks(m0.blocks, m1.blocks), blocks(m1.blocks, m2.blocks), exports_total / 2),
+            (
+                "pymalloc (sys.getallocatedblocks)",
+                "blocks",
+                blocks(m0.blocks, m1.blocks),
+                blocks(m1.blocks, m2.blocks),
+                exports_total / 2,
+            ),
         ] {
-            let (Some(g1), Some(g2)) = (g1, g2) else { continue };
+            let (Some(g1), Some(g2)) = (g1, g2) else {
+                continue;
+            };
             measured.push(what);
             let limit = limit as isize;
             if g1 >= limit && g2 >= limit {
@@ -1477,13 +1756,20 @@ impl<'a, 'py> Run<'a, 'py> {
             if let (Some(a), Some(c)) = (m0.rss, m2.rss) {
                 measured.push("RSS");
                 if c > a + 64 * exports_total {
-                    p.push(format!("RSS grew {} bytes over {} exports", c - a, 2 * exports_total));
+                    p.push(format!(
+                        "RSS grew {} bytes over {} exports",
+                        c - a,
+                        2 * exports_total
+                    ));
                 }
             }
         }
         let leaked_refs = refcount(obj) - before;
         if leaked_refs != 0 {
-            p.push(format!("the reference count changed by {leaked_refs} over {} exports", 3 * exports_total));
+            p.push(format!(
+                "the reference count changed by {leaked_refs} over {} exports",
+                3 * exports_total
+            ));
         }
         self.report.judge(
             name,
@@ -1491,7 +1777,11 @@ impl<'a, 'py> Run<'a, 'py> {
             format!(
                 "3 x {exports_total} export/release cycles ({} request kinds): no growth ({})",
                 flags.len(),
-                if measured.is_empty() { "no memory measure on this platform".to_string() } else { measured.join(", ") }
+                if measured.is_empty() {
+                    "no memory measure on this platform".to_string()
+                } else {
+                    measured.join(", ")
+                }
             ),
         );
     }
@@ -1501,19 +1791,27 @@ impl<'a, 'py> Run<'a, 'py> {
         let (full, pil) = match &self.full {
             Some(f) => (f.layout.clone(), f.pil),
             None => {
-                self.report.push(Outcome::Note, "consumers", "not run: no sound full view");
+                self.report
+                    .push(Outcome::Note, "consumers", "not run: no sound full view");
                 return;
             }
         };
         if pil {
-            self.report.push(Outcome::Note, "consumers", "not run: PIL-style suboffsets (see the kit's policy)");
+            self.report.push(
+                Outcome::Note,
+                "consumers",
+                "not run: PIL-style suboffsets (see the kit's policy)",
+            );
             return;
         }
         if !self.hazards.is_empty() {
             self.report.push(
                 Outcome::Note,
                 "consumers",
-                format!("not run: {} (a real consumer could crash the process)", summary(&self.hazards)),
+                format!(
+                    "not run: {} (a real consumer could crash the process)",
+                    summary(&self.hazards)
+                ),
             );
             return;
         }
@@ -1538,7 +1836,10 @@ impl<'a, 'py> Run<'a, 'py> {
             }
             let format: String = get("format")?.extract()?;
             if format != full.format_str() {
-                p.push(format!("format {format:?}, expected {:?}", full.format_str()));
+                p.push(format!(
+                    "format {format:?}, expected {:?}",
+                    full.format_str()
+                ));
             }
             if get("readonly")?.extract::<bool>()? != full.readonly {
                 p.push("readonly differs".into());
@@ -1555,7 +1856,12 @@ impl<'a, 'py> Run<'a, 'py> {
             m.call_method0("release")?;
             Ok(p)
         })();
-        judge_py(&mut self.report, name, r, "fields and tobytes() match the full view");
+        judge_py(
+            &mut self.report,
+            name,
+            r,
+            "fields and tobytes() match the full view",
+        );
 
         let name = "consumer bytes";
         let r: PyResult<Vec<String>> = (|| {
@@ -1563,7 +1869,11 @@ impl<'a, 'py> Run<'a, 'py> {
             let m = pyo3::types::PyMemoryView::from(obj)?;
             let mut p = Vec::new();
             if b.len()? as isize != full.len {
-                p.push(format!("bytes(obj) has {} bytes, len is {}", b.len()?, full.len));
+                p.push(format!(
+                    "bytes(obj) has {} bytes, len is {}",
+                    b.len()?,
+                    full.len
+                ));
             }
             if !b.eq(m.call_method0("tobytes")?)? {
                 p.push("bytes(obj) differs from memoryview(obj).tobytes()".into());
@@ -1571,7 +1881,12 @@ impl<'a, 'py> Run<'a, 'py> {
             m.call_method0("release")?;
             Ok(p)
         })();
-        judge_py(&mut self.report, name, r, "bytes(obj) == memoryview(obj).tobytes()");
+        judge_py(
+            &mut self.report,
+            name,
+            r,
+            "bytes(obj) == memoryview(obj).tobytes()",
+        );
 
         let name = "consumer hashlib";
         let c_contiguous = full.c_contiguous();
@@ -1581,7 +1896,9 @@ impl<'a, 'py> Run<'a, 'py> {
             match hashlib.call_method1("sha256", (obj,)) {
                 Ok(h) if c_contiguous => {
                     let b = pyo3::types::PyBytes::type_object(py).call1((obj,))?;
-                    let want = hashlib.call_method1("sha256", (b,))?.call_method0("digest")?;
+                    let want = hashlib
+                        .call_method1("sha256", (b,))?
+                        .call_method0("digest")?;
                     if !h.call_method0("digest")?.eq(want)? {
                         p.push("sha256(obj) differs from sha256(bytes(obj))".into());
                     }
@@ -1592,16 +1909,25 @@ impl<'a, 'py> Run<'a, 'py> {
             }
             Ok(p)
         })();
-        let ok = if c_contiguous { "sha256(obj) == sha256(bytes(obj))" } else { "refused: not C-contiguous" };
+        let ok = if c_contiguous {
+            "sha256(obj) == sha256(bytes(obj))"
+        } else {
+            "refused: not C-contiguous"
+        };
         judge_py(&mut self.report, name, r, ok);
 
         let name = "consumer numpy";
         let Ok(np) = py.import("numpy") else {
-            self.report.push(Outcome::Note, name, "numpy is not installed: not checked");
+            self.report
+                .push(Outcome::Note, name, "numpy is not installed: not checked");
             return;
         };
         if obj.is_instance_of::<pyo3::types::PyBytes>() {
-            self.report.push(Outcome::Note, name, "numpy reads bytes as a scalar, not through the buffer");
+            self.report.push(
+                Outcome::Note,
+                name,
+                "numpy reads bytes as a scalar, not through the buffer",
+            );
             return;
         }
         let r: PyResult<Vec<String>> = (|| {
@@ -1609,7 +1935,10 @@ impl<'a, 'py> Run<'a, 'py> {
                 Ok(a) => a,
                 Err(e) => {
                     // The format passed the kit's checks; numpy does not read every one.
-                    return Ok(vec![format!("__note__numpy cannot read format {:?}: {e}", full.format_str())]);
+                    return Ok(vec![format!(
+                        "__note__numpy cannot read format {:?}: {e}",
+                        full.format_str()
+                    )]);
                 }
             };
             let mut p = Vec::new();
@@ -1623,15 +1952,27 @@ impl<'a, 'py> Run<'a, 'py> {
             }
             let itemsize: isize = a.getattr("itemsize")?.extract()?;
             if itemsize != full.itemsize {
-                p.push(format!("numpy's itemsize {itemsize}, expected {}", full.itemsize));
+                p.push(format!(
+                    "numpy's itemsize {itemsize}, expected {}",
+                    full.itemsize
+                ));
             }
-            let data: usize = a.getattr("__array_interface__")?.get_item("data")?.get_item(0)?.extract()?;
+            let data: usize = a
+                .getattr("__array_interface__")?
+                .get_item("data")?
+                .get_item(0)?
+                .extract()?;
             if data != full.buf && full.len > 0 {
                 p.push("numpy's data pointer is not the buffer's: a copy was made".into());
             }
             Ok(p)
         })();
-        judge_py(&mut self.report, name, r, "np.asarray(obj): same shape, strides and memory");
+        judge_py(
+            &mut self.report,
+            name,
+            r,
+            "np.asarray(obj): same shape, strides and memory",
+        );
     }
 
     /// For writable data: every byte written through one view is seen through a second one,
@@ -1639,34 +1980,52 @@ impl<'a, 'py> Run<'a, 'py> {
     fn shared_writes(&mut self) {
         let name = "a write through one view is seen by another";
         let Some(full) = &self.full else {
-            self.report.push(Outcome::Note, name, "not run: no sound full view");
+            self.report
+                .push(Outcome::Note, name, "not run: no sound full view");
             return;
         };
         if full.pil || full.layout.readonly || full.layout.len == 0 {
-            self.report.push(Outcome::Note, name, "not applicable: read-only, empty or PIL-style");
+            self.report.push(
+                Outcome::Note,
+                name,
+                "not applicable: read-only, empty or PIL-style",
+            );
             return;
         }
         if !self.write_hazards.is_empty() || !self.hazards.is_empty() {
             let mut h = self.write_hazards.clone();
             h.extend(self.hazards.iter().cloned());
-            self.report.push(Outcome::Note, name, format!("not run: {}", summary(&h)));
+            self.report
+                .push(Outcome::Note, name, format!("not run: {}", summary(&h)));
             return;
         }
         let obj = self.obj;
         let flags = bits::STRIDES | bits::WRITABLE;
         let req = Request::new(flags);
-        let (a, b) = match (get(obj, flags, &mut self.poison), get(obj, flags, &mut self.poison)) {
+        let (a, b) = match (
+            get(obj, flags, &mut self.poison),
+            get(obj, flags, &mut self.poison),
+        ) {
             (Ok(a), Ok(b)) => (a, b),
             (a, b) => {
                 let py = self.py;
                 let err = a.err().or(b.err()).and_then(|e| e.err);
-                self.report.push(Outcome::Fail, name, format!("a writable export failed: {}", describe(&err, py)));
+                self.report.push(
+                    Outcome::Fail,
+                    name,
+                    format!("a writable export failed: {}", describe(&err, py)),
+                );
                 return;
             }
         };
-        let sound = |v: &View| structure(&v.raw, req, obj, &self.poison).is_empty() && v.raw.readonly == 0;
+        let sound =
+            |v: &View| structure(&v.raw, req, obj, &self.poison).is_empty() && v.raw.readonly == 0;
         if !sound(&a) || !sound(&b) {
-            self.report.push(Outcome::Fail, name, "the writable views are malformed (see the request lines)");
+            self.report.push(
+                Outcome::Fail,
+                name,
+                "the writable views are malformed (see the request lines)",
+            );
             a.release_if_owned(obj);
             b.release_if_owned(obj);
             return;
@@ -1706,7 +2065,14 @@ impl<'a, 'py> Run<'a, 'py> {
         if restored != before {
             p.push("the bytes did not read back as they were after being restored".into());
         }
-        self.report.judge(name, p, format!("{} elements, every byte: both views share the memory (zero copy)", indices.len()));
+        self.report.judge(
+            name,
+            p,
+            format!(
+                "{} elements, every byte: both views share the memory (zero copy)",
+                indices.len()
+            ),
+        );
     }
 }
 
@@ -1742,7 +2108,9 @@ struct Snapshot {
 /// Reads `n` entries behind a pointer that may have been freed since (a bug the kit looks for):
 /// volatile reads, never turned into references.
 unsafe fn read_table(p: *const isize, n: usize) -> Vec<isize> {
-    (0..n).map(|i| unsafe { p.add(i).read_volatile() }).collect()
+    (0..n)
+        .map(|i| unsafe { p.add(i).read_volatile() })
+        .collect()
 }
 
 impl Snapshot {
@@ -1753,7 +2121,8 @@ impl Snapshot {
         unsafe {
             Snapshot {
                 fields: (v.buf as usize, v.len, v.itemsize, v.ndim, v.readonly),
-                format: (!v.format.is_null()).then(|| CStr::from_ptr(v.format).to_bytes_with_nul().to_vec()),
+                format: (!v.format.is_null())
+                    .then(|| CStr::from_ptr(v.format).to_bytes_with_nul().to_vec()),
                 shape: (!v.shape.is_null()).then(|| read_table(v.shape, n)),
                 strides: (!v.strides.is_null()).then(|| read_table(v.strides, n)),
             }
@@ -1764,13 +2133,18 @@ impl Snapshot {
     fn changed(&self, v: &ffi::Py_buffer) -> Option<String> {
         let fields = (v.buf as usize, v.len, v.itemsize, v.ndim, v.readonly);
         if fields != self.fields {
-            return Some(format!("(buf, len, itemsize, ndim, readonly) {:?} became {fields:?}", self.fields));
+            return Some(format!(
+                "(buf, len, itemsize, ndim, readonly) {:?} became {fields:?}",
+                self.fields
+            ));
         }
         // SAFETY: same pointers as at `take`; read with the lengths seen then (a freed table
         // is read, not trusted: only compared).
         unsafe {
             if let Some(f) = &self.format {
-                let now: Vec<u8> = (0..f.len()).map(|i| v.format.cast::<u8>().add(i).read_volatile()).collect();
+                let now: Vec<u8> = (0..f.len())
+                    .map(|i| v.format.cast::<u8>().add(i).read_volatile())
+                    .collect();
                 if &now != f {
                     return Some(format!(
                         "format {:?} became {:?} (freed or rewritten)",
@@ -1779,11 +2153,16 @@ impl Snapshot {
                     ));
                 }
             }
-            for (what, old, p) in [("shape", &self.shape, v.shape), ("strides", &self.strides, v.strides)] {
+            for (what, old, p) in [
+                ("shape", &self.shape, v.shape),
+                ("strides", &self.strides, v.strides),
+            ] {
                 if let Some(old) = old {
                     let now = read_table(p, old.len());
                     if &now != old {
-                        return Some(format!("{what} {old:?} became {now:?} (freed or rewritten)"));
+                        return Some(format!(
+                            "{what} {old:?} became {now:?} (freed or rewritten)"
+                        ));
                     }
                 }
             }
@@ -1870,8 +2249,17 @@ fn first_difference(a: &[u8], b: &[u8], item: usize, pad: Option<&[bool]>) -> Op
 
 fn hex(bytes: &[u8], i: usize, item: isize) -> String {
     let item = item as usize;
-    let s: Vec<String> = bytes.iter().skip(i * item).take(item).map(|b| format!("{b:02x}")).collect();
-    if s.is_empty() { "nothing".into() } else { s.join("") }
+    let s: Vec<String> = bytes
+        .iter()
+        .skip(i * item)
+        .take(item)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    if s.is_empty() {
+        "nothing".into()
+    } else {
+        s.join("")
+    }
 }
 
 fn index_of(k: usize, shape: &[isize]) -> String {

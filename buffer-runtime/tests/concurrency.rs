@@ -214,13 +214,20 @@ fn shared_any_vec_from_many_threads() {
                     assert_eq!(v.itemsize(), v.kind().itemsize());
                     assert_eq!(v.format(), v.kind().format());
                     match v.kind() {
-                        ElementKind::F64 => assert_eq!(v.downcast_ref::<f64>().unwrap().get(i % 32), Some(1.5)),
-                        ElementKind::I32 => assert_eq!(v.downcast_ref::<i32>().unwrap().get(i % 32), Some(7)),
+                        ElementKind::F64 => {
+                            assert_eq!(v.downcast_ref::<f64>().unwrap().get(i % 32), Some(1.5))
+                        }
+                        ElementKind::I32 => {
+                            assert_eq!(v.downcast_ref::<i32>().unwrap().get(i % 32), Some(7))
+                        }
                         _ => {}
                     }
                     if i % 128 == 0 {
                         let copy = v.clone();
-                        assert_eq!((copy.kind(), copy.len(), copy.exports()), (v.kind(), v.len(), 0));
+                        assert_eq!(
+                            (copy.kind(), copy.len(), copy.exports()),
+                            (v.kind(), v.len(), 0)
+                        );
                     }
                     drop(hold);
                 }
@@ -278,7 +285,10 @@ fn padding_is_zero_when_exported() {
         let p = ptr_of(v);
         (0..v.len()).all(|i| PADDING.clone().all(|b| p.load_byte(i * 16 + b) == 0))
     }
-    let rec = |i: u8| Padded { tag: i, value: u64::from(i) * 3 };
+    let rec = |i: u8| Padded {
+        tag: i,
+        value: u64::from(i) * 3,
+    };
     let mut v: SharedVec<Padded> = (0..8).map(rec).collect();
     assert!(padding_zero(&v));
     v.set(3, rec(30));
@@ -299,7 +309,12 @@ fn padding_is_zero_when_exported() {
 #[test]
 fn export_while_get_reads_padded_records() {
     for round in 0..20u8 {
-        let v: SharedVec<Padded> = (0..64).map(|i| Padded { tag: i, value: u64::from(round) }).collect();
+        let v: SharedVec<Padded> = (0..64)
+            .map(|i| Padded {
+                tag: i,
+                value: u64::from(round),
+            })
+            .collect();
         let go = Barrier::new(2);
         thread::scope(|s| {
             s.spawn(|| {
@@ -325,7 +340,12 @@ fn export_while_get_reads_padded_records() {
 fn concurrent_exports_see_zeroed_padding() {
     let nonzero = AtomicUsize::new(0);
     for _ in 0..20 {
-        let mut v: SharedVec<Padded> = (0..256).map(|i| Padded { tag: i as u8, value: 1 }).collect();
+        let mut v: SharedVec<Padded> = (0..256)
+            .map(|i| Padded {
+                tag: i as u8,
+                value: 1,
+            })
+            .collect();
         v.set(7, Padded { tag: 7, value: 7 }); // a write under `&mut`, before the exports
         let go = Barrier::new(2);
         thread::scope(|s| {
@@ -346,7 +366,11 @@ fn concurrent_exports_see_zeroed_padding() {
             }
         });
     }
-    assert_eq!(nonzero.into_inner(), 0, "padding bytes seen non-zero by a concurrent export");
+    assert_eq!(
+        nonzero.into_inner(),
+        0,
+        "padding bytes seen non-zero by a concurrent export"
+    );
 }
 
 /// Finding 5: each direct export stored the length into the block's shared `shape[0]` while a
@@ -391,11 +415,18 @@ struct Overlap {
 
 impl Overlap {
     fn new() -> Self {
-        Overlap { a: AtomicUsize::new(0), b: AtomicUsize::new(0) }
+        Overlap {
+            a: AtomicUsize::new(0),
+            b: AtomicUsize::new(0),
+        }
     }
     /// One step of side `a` (or `b`); `false` once both sides have done enough.
     fn step(&self, a_side: bool) -> bool {
-        let (mine, theirs) = if a_side { (&self.a, &self.b) } else { (&self.b, &self.a) };
+        let (mine, theirs) = if a_side {
+            (&self.a, &self.b)
+        } else {
+            (&self.b, &self.a)
+        };
         let n = mine.fetch_add(1, Ordering::Relaxed);
         n < ROUNDS / 4 || theirs.load(Ordering::Relaxed) < ROUNDS / 4
     }

@@ -40,7 +40,11 @@ struct Sloppy;
 
 #[pymethods]
 impl Sloppy {
-    unsafe fn __getbuffer__(slf: Bound<'_, Self>, view: *mut pyo3::ffi::Py_buffer, _flags: c_int) -> PyResult<()> {
+    unsafe fn __getbuffer__(
+        slf: Bound<'_, Self>,
+        view: *mut pyo3::ffi::Py_buffer,
+        _flags: c_int,
+    ) -> PyResult<()> {
         static SHAPE: [isize; 1] = [3];
         static STRIDES: [isize; 1] = [4];
         // SAFETY: `view` is writable (CPython's contract); the pointers are to statics.
@@ -69,7 +73,11 @@ struct LeavesObj;
 
 #[pymethods]
 impl LeavesObj {
-    unsafe fn __getbuffer__(slf: Bound<'_, Self>, view: *mut pyo3::ffi::Py_buffer, _flags: c_int) -> PyResult<()> {
+    unsafe fn __getbuffer__(
+        slf: Bound<'_, Self>,
+        view: *mut pyo3::ffi::Py_buffer,
+        _flags: c_int,
+    ) -> PyResult<()> {
         // SAFETY: `view` is writable (CPython's contract).
         unsafe { (*view).obj = slf.into_ptr() };
         Err(PyValueError::new_err("no"))
@@ -82,7 +90,11 @@ struct WrongLen;
 
 #[pymethods]
 impl WrongLen {
-    unsafe fn __getbuffer__(slf: Bound<'_, Self>, view: *mut pyo3::ffi::Py_buffer, _flags: c_int) -> PyResult<()> {
+    unsafe fn __getbuffer__(
+        slf: Bound<'_, Self>,
+        view: *mut pyo3::ffi::Py_buffer,
+        _flags: c_int,
+    ) -> PyResult<()> {
         static SHAPE: [isize; 1] = [3];
         static STRIDES: [isize; 1] = [4];
         // SAFETY: `view` is writable (CPython's contract); the pointers are to statics. No
@@ -111,7 +123,11 @@ struct Forgetful;
 
 #[pymethods]
 impl Forgetful {
-    unsafe fn __getbuffer__(slf: Bound<'_, Self>, view: *mut pyo3::ffi::Py_buffer, _flags: c_int) -> PyResult<()> {
+    unsafe fn __getbuffer__(
+        slf: Bound<'_, Self>,
+        view: *mut pyo3::ffi::Py_buffer,
+        _flags: c_int,
+    ) -> PyResult<()> {
         // SAFETY: `view` is writable (CPython's contract); `buf` points to a static.
         unsafe {
             let v = &mut *view;
@@ -135,14 +151,30 @@ struct PymemLeak;
 
 #[pymethods]
 impl PymemLeak {
-    unsafe fn __getbuffer__(slf: Bound<'_, Self>, view: *mut pyo3::ffi::Py_buffer, flags: c_int) -> PyResult<()> {
+    unsafe fn __getbuffer__(
+        slf: Bound<'_, Self>,
+        view: *mut pyo3::ffi::Py_buffer,
+        flags: c_int,
+    ) -> PyResult<()> {
         let py = slf.py();
-        if py.import("tracemalloc")?.call_method0("is_tracing")?.extract::<bool>()? {
+        if py
+            .import("tracemalloc")?
+            .call_method0("is_tracing")?
+            .extract::<bool>()?
+        {
             SAW_TRACING.store(true, Ordering::Relaxed);
         }
         // SAFETY: `view` is writable (CPython's contract); `buf` points to a static, read-only.
         unsafe {
-            if pyo3::ffi::PyBuffer_FillInfo(view, slf.as_ptr(), DATA.as_ptr() as *mut _, 12, 1, flags) != 0 {
+            if pyo3::ffi::PyBuffer_FillInfo(
+                view,
+                slf.as_ptr(),
+                DATA.as_ptr() as *mut _,
+                12,
+                1,
+                flags,
+            ) != 0
+            {
                 return Err(PyErr::fetch(py));
             }
             (*view).internal = pyo3::ffi::PyMem_Malloc(64); // the bug: never freed
@@ -152,26 +184,48 @@ impl PymemLeak {
 }
 
 fn failures(report: &buffer_runtime::testing::Report) -> String {
-    report.failures().map(|c| format!("{}: {}\n", c.name, c.detail)).collect()
+    report
+        .failures()
+        .map(|c| format!("{}: {}\n", c.name, c.detail))
+        .collect()
 }
 
 #[test]
 fn derived_providers_pass() {
     Python::attach(|py| {
-        let m = Bound::new(py, Matrix { data: vec![1.0; 6].into(), rows: 2 }).unwrap();
+        let m = Bound::new(
+            py,
+            Matrix {
+                data: vec![1.0; 6].into(),
+                rows: 2,
+            },
+        )
+        .unwrap();
         let report = check_provider(m.as_any());
         report.assert_ok();
         assert!(report.checks().len() > 30, "{report}");
         let text = report.to_string();
         assert!(text.starts_with("buffer conformance of Matrix: "), "{text}");
-        assert!(text.contains("a write through one view is seen by another"), "{text}");
+        assert!(
+            text.contains("a write through one view is seen by another"),
+            "{text}"
+        );
 
-        let p = Bound::new(py, Padded { data: vec![1u16, 0, 2, 0, 3, 0, 4, 0].into() }).unwrap();
+        let p = Bound::new(
+            py,
+            Padded {
+                data: vec![1u16, 0, 2, 0, 3, 0, 4, 0].into(),
+            },
+        )
+        .unwrap();
         let report = check_provider(p.as_any());
         report.assert_ok();
         // Not contiguous and read-only: these requests must have been refused.
         let refused = |name: &str| {
-            report.checks().iter().any(|c| c.name == name && c.detail.starts_with("refused"))
+            report
+                .checks()
+                .iter()
+                .any(|c| c.name == name && c.detail.starts_with("refused"))
         };
         assert!(refused("PyBUF_SIMPLE"), "{report}");
         assert!(refused("PyBUF_C_CONTIGUOUS"), "{report}");
@@ -183,7 +237,12 @@ fn derived_providers_pass() {
 #[test]
 fn cpython_exporters_pass() {
     Python::attach(|py| {
-        for expr in [c"bytearray(b'abc')", c"b'xyz'", c"memoryview(b'abcdef')[::2]", c"__import__('array').array('d', [1.5, 2.5])"] {
+        for expr in [
+            c"bytearray(b'abc')",
+            c"b'xyz'",
+            c"memoryview(b'abcdef')[::2]",
+            c"__import__('array').array('d', [1.5, 2.5])",
+        ] {
             let obj = py.eval(expr, None, None).unwrap();
             check_provider(&obj).assert_ok();
         }
@@ -197,11 +256,25 @@ fn sloppy_provider_fails_with_reasons() {
         let report = check_provider(obj.as_any());
         assert!(!report.is_ok());
         let f = failures(&report);
-        assert!(f.contains("PyBUF_SIMPLE: format is set although PyBUF_FORMAT was not requested"), "{f}");
-        assert!(f.contains("shape is set although PyBUF_ND was not requested"), "{f}");
-        assert!(f.contains("PyBUF_ND|PyBUF_FORMAT: strides is set although PyBUF_STRIDES was not requested"), "{f}");
+        assert!(
+            f.contains("PyBUF_SIMPLE: format is set although PyBUF_FORMAT was not requested"),
+            "{f}"
+        );
+        assert!(
+            f.contains("shape is set although PyBUF_ND was not requested"),
+            "{f}"
+        );
+        assert!(
+            f.contains(
+                "PyBUF_ND|PyBUF_FORMAT: strides is set although PyBUF_STRIDES was not requested"
+            ),
+            "{f}"
+        );
         assert!(f.contains("PyBUF_STRIDES|PyBUF_FORMAT|PyBUF_WRITABLE: readonly is 1 although PyBUF_WRITABLE was requested"), "{f}");
-        assert!(!f.contains("PyBUF_FULL_RO"), "the full view itself is fine: {f}");
+        assert!(
+            !f.contains("PyBUF_FULL_RO"),
+            "the full view itself is fine: {f}"
+        );
         let text = report.to_string();
         assert!(text.contains("  FAIL  PyBUF_SIMPLE "), "{text}");
         assert!(text.contains("  ok    PyBUF_FULL_RO"), "{text}");
@@ -214,11 +287,23 @@ fn leaving_obj_set_on_failure_is_reported() {
         let obj = Bound::new(py, LeavesObj).unwrap();
         let report = check_provider(obj.as_any());
         let f = failures(&report);
-        assert!(f.contains("PyBUF_FULL_RO (memoryview's request): refused (ValueError: no)"), "{f}");
-        assert!(f.contains("refused with ValueError: no; CPython's rule is BufferError"), "{f}");
-        assert!(f.contains("view.obj is not NULL after a failed request"), "{f}");
+        assert!(
+            f.contains("PyBUF_FULL_RO (memoryview's request): refused (ValueError: no)"),
+            "{f}"
+        );
+        assert!(
+            f.contains("refused with ValueError: no; CPython's rule is BufferError"),
+            "{f}"
+        );
+        assert!(
+            f.contains("view.obj is not NULL after a failed request"),
+            "{f}"
+        );
         // The reference the failed export took is given back, so the object's count is right.
-        assert!(f.contains("it held a reference, which the kit gave back"), "{f}");
+        assert!(
+            f.contains("it held a reference, which the kit gave back"),
+            "{f}"
+        );
         assert!(!f.contains("reference count"), "{f}");
     });
 }
@@ -243,9 +328,17 @@ fn fields_left_unwritten_are_reported_not_followed() {
         let f = failures(&report);
         // Every field it leaves alone still holds the kit's poison, suboffsets included (a real
         // consumer would follow that garbage: the kit runs none).
-        assert!(f.contains("PyBUF_FULL_RO (memoryview's request): len was not written"), "{f}");
+        assert!(
+            f.contains("PyBUF_FULL_RO (memoryview's request): len was not written"),
+            "{f}"
+        );
         for field in ["len", "format", "shape", "strides", "suboffsets"] {
-            assert!(f.contains(&format!("{field} was not written (it still holds the kit's poison)")), "{f}");
+            assert!(
+                f.contains(&format!(
+                    "{field} was not written (it still holds the kit's poison)"
+                )),
+                "{f}"
+            );
         }
         let text = report.to_string();
         assert!(text.contains("note  consumers"), "{text}");
@@ -278,13 +371,28 @@ fn pymalloc_leak_is_caught_without_tracemalloc() {
         // 64-byte PyMem_Malloc blocks are pymalloc's, unless pymalloc is off (PYTHONMALLOC=malloc,
         // as under valgrind, whose malloc `mallinfo2` does not see either).
         let sys = py.import("sys").unwrap();
-        if sys.call_method0("getallocatedblocks").unwrap().extract::<isize>().unwrap() > 0 {
+        if sys
+            .call_method0("getallocatedblocks")
+            .unwrap()
+            .extract::<isize>()
+            .unwrap()
+            > 0
+        {
             assert!(f.contains("pymalloc (sys.getallocatedblocks): "), "{f}");
             assert!(f.contains("memory leaked per export"), "{f}");
             assert!(!f.contains("malloc: "), "{f}");
         }
-        assert!(!SAW_TRACING.load(Ordering::Relaxed), "the kit started tracemalloc");
-        let tracing: bool = py.import("tracemalloc").unwrap().call_method0("is_tracing").unwrap().extract().unwrap();
+        assert!(
+            !SAW_TRACING.load(Ordering::Relaxed),
+            "the kit started tracemalloc"
+        );
+        let tracing: bool = py
+            .import("tracemalloc")
+            .unwrap()
+            .call_method0("is_tracing")
+            .unwrap()
+            .extract()
+            .unwrap();
         assert!(!tracing);
     });
 }
@@ -293,20 +401,47 @@ fn pymalloc_leak_is_caught_without_tracemalloc() {
 fn checker_reference_and_export_count() {
     use buffer_runtime::testing::Checker;
     Python::attach(|py| {
-        let m = Bound::new(py, Matrix { data: vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0].into(), rows: 2 }).unwrap();
-        let good = py.eval(c"__import__('array').array('d', [1.0, 2.0, 3.0, 4.0, 5.0, 6.0])", None, None).unwrap();
+        let m = Bound::new(
+            py,
+            Matrix {
+                data: vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0].into(),
+                rows: 2,
+            },
+        )
+        .unwrap();
+        let good = py
+            .eval(
+                c"__import__('array').array('d', [1.0, 2.0, 3.0, 4.0, 5.0, 6.0])",
+                None,
+                None,
+            )
+            .unwrap();
         // The array is 1-d: the shape differs, so the reference comparison must fail...
         let report = Checker::new(m.as_any()).reference(&good).run();
-        assert!(report.to_string().contains("shape [2, 3] but the reference's is [6]"), "{report}");
+        assert!(
+            report
+                .to_string()
+                .contains("shape [2, 3] but the reference's is [6]"),
+            "{report}"
+        );
         // ... and pass against a reference of the right shape.
         let tb = c"(lambda tb: tb.ndarray([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], shape=[2, 3], format='d', flags=tb.ND_WRITABLE))(__import__('_testbuffer'))";
         let right = py.eval(tb, None, None).unwrap();
         Checker::new(m.as_any()).reference(&right).run().assert_ok();
         // A count that never moves is reported on the first request.
-        let report = Checker::new(m.as_any()).export_count(|| Ok(0)).exports_per_round(0).run();
-        assert!(report.failures().any(|c| c.detail.contains("live exports")), "{report}");
+        let report = Checker::new(m.as_any())
+            .export_count(|| Ok(0))
+            .exports_per_round(0)
+            .run();
+        assert!(
+            report.failures().any(|c| c.detail.contains("live exports")),
+            "{report}"
+        );
         let m2 = m.clone();
         let count = move || Ok(m2.borrow().data.exports() as isize);
-        Checker::new(m.as_any()).export_count(count).run().assert_ok();
+        Checker::new(m.as_any())
+            .export_count(count)
+            .run()
+            .assert_ok();
     });
 }

@@ -17,7 +17,9 @@ impl<'py> FromPyObject<'_, 'py> for Size {
             .ok()
             .filter(|&n| n <= isize::MAX as usize)
             .map(Size)
-            .ok_or_else(|| PyValueError::new_err(format!("size {v} is out of range 0..=isize::MAX")))
+            .ok_or_else(|| {
+                PyValueError::new_err(format!("size {v} is out of range 0..=isize::MAX"))
+            })
     }
 }
 
@@ -25,7 +27,10 @@ impl<'py> FromPyObject<'_, 'py> for Size {
 pub fn checked_count(dims: &[usize], itemsize: usize) -> PyResult<usize> {
     dims.iter()
         .try_fold(1usize, |n, &d| n.checked_mul(d))
-        .filter(|n| n.checked_mul(itemsize).is_some_and(|b| b <= isize::MAX as usize))
+        .filter(|n| {
+            n.checked_mul(itemsize)
+                .is_some_and(|b| b <= isize::MAX as usize)
+        })
         .ok_or_else(|| PyValueError::new_err(format!("shape {dims:?} is too large")))
 }
 
@@ -52,6 +57,8 @@ pub fn check_len(what: &str, got: usize, expected: usize) -> PyResult<()> {
     if got == expected {
         Ok(())
     } else {
-        Err(PyValueError::new_err(format!("{what}: expected {expected} values, got {got}")))
+        Err(PyValueError::new_err(format!(
+            "{what}: expected {expected} values, got {got}"
+        )))
     }
 }

@@ -23,7 +23,9 @@ impl Bits {
     /// `words`: the IEEE-754 bit patterns of the floats.
     #[new]
     fn new(words: Vec<u32>) -> Self {
-        Bits { words: words.into() }
+        Bits {
+            words: words.into(),
+        }
     }
 
     /// The stored bit patterns (writes through views included).

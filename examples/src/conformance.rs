@@ -4,5 +4,8 @@
 use pyo3::prelude::*;
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(buffer_runtime::testing::check_provider_py, m)?)
+    m.add_function(wrap_pyfunction!(
+        buffer_runtime::testing::check_provider_py,
+        m
+    )?)
 }

@@ -1,7 +1,9 @@
 //! Rich element types: records (`Particles`, `Samples`, `PackedSamples`), an element type
 //! chosen at run time (`TypedArray`) and RGBA pixels (`Pixels`).
 
-use buffer_runtime::{buffer_methods, Be, Element, ElementKind, Le, PyBuffer, SharedAnyVec, SharedVec};
+use buffer_runtime::{
+    buffer_methods, Be, Element, ElementKind, Le, PyBuffer, SharedAnyVec, SharedVec,
+};
 use half::f16;
 use num_complex::Complex;
 use pyo3::exceptions::{PyIndexError, PyTypeError, PyValueError};
@@ -52,7 +54,13 @@ impl Particles {
         checked_count(&[n], size_of::<Particle>())?;
         let data = built(n, |i| {
             let f = i as f32;
-            Particle { x: f, y: 2.0 * f, z: 3.0 * f, mass: i as f64 * 0.5, id: i as u32 }
+            Particle {
+                x: f,
+                y: 2.0 * f,
+                z: 3.0 * f,
+                mass: i as f64 * 0.5,
+                id: i as u32,
+            }
         })?;
         Ok(Particles { data: data.into() })
     }
@@ -70,7 +78,10 @@ impl Particles {
 
     /// Particle `i` as `(x, y, z, mass, id)`, read by Rust.
     fn get(&self, i: usize) -> PyResult<(f32, f32, f32, f64, u32)> {
-        let p = self.data.get(i).ok_or_else(|| index_error(i, self.data.len()))?;
+        let p = self
+            .data
+            .get(i)
+            .ok_or_else(|| index_error(i, self.data.len()))?;
         Ok((p.x, p.y, p.z, p.mass, p.id))
     }
 
@@ -78,7 +89,10 @@ impl Particles {
     fn set(&mut self, i: usize, value: (f32, f32, f32, f64, u32)) -> PyResult<()> {
         let (x, y, z, mass, id) = value;
         let len = self.data.len();
-        self.data.set(i, Particle { x, y, z, mass, id }).map(drop).ok_or_else(|| index_error(i, len))
+        self.data
+            .set(i, Particle { x, y, z, mass, id })
+            .map(drop)
+            .ok_or_else(|| index_error(i, len))
     }
 
     fn __len__(&self) -> usize {
@@ -118,7 +132,11 @@ impl Sample {
         let (f, s) = (i as f32, i as i16);
         Sample {
             flag: i % 2 == 1,
-            pos: Vec3 { x: f, y: f + 0.5, z: -f },
+            pos: Vec3 {
+                x: f,
+                y: f + 0.5,
+                z: -f,
+            },
             rgb: [(i % 256) as u8, (2 * i % 256) as u8, (3 * i % 256) as u8],
             level: f16::from_f32(f * 0.25),
             big: Be::new(1000 + i as u32),
@@ -131,7 +149,16 @@ impl Sample {
 
 /// Summary of one sample as Python sees it, read by Rust:
 /// `(flag, (x, y, z), rgb, level, big, matrix, z, count)`.
-type SampleTuple = (bool, (f32, f32, f32), [u8; 3], f64, u32, [[i16; 2]; 2], (f64, f64), usize);
+type SampleTuple = (
+    bool,
+    (f32, f32, f32),
+    [u8; 3],
+    f64,
+    u32,
+    [[i16; 2]; 2],
+    (f64, f64),
+    usize,
+);
 
 fn sample_tuple(s: Sample) -> SampleTuple {
     (
@@ -167,7 +194,9 @@ impl Samples {
     #[new]
     fn new(n: usize) -> PyResult<Self> {
         checked_count(&[n], size_of::<Sample>())?;
-        Ok(Samples { data: built(n, Sample::nth)?.into() })
+        Ok(Samples {
+            data: built(n, Sample::nth)?.into(),
+        })
     }
 
     #[classattr]
@@ -181,13 +210,19 @@ impl Samples {
     }
 
     fn get(&self, i: usize) -> PyResult<SampleTuple> {
-        self.data.get(i).map(sample_tuple).ok_or_else(|| index_error(i, self.data.len()))
+        self.data
+            .get(i)
+            .map(sample_tuple)
+            .ok_or_else(|| index_error(i, self.data.len()))
     }
 
     /// Sets sample `i` to `Sample::nth(j)` from Rust.
     fn set_nth(&mut self, i: usize, j: usize) -> PyResult<()> {
         let len = self.data.len();
-        self.data.set(i, Sample::nth(j)).map(drop).ok_or_else(|| index_error(i, len))
+        self.data
+            .set(i, Sample::nth(j))
+            .map(drop)
+            .ok_or_else(|| index_error(i, len))
     }
 
     fn __len__(&self) -> usize {
@@ -215,7 +250,11 @@ impl PackedSample {
             tag: (i % 256) as u8,
             value: 100_000 + i as u32,
             big: Be::new(i as u16),
-            pos: Vec3 { x: f, y: -f, z: 0.5 * f },
+            pos: Vec3 {
+                x: f,
+                y: -f,
+                z: 0.5 * f,
+            },
             count: -(i as isize),
             little: Le::new(i as f64 / 8.0),
         }
@@ -242,7 +281,9 @@ impl PackedSamples {
     #[new]
     fn new(n: usize) -> PyResult<Self> {
         checked_count(&[n], size_of::<PackedSample>())?;
-        Ok(PackedSamples { data: built(n, PackedSample::nth)?.into() })
+        Ok(PackedSamples {
+            data: built(n, PackedSample::nth)?.into(),
+        })
     }
 
     #[classattr]
@@ -258,14 +299,27 @@ impl PackedSamples {
     /// `(tag, value, big, (x, y, z), count, little)`, read by Rust.
     #[allow(clippy::type_complexity)]
     fn get(&self, i: usize) -> PyResult<(u8, u32, u16, (f32, f32, f32), isize, f64)> {
-        let s = self.data.get(i).ok_or_else(|| index_error(i, self.data.len()))?;
+        let s = self
+            .data
+            .get(i)
+            .ok_or_else(|| index_error(i, self.data.len()))?;
         let pos = s.pos;
-        Ok((s.tag, s.value, s.big.get(), (pos.x, pos.y, pos.z), s.count, s.little.get()))
+        Ok((
+            s.tag,
+            s.value,
+            s.big.get(),
+            (pos.x, pos.y, pos.z),
+            s.count,
+            s.little.get(),
+        ))
     }
 
     fn set_nth(&mut self, i: usize, j: usize) -> PyResult<()> {
         let len = self.data.len();
-        self.data.set(i, PackedSample::nth(j)).map(drop).ok_or_else(|| index_error(i, len))
+        self.data
+            .set(i, PackedSample::nth(j))
+            .map(drop)
+            .ok_or_else(|| index_error(i, len))
     }
 
     fn __len__(&self) -> usize {
@@ -356,40 +410,138 @@ macro_rules! with_type {
     ($kind:expr, $T:ident => $body:expr) => {{
         use ElementKind as K;
         match $kind {
-            K::Bool => { type $T = bool; $body }
-            K::I8 => { type $T = i8; $body }
-            K::U8 => { type $T = u8; $body }
-            K::I16 => { type $T = i16; $body }
-            K::U16 => { type $T = u16; $body }
-            K::I32 => { type $T = i32; $body }
-            K::U32 => { type $T = u32; $body }
-            K::I64 => { type $T = i64; $body }
-            K::U64 => { type $T = u64; $body }
-            K::F16 => { type $T = f16; $body }
-            K::F32 => { type $T = f32; $body }
-            K::F64 => { type $T = f64; $body }
-            K::C64 => { type $T = Complex<f32>; $body }
-            K::C128 => { type $T = Complex<f64>; $body }
-            K::LeI16 => { type $T = Le<i16>; $body }
-            K::BeI16 => { type $T = Be<i16>; $body }
-            K::LeU16 => { type $T = Le<u16>; $body }
-            K::BeU16 => { type $T = Be<u16>; $body }
-            K::LeI32 => { type $T = Le<i32>; $body }
-            K::BeI32 => { type $T = Be<i32>; $body }
-            K::LeU32 => { type $T = Le<u32>; $body }
-            K::BeU32 => { type $T = Be<u32>; $body }
-            K::LeI64 => { type $T = Le<i64>; $body }
-            K::BeI64 => { type $T = Be<i64>; $body }
-            K::LeU64 => { type $T = Le<u64>; $body }
-            K::BeU64 => { type $T = Be<u64>; $body }
-            K::LeF16 => { type $T = Le<f16>; $body }
-            K::BeF16 => { type $T = Be<f16>; $body }
-            K::LeF32 => { type $T = Le<f32>; $body }
-            K::BeF32 => { type $T = Be<f32>; $body }
-            K::LeF64 => { type $T = Le<f64>; $body }
-            K::BeF64 => { type $T = Be<f64>; $body }
+            K::Bool => {
+                type $T = bool;
+                $body
+            }
+            K::I8 => {
+                type $T = i8;
+                $body
+            }
+            K::U8 => {
+                type $T = u8;
+                $body
+            }
+            K::I16 => {
+                type $T = i16;
+                $body
+            }
+            K::U16 => {
+                type $T = u16;
+                $body
+            }
+            K::I32 => {
+                type $T = i32;
+                $body
+            }
+            K::U32 => {
+                type $T = u32;
+                $body
+            }
+            K::I64 => {
+                type $T = i64;
+                $body
+            }
+            K::U64 => {
+                type $T = u64;
+                $body
+            }
+            K::F16 => {
+                type $T = f16;
+                $body
+            }
+            K::F32 => {
+                type $T = f32;
+                $body
+            }
+            K::F64 => {
+                type $T = f64;
+                $body
+            }
+            K::C64 => {
+                type $T = Complex<f32>;
+                $body
+            }
+            K::C128 => {
+                type $T = Complex<f64>;
+                $body
+            }
+            K::LeI16 => {
+                type $T = Le<i16>;
+                $body
+            }
+            K::BeI16 => {
+                type $T = Be<i16>;
+                $body
+            }
+            K::LeU16 => {
+                type $T = Le<u16>;
+                $body
+            }
+            K::BeU16 => {
+                type $T = Be<u16>;
+                $body
+            }
+            K::LeI32 => {
+                type $T = Le<i32>;
+                $body
+            }
+            K::BeI32 => {
+                type $T = Be<i32>;
+                $body
+            }
+            K::LeU32 => {
+                type $T = Le<u32>;
+                $body
+            }
+            K::BeU32 => {
+                type $T = Be<u32>;
+                $body
+            }
+            K::LeI64 => {
+                type $T = Le<i64>;
+                $body
+            }
+            K::BeI64 => {
+                type $T = Be<i64>;
+                $body
+            }
+            K::LeU64 => {
+                type $T = Le<u64>;
+                $body
+            }
+            K::BeU64 => {
+                type $T = Be<u64>;
+                $body
+            }
+            K::LeF16 => {
+                type $T = Le<f16>;
+                $body
+            }
+            K::BeF16 => {
+                type $T = Be<f16>;
+                $body
+            }
+            K::LeF32 => {
+                type $T = Le<f32>;
+                $body
+            }
+            K::BeF32 => {
+                type $T = Be<f32>;
+                $body
+            }
+            K::LeF64 => {
+                type $T = Le<f64>;
+                $body
+            }
+            K::BeF64 => {
+                type $T = Be<f64>;
+                $body
+            }
             other => {
-                return Err(PyValueError::new_err(format!("no Rust type listed for {other:?}")))
+                return Err(PyValueError::new_err(format!(
+                    "no Rust type listed for {other:?}"
+                )))
             }
         }
     }};
@@ -413,7 +565,10 @@ impl TypedArray {
         let name = dtype.to_str()?;
         let kind = ElementKind::from_numpy_name(name).ok_or_else(|| {
             let known: Vec<_> = ElementKind::ALL.iter().map(|k| k.numpy_name()).collect();
-            PyValueError::new_err(format!("unsupported dtype {name:?}: expected one of {}", known.join(", ")))
+            PyValueError::new_err(format!(
+                "unsupported dtype {name:?}: expected one of {}",
+                known.join(", ")
+            ))
         })?;
         checked_count(&[values.len()], kind.itemsize())?;
         let data = with_type!(kind, T => {
@@ -498,7 +653,11 @@ impl Pixels {
             let (y, x) = (i / width, i % width);
             [(x % 256) as u8, (y % 256) as u8, ((x + y) % 256) as u8, 255]
         })?;
-        Ok(Pixels { data: data.into(), height, width })
+        Ok(Pixels {
+            data: data.into(),
+            height,
+            width,
+        })
     }
 
     #[getter]
@@ -525,7 +684,10 @@ impl Pixels {
         if x < self.width && y < self.height {
             Ok(())
         } else {
-            Err(PyIndexError::new_err(format!("pixel ({x}, {y}) outside {}x{}", self.width, self.height)))
+            Err(PyIndexError::new_err(format!(
+                "pixel ({x}, {y}) outside {}x{}",
+                self.width, self.height
+            )))
         }
     }
 }
@@ -557,17 +719,32 @@ pub fn record_format(fields: Vec<FieldSpec>, size: usize, align: usize) -> PyRes
             // 16: the runtime's array nesting limit.
             return Err(PyValueError::new_err("bad field spec"));
         }
-        let dims = dims.iter().rev().fold(Dims::SCALAR, |inner, &n| Dims::outer(n, inner));
-        built.push(Field { name, offset: *offset, size: *fsize, align: *falign, format, dims, padding: false });
+        let dims = dims
+            .iter()
+            .rev()
+            .fold(Dims::SCALAR, |inner, &n| Dims::outer(n, inner));
+        built.push(Field {
+            name,
+            offset: *offset,
+            size: *fsize,
+            align: *falign,
+            format,
+            dims,
+            padding: false,
+        });
     }
     // The builder's own checks panic (at compile time in the derive): report them as errors.
-    let tiled = built.windows(2).all(|w| w[0].offset + w[0].size <= w[1].offset)
+    let tiled = built
+        .windows(2)
+        .all(|w| w[0].offset + w[0].size <= w[1].offset)
         && built.last().is_none_or(|f| f.offset + f.size <= size)
         && !built.is_empty()
         && size > 0
         && align > 0;
     if !tiled {
-        return Err(PyValueError::new_err("fields do not tile the struct in order"));
+        return Err(PyValueError::new_err(
+            "fields do not tile the struct in order",
+        ));
     }
     Ok(format_string(&built, size, align))
 }

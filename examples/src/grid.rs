@@ -30,10 +30,17 @@ impl Grid {
         let order = match order {
             "C" => Order::C,
             "F" => Order::F,
-            other => return Err(PyValueError::new_err(format!("order must be \"C\" or \"F\", not {other:?}"))),
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "order must be \"C\" or \"F\", not {other:?}"
+                )))
+            }
         };
         if shape.len() > MAX_NDIM {
-            return Err(PyValueError::new_err(format!("at most {MAX_NDIM} dimensions, got {}", shape.len())));
+            return Err(PyValueError::new_err(format!(
+                "at most {MAX_NDIM} dimensions, got {}",
+                shape.len()
+            )));
         }
         let dims: Vec<usize> = shape.iter().map(|d| d.0).collect();
         let n = checked_count(&dims, 8)?;
@@ -42,7 +49,11 @@ impl Grid {
             Order::C => data.iter_mut().enumerate().for_each(|(i, x)| *x = i as f64),
             Order::F => fill_fortran(&dims, &mut data),
         }
-        Ok(Grid { data: data.into(), dims, order })
+        Ok(Grid {
+            data: data.into(),
+            dims,
+            order,
+        })
     }
 
     #[getter]

@@ -51,7 +51,8 @@ pub struct Hostile {
 
 /// A table for the view (NULL for None). The consumer only reads it (buffer protocol).
 fn table_ptr(t: &Option<Box<[isize]>>) -> *mut ffi::Py_ssize_t {
-    t.as_ref().map_or(ptr::null_mut(), |t| t.as_ptr().cast_mut())
+    t.as_ref()
+        .map_or(ptr::null_mut(), |t| t.as_ptr().cast_mut())
 }
 
 /// `values`, refused if a consumer reading `ndim` entries would read past its end.
@@ -83,7 +84,9 @@ impl Hostile {
         offset: isize,
     ) -> PyResult<Self> {
         let format = format
-            .map(|f| CString::new(f).map_err(|_| PyValueError::new_err("format contains a NUL byte")))
+            .map(|f| {
+                CString::new(f).map_err(|_| PyValueError::new_err("format contains a NUL byte"))
+            })
             .transpose()?;
         Ok(Hostile {
             data: data.map(|d| d.as_bytes().iter().map(|&b| AtomicU8::new(b)).collect()),
@@ -100,7 +103,11 @@ impl Hostile {
     }
 
     /// Fills `view` with the stored fields, ignoring `flags`; `obj` is set last.
-    unsafe fn __getbuffer__(slf: Bound<'_, Self>, view: *mut ffi::Py_buffer, _flags: c_int) -> PyResult<()> {
+    unsafe fn __getbuffer__(
+        slf: Bound<'_, Self>,
+        view: *mut ffi::Py_buffer,
+        _flags: c_int,
+    ) -> PyResult<()> {
         if view.is_null() {
             return Err(PyBufferError::new_err("Hostile: NULL view"));
         }
@@ -108,7 +115,11 @@ impl Hostile {
         let buf = this.data.as_ref().map_or(ptr::null_mut(), |d| {
             // `AtomicU8` is an `UnsafeCell<u8>`: the pointer may be written through. Wrapping
             // arithmetic: the offset is the test's to choose and is only computed here.
-            d.as_ptr().cast::<u8>().cast_mut().wrapping_offset(this.offset).cast()
+            d.as_ptr()
+                .cast::<u8>()
+                .cast_mut()
+                .wrapping_offset(this.offset)
+                .cast()
         });
         let mut fields = ffi::Py_buffer::new(); // NULL `obj` and `internal`
         fields.buf = buf;
@@ -116,7 +127,10 @@ impl Hostile {
         fields.itemsize = this.itemsize;
         fields.readonly = c_int::from(this.readonly);
         fields.ndim = this.ndim;
-        fields.format = this.format.as_ref().map_or(ptr::null_mut(), |f| f.as_ptr().cast_mut());
+        fields.format = this
+            .format
+            .as_ref()
+            .map_or(ptr::null_mut(), |f| f.as_ptr().cast_mut());
         fields.shape = table_ptr(&this.shape);
         fields.strides = table_ptr(&this.strides);
         fields.suboffsets = table_ptr(&this.suboffsets);

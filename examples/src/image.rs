@@ -48,7 +48,13 @@ impl Image {
                 }
             }
         }
-        Ok(Image { data: data.into(), height, width, channels, pitch })
+        Ok(Image {
+            data: data.into(),
+            height,
+            width,
+            channels,
+            pitch,
+        })
     }
 
     #[getter]

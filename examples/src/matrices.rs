@@ -37,7 +37,11 @@ impl IntMatrix {
                 v
             }
         };
-        Ok(IntMatrix { data: data.into(), rows, cols })
+        Ok(IntMatrix {
+            data: data.into(),
+            rows,
+            cols,
+        })
     }
 
     /// A matrix over `buffer`'s own memory (writable, C-contiguous, `rows * cols` int32; a
@@ -55,7 +59,9 @@ impl IntMatrix {
     /// Nested lists, row by row.
     fn tolist(&self) -> Vec<Vec<i32>> {
         let flat = self.data.to_vec();
-        (0..self.rows).map(|r| flat[r * self.cols..(r + 1) * self.cols].to_vec()).collect()
+        (0..self.rows)
+            .map(|r| flat[r * self.cols..(r + 1) * self.cols].to_vec())
+            .collect()
     }
 
     #[getter]
@@ -94,13 +100,19 @@ impl FortranMatrix {
                 data[c * rows + r] = values[r * cols + c];
             }
         }
-        Ok(FortranMatrix { data: data.into(), rows, cols })
+        Ok(FortranMatrix {
+            data: data.into(),
+            rows,
+            cols,
+        })
     }
 
     /// Nested lists, row by row (logical order).
     fn tolist(&self) -> Vec<Vec<f64>> {
         let flat = self.data.to_vec();
-        (0..self.rows).map(|r| (0..self.cols).map(|c| flat[c * self.rows + r]).collect()).collect()
+        (0..self.rows)
+            .map(|r| (0..self.cols).map(|c| flat[c * self.rows + r]).collect())
+            .collect()
     }
 }
 
@@ -134,7 +146,9 @@ impl Mat4 {
                 }
             }
         }
-        Ok(Mat4 { m: SharedArray::new(m) })
+        Ok(Mat4 {
+            m: SharedArray::new(m),
+        })
     }
 
     fn tolist(&self) -> Vec<Vec<f32>> {
@@ -160,7 +174,9 @@ impl Scalar {
 
     #[new]
     fn new(value: f64) -> Self {
-        Scalar { value: SharedArray::new(value) }
+        Scalar {
+            value: SharedArray::new(value),
+        }
     }
 
     #[getter]

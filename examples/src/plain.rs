@@ -23,7 +23,10 @@ impl Table {
     fn new(n: Size, values: Vec<f64>) -> PyResult<Self> {
         let n = n.0;
         check_len("Table", values.len(), checked_count(&[n, 3], 8)?)?;
-        Ok(Table { data: values.into(), n })
+        Ok(Table {
+            data: values.into(),
+            n,
+        })
     }
 }
 

@@ -18,15 +18,19 @@ pub fn owned_range(n: Size, shape: Option<Vec<Size>>) -> PyResult<OwnedBuffer> {
         return Err(PyValueError::new_err(format!("n = {n} is too large")));
     }
     let mut v: Vec<i64> = Vec::new();
-    v.try_reserve_exact(n).map_err(|_| PyMemoryError::new_err(format!("cannot allocate {n} elements")))?;
+    v.try_reserve_exact(n)
+        .map_err(|_| PyMemoryError::new_err(format!("cannot allocate {n} elements")))?;
     v.extend(0..n as i64);
     let b = OwnedBuffer::from_vec(v);
     match shape {
         None => Ok(b),
         Some(shape) => {
             let dims: Vec<usize> = shape.iter().map(|d| d.0).collect();
-            b.with_shape(&dims)
-                .map_err(|e| PyValueError::new_err(format!("owned_range: shape {dims:?} does not fit {n} elements: {e}")))
+            b.with_shape(&dims).map_err(|e| {
+                PyValueError::new_err(format!(
+                    "owned_range: shape {dims:?} does not fit {n} elements: {e}"
+                ))
+            })
         }
     }
 }

@@ -18,7 +18,9 @@ pub struct IntArray {
 impl IntArray {
     #[new]
     fn new(values: Vec<i32>) -> Self {
-        IntArray { data: values.into() }
+        IntArray {
+            data: values.into(),
+        }
     }
 
     fn append(&mut self, value: i32) -> PyResult<()> {
@@ -53,7 +55,11 @@ pub struct GrowableArray {
 
 /// A Python index (negative counts from the end) into `0..len`, or `IndexError`.
 fn py_index(i: isize, len: usize) -> PyResult<usize> {
-    let j = if i < 0 { i.checked_add_unsigned(len).unwrap_or(-1) } else { i };
+    let j = if i < 0 {
+        i.checked_add_unsigned(len).unwrap_or(-1)
+    } else {
+        i
+    };
     usize::try_from(j)
         .ok()
         .filter(|&j| j < len)
@@ -66,7 +72,9 @@ impl GrowableArray {
     #[new]
     #[pyo3(signature = (values = Vec::new()))]
     fn new(values: Vec<f64>) -> Self {
-        GrowableArray { data: values.into() }
+        GrowableArray {
+            data: values.into(),
+        }
     }
 
     fn append(&mut self, value: f64) -> PyResult<()> {
@@ -80,7 +88,11 @@ impl GrowableArray {
     /// Inserts before `index` (clamped, like `list.insert`).
     fn insert(&mut self, index: isize, value: f64) -> PyResult<()> {
         let len = self.data.len();
-        let i = if index < 0 { index.saturating_add_unsigned(len).max(0) } else { index };
+        let i = if index < 0 {
+            index.saturating_add_unsigned(len).max(0)
+        } else {
+            index
+        };
         Ok(self.data.insert((i as usize).min(len), value)?)
     }
 
@@ -90,8 +102,9 @@ impl GrowableArray {
         if self.data.exports() > 0 {
             return Err(self.data.exported_error().into());
         }
-        let i = py_index(index, self.data.len())
-            .map_err(|_| PyIndexError::new_err("pop from empty GrowableArray or index out of range"))?;
+        let i = py_index(index, self.data.len()).map_err(|_| {
+            PyIndexError::new_err("pop from empty GrowableArray or index out of range")
+        })?;
         Ok(self.data.remove(i)?)
     }
 
@@ -171,7 +184,11 @@ impl GrowableArray {
     /// Calls `callback()` holding no borrow of `self`, then returns element `i` as it is after
     /// the call: a write made by the callback (through a view, or `a[i] = v`) is seen, and a
     /// resize the callback attempts is refused with `BufferError` while a view is alive.
-    fn call_and_read(slf: &Bound<'_, Self>, i: isize, callback: &Bound<'_, PyAny>) -> PyResult<f64> {
+    fn call_and_read(
+        slf: &Bound<'_, Self>,
+        i: isize,
+        callback: &Bound<'_, PyAny>,
+    ) -> PyResult<f64> {
         callback.call0()?;
         slf.try_borrow()?.__getitem__(i)
     }
@@ -184,7 +201,11 @@ impl GrowableArray {
         let mut out = Vec::with_capacity(self.data.len());
         for i in 0..self.data.len() {
             callback.call1((i,))?;
-            out.push(self.data.get(i).expect("the length cannot change under a shared borrow"));
+            out.push(
+                self.data
+                    .get(i)
+                    .expect("the length cannot change under a shared borrow"),
+            );
         }
         Ok(out)
     }

@@ -3,7 +3,8 @@
 //! exporter against numpy and `_testbuffer`.
 
 use buffer_runtime::view::{
-    AnyContiguous, AnyNdim, AnyView, CContiguous, Contiguity, FContiguous, Ndim, PyView, PyViewMut, Rank, Strided,
+    AnyContiguous, AnyNdim, AnyView, CContiguous, Contiguity, FContiguous, Ndim, PyView, PyViewMut,
+    Rank, Strided,
 };
 use buffer_runtime::{Be, Element, Le};
 use pyo3::exceptions::PyValueError;
@@ -14,20 +15,61 @@ use pyo3::IntoPyObjectExt;
 macro_rules! by_dtype {
     ($dtype:expr, $t:ident => $body:expr) => {
         match $dtype {
-            "B" => { type $t = u8; $body }
-            "b" => { type $t = i8; $body }
-            "H" => { type $t = u16; $body }
-            "h" => { type $t = i16; $body }
-            "I" => { type $t = u32; $body }
-            "i" => { type $t = i32; $body }
-            "Q" => { type $t = u64; $body }
-            "q" => { type $t = i64; $body }
-            "f" => { type $t = f32; $body }
-            "d" => { type $t = f64; $body }
-            "?" => { type $t = bool; $body }
-            "<i" => { type $t = Le<i32>; $body }
-            ">i" => { type $t = Be<i32>; $body }
-            other => Err(PyValueError::new_err(format!("no test element type {other:?}"))),
+            "B" => {
+                type $t = u8;
+                $body
+            }
+            "b" => {
+                type $t = i8;
+                $body
+            }
+            "H" => {
+                type $t = u16;
+                $body
+            }
+            "h" => {
+                type $t = i16;
+                $body
+            }
+            "I" => {
+                type $t = u32;
+                $body
+            }
+            "i" => {
+                type $t = i32;
+                $body
+            }
+            "Q" => {
+                type $t = u64;
+                $body
+            }
+            "q" => {
+                type $t = i64;
+                $body
+            }
+            "f" => {
+                type $t = f32;
+                $body
+            }
+            "d" => {
+                type $t = f64;
+                $body
+            }
+            "?" => {
+                type $t = bool;
+                $body
+            }
+            "<i" => {
+                type $t = Le<i32>;
+                $body
+            }
+            ">i" => {
+                type $t = Be<i32>;
+                $body
+            }
+            other => Err(PyValueError::new_err(format!(
+                "no test element type {other:?}"
+            ))),
         }
     };
 }
@@ -71,16 +113,37 @@ fn values<T: Value>(py: Python<'_>, v: impl IntoIterator<Item = T>) -> PyResult<
 }
 
 /// What a read-only view of any rank sees: (shape, strides, readonly, to_vec, iter, for_each).
-type Seen = (Vec<usize>, Vec<isize>, bool, Vec<Py<PyAny>>, Vec<Py<PyAny>>, Vec<Py<PyAny>>);
+type Seen = (
+    Vec<usize>,
+    Vec<isize>,
+    bool,
+    Vec<Py<PyAny>>,
+    Vec<Py<PyAny>>,
+    Vec<Py<PyAny>>,
+);
 
-fn seen<T: Value, D: Rank, L: Contiguity>(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Seen> {
+fn seen<T: Value, D: Rank, L: Contiguity>(
+    py: Python<'_>,
+    obj: &Bound<'_, PyAny>,
+) -> PyResult<Seen> {
     let v = PyView::<T, D, L>::new(obj)?;
     let mut each = Vec::new();
     v.for_each(|x| each.push(x));
-    Ok((v.shape().to_vec(), v.strides().to_vec(), v.readonly(), values(py, v.to_vec())?, values(py, v.iter())?, values(py, each)?))
+    Ok((
+        v.shape().to_vec(),
+        v.strides().to_vec(),
+        v.readonly(),
+        values(py, v.to_vec())?,
+        values(py, v.iter())?,
+        values(py, each)?,
+    ))
 }
 
-fn with_layout<T: Value, D: Rank>(py: Python<'_>, obj: &Bound<'_, PyAny>, layout: &str) -> PyResult<Seen> {
+fn with_layout<T: Value, D: Rank>(
+    py: Python<'_>,
+    obj: &Bound<'_, PyAny>,
+    layout: &str,
+) -> PyResult<Seen> {
     match layout {
         "strided" => seen::<T, D, Strided>(py, obj),
         "C" => seen::<T, D, CContiguous>(py, obj),
@@ -94,7 +157,13 @@ fn with_layout<T: Value, D: Rank>(py: Python<'_>, obj: &Bound<'_, PyAny>, layout
 /// (None: any; 0 to 3): (shape, strides, readonly, to_vec, iter, for_each).
 #[pyfunction]
 #[pyo3(signature = (obj, dtype, layout = "strided", ndim = None))]
-pub fn view_read(py: Python<'_>, obj: &Bound<'_, PyAny>, dtype: &str, layout: &str, ndim: Option<usize>) -> PyResult<Seen> {
+pub fn view_read(
+    py: Python<'_>,
+    obj: &Bound<'_, PyAny>,
+    dtype: &str,
+    layout: &str,
+    ndim: Option<usize>,
+) -> PyResult<Seen> {
     by_dtype!(dtype, T => match ndim {
         None => with_layout::<T, AnyNdim>(py, obj, layout),
         Some(0) => with_layout::<T, Ndim<0>>(py, obj, layout),
@@ -107,7 +176,12 @@ pub fn view_read(py: Python<'_>, obj: &Bound<'_, PyAny>, dtype: &str, layout: &s
 
 /// The element at `index` of a read-only view, or None out of bounds.
 #[pyfunction]
-pub fn view_get(py: Python<'_>, obj: &Bound<'_, PyAny>, dtype: &str, index: Vec<usize>) -> PyResult<Option<Py<PyAny>>> {
+pub fn view_get(
+    py: Python<'_>,
+    obj: &Bound<'_, PyAny>,
+    dtype: &str,
+    index: Vec<usize>,
+) -> PyResult<Option<Py<PyAny>>> {
     by_dtype!(dtype, T => PyView::<T>::new(obj)?.get(&index).map(|x| x.py(py)).transpose())
 }
 
@@ -136,7 +210,12 @@ pub fn view_sub(
 /// Writes through a writable view: `("set", [index, value])`, `("fill", [value])`,
 /// `("copy", values)` (C order), `("add", [k])` (map_inplace x + k).
 #[pyfunction]
-pub fn view_write(obj: &Bound<'_, PyAny>, dtype: &str, op: &str, args: Vec<Bound<'_, PyAny>>) -> PyResult<()> {
+pub fn view_write(
+    obj: &Bound<'_, PyAny>,
+    dtype: &str,
+    op: &str,
+    args: Vec<Bound<'_, PyAny>>,
+) -> PyResult<()> {
     by_dtype!(dtype, T => {
         let v = PyViewMut::<T>::new(obj)?;
         let arg = |i: usize| args.get(i).ok_or_else(|| PyValueError::new_err("missing argument"));
@@ -157,7 +236,10 @@ pub fn view_write(obj: &Bound<'_, PyAny>, dtype: &str, op: &str, args: Vec<Bound
 fn add_each<T: Value>(v: &PyViewMut<T>, k: &Bound<'_, PyAny>) -> PyResult<()> {
     let mut err = None;
     v.map_inplace(|x| {
-        let sum = x.py(k.py()).and_then(|x| x.bind(k.py()).add(k)).and_then(|s| T::from_py(&s));
+        let sum = x
+            .py(k.py())
+            .and_then(|x| x.bind(k.py()).add(k))
+            .and_then(|s| T::from_py(&s));
         sum.unwrap_or_else(|e| {
             err.get_or_insert(e);
             x
@@ -179,7 +261,9 @@ pub fn view_ndarray(py: Python<'_>, obj: PyView<f64>) -> (Vec<f64>, Option<Vec<f
     let owned = obj.to_array().iter().copied().collect();
     // SAFETY: the GIL is held for the whole borrow and no Python code runs during it; the
     // tests that call this start no other thread that writes the buffer.
-    let borrowed = unsafe { obj.as_array() }.ok().map(|a| a.iter().copied().collect());
+    let borrowed = unsafe { obj.as_array() }
+        .ok()
+        .map(|a| a.iter().copied().collect());
     let _ = py;
     (owned, borrowed)
 }

@@ -39,7 +39,17 @@ impl Parsed {
     /// The fields without their names (records compare by layout; a name differs only where a
     /// consumer would show another label).
     pub fn layout(&self) -> Vec<(usize, char, usize, bool)> {
-        self.fields.iter().map(|f| (f.offset, f.kind, f.size, f.big && f.size > 1 && f.kind != 'S')).collect()
+        self.fields
+            .iter()
+            .map(|f| {
+                (
+                    f.offset,
+                    f.kind,
+                    f.size,
+                    f.big && f.size > 1 && f.kind != 'S',
+                )
+            })
+            .collect()
     }
 
     /// Byte `i` of an item is padding (belongs to no field).
@@ -56,9 +66,15 @@ impl Parsed {
 
 const NATIVE_BIG: bool = cfg!(target_endian = "big");
 
-#[cfg(any(all(target_arch = "x86_64", not(windows)), all(target_arch = "aarch64", target_os = "linux")))]
+#[cfg(any(
+    all(target_arch = "x86_64", not(windows)),
+    all(target_arch = "aarch64", target_os = "linux")
+))]
 const LONG_DOUBLE: usize = 16;
-#[cfg(not(any(all(target_arch = "x86_64", not(windows)), all(target_arch = "aarch64", target_os = "linux"))))]
+#[cfg(not(any(
+    all(target_arch = "x86_64", not(windows)),
+    all(target_arch = "aarch64", target_os = "linux")
+)))]
 const LONG_DOUBLE: usize = 8;
 
 /// Size, alignment and kind of a one-character code under the current byte-order mode.
@@ -106,7 +122,11 @@ fn round_up(n: usize, align: usize) -> usize {
 }
 
 fn gcd(a: usize, b: usize) -> usize {
-    if b == 0 { a } else { gcd(b, a % b) }
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
 }
 
 fn lcm(a: usize, b: usize) -> usize {
@@ -137,7 +157,9 @@ impl Parser<'_> {
             return Ok(None);
         }
         let text = std::str::from_utf8(&self.s[start..self.i]).unwrap_or("");
-        text.parse().map(Some).map_err(|_| self.err("repeat count too large"))
+        text.parse()
+            .map(Some)
+            .map_err(|_| self.err("repeat count too large"))
     }
 
     fn native(&self) -> bool {
@@ -154,7 +176,13 @@ impl Parser<'_> {
 
     /// The items up to the end (top level) or up to the closing `}` (nested). Returns the size
     /// and the common alignment; pushes the fields, shifted by `base`, named under `prefix`.
-    fn items(&mut self, nested: bool, base: usize, prefix: &str, out: &mut Vec<Field>) -> Result<(usize, usize), String> {
+    fn items(
+        &mut self,
+        nested: bool,
+        base: usize,
+        prefix: &str,
+        out: &mut Vec<Field>,
+    ) -> Result<(usize, usize), String> {
         let mut offset = 0usize;
         let mut common = 1usize;
         let mut any = false;
@@ -178,8 +206,12 @@ impl Parser<'_> {
                 has_dims = true;
                 loop {
                     self.skip_ws();
-                    let n = self.number()?.ok_or_else(|| self.err("expected a dimension in (...)"))?;
-                    dims = dims.checked_mul(n).ok_or_else(|| self.err("subarray too large"))?;
+                    let n = self
+                        .number()?
+                        .ok_or_else(|| self.err("expected a dimension in (...)"))?;
+                    dims = dims
+                        .checked_mul(n)
+                        .ok_or_else(|| self.err("subarray too large"))?;
                     self.skip_ws();
                     match self.peek() {
                         Some(b',') => self.i += 1,
@@ -199,7 +231,9 @@ impl Parser<'_> {
                 }
             }
             let count = self.number()?;
-            let code = self.peek().ok_or_else(|| self.err("expected a type code"))?;
+            let code = self
+                .peek()
+                .ok_or_else(|| self.err("expected a type code"))?;
             self.i += 1;
             let native = self.native();
             let start = out.len();
@@ -215,7 +249,9 @@ impl Parser<'_> {
                     (size, align, 'T', count.unwrap_or(1))
                 }
                 b'Z' => {
-                    let c = self.peek().ok_or_else(|| self.err("expected e, f, d or g after 'Z'"))?;
+                    let c = self
+                        .peek()
+                        .ok_or_else(|| self.err("expected e, f, d or g after 'Z'"))?;
                     self.i += 1;
                     let (size, align) = match c {
                         b'e' => (2, 2),
@@ -235,7 +271,9 @@ impl Parser<'_> {
                 }
                 b'&' => {
                     // A pointer to whatever follows (one code): pointer-sized.
-                    let next = self.peek().ok_or_else(|| self.err("expected a code after '&'"))?;
+                    let next = self
+                        .peek()
+                        .ok_or_else(|| self.err("expected a code after '&'"))?;
                     self.i += 1;
                     if primitive(next, true).is_none() {
                         return Err(self.err("expected a type code after '&'"));
@@ -246,9 +284,18 @@ impl Parser<'_> {
                 c => match primitive(c, native) {
                     Some((size, align, kind)) => (size, align, kind, count.unwrap_or(1)),
                     None if c.is_ascii_graphic() => {
-                        return Err(format!("unknown type code {:?} at position {}", c as char, self.i - 1))
+                        return Err(format!(
+                            "unknown type code {:?} at position {}",
+                            c as char,
+                            self.i - 1
+                        ))
                     }
-                    None => return Err(format!("byte 0x{c:02x} at position {} is not a type code", self.i - 1)),
+                    None => {
+                        return Err(format!(
+                            "byte 0x{c:02x} at position {} is not a type code",
+                            self.i - 1
+                        ))
+                    }
                 },
             };
             let mut name = String::new();
@@ -264,8 +311,14 @@ impl Parser<'_> {
                 name = String::from_utf8_lossy(&self.s[from..self.i]).into_owned();
                 self.i += 1;
             }
-            let n = repeat.checked_mul(dims).ok_or_else(|| self.err("item too large"))?;
-            let step = if self.order == b'@' { round_up(size, align) } else { size };
+            let n = repeat
+                .checked_mul(dims)
+                .ok_or_else(|| self.err("item too large"))?;
+            let step = if self.order == b'@' {
+                round_up(size, align)
+            } else {
+                size
+            };
             if self.order == b'@' {
                 offset = round_up(offset, align);
                 common = lcm(common, align);
@@ -285,12 +338,22 @@ impl Parser<'_> {
                             (false, true) => path.clone(),
                             (false, false) => format!("{path}.{}", f.name),
                         };
-                        out.push(Field { offset: base + offset + k * step + f.offset, name, ..f.clone() });
+                        out.push(Field {
+                            offset: base + offset + k * step + f.offset,
+                            name,
+                            ..f.clone()
+                        });
                     }
                 }
             } else if kind != 'x' {
                 for k in 0..n.min(1 << 16) {
-                    out.push(Field { offset: base + offset + k * step, kind, size, big, name: path.clone() });
+                    out.push(Field {
+                        offset: base + offset + k * step,
+                        kind,
+                        size,
+                        big,
+                        name: path.clone(),
+                    });
                 }
             }
             offset = step
@@ -311,7 +374,11 @@ impl Parser<'_> {
 
 /// Parses `fmt`; `Err` says why it is not a format.
 pub(crate) fn parse(fmt: &str) -> Result<Parsed, String> {
-    let mut p = Parser { s: fmt.as_bytes(), i: 0, order: b'@' };
+    let mut p = Parser {
+        s: fmt.as_bytes(),
+        i: 0,
+        order: b'@',
+    };
     let mut fields = Vec::new();
     let (itemsize, _) = p.items(false, 0, "", &mut fields)?;
     Ok(Parsed { itemsize, fields })
@@ -328,7 +395,20 @@ mod tests {
     #[test]
     fn sizes_agree_with_struct_and_numpy() {
         // struct.calcsize for these (CPython 3.11, x86_64 Linux).
-        for (f, n) in [("i", 4), ("<i", 4), ("3i", 12), ("bi", 8), ("=bi", 5), ("^bi", 5), ("?", 1), ("10s", 10), ("e", 2), ("q", 8), ("dB", 9), ("2x", 2)] {
+        for (f, n) in [
+            ("i", 4),
+            ("<i", 4),
+            ("3i", 12),
+            ("bi", 8),
+            ("=bi", 5),
+            ("^bi", 5),
+            ("?", 1),
+            ("10s", 10),
+            ("e", 2),
+            ("q", 8),
+            ("dB", 9),
+            ("2x", 2),
+        ] {
             assert_eq!(size(f), n, "{f}");
         }
         // numpy's dtype(...).itemsize for these (np.dtype from memoryview/asarray).
@@ -345,7 +425,17 @@ mod tests {
 
     #[test]
     fn not_formats_are_refused() {
-        for f in ["!!not a format", "T{i:a:", "T{}", "}", "i:a", "(2i", "Zq", "y", "i\u{1}"] {
+        for f in [
+            "!!not a format",
+            "T{i:a:",
+            "T{}",
+            "}",
+            "i:a",
+            "(2i",
+            "Zq",
+            "y",
+            "i\u{1}",
+        ] {
             assert!(parse(f).is_err(), "{f:?} parsed");
         }
     }
@@ -363,6 +453,9 @@ mod tests {
         assert_ne!(l("i"), l("I"));
         assert_eq!(l("T{i:a:}"), l("i"));
         let p = parse("T{B:a:3xi:b:}").unwrap();
-        assert_eq!(p.padding_mask(), vec![false, true, true, true, false, false, false, false]);
+        assert_eq!(
+            p.padding_mask(),
+            vec![false, true, true, true, false, false, false, false]
+        );
     }
 }

@@ -80,22 +80,40 @@ pub(crate) struct Meter<'py> {
 
 impl<'py> Meter<'py> {
     pub fn start(py: Python<'py>) -> Self {
-        let tracemalloc = py.import("tracemalloc").ok().map(|m| m.into_any()).filter(|t| {
-            t.call_method0("is_tracing").and_then(|r| r.extract::<bool>()).unwrap_or(false)
-        });
+        let tracemalloc = py
+            .import("tracemalloc")
+            .ok()
+            .map(|m| m.into_any())
+            .filter(|t| {
+                t.call_method0("is_tracing")
+                    .and_then(|r| r.extract::<bool>())
+                    .unwrap_or(false)
+            });
         let sys = py.import("sys").ok().map(|m| m.into_any());
         Meter { tracemalloc, sys }
     }
 
     pub fn usage(&self) -> Usage {
         let traced = self.tracemalloc.as_ref().and_then(|t| {
-            t.call_method0("get_traced_memory").ok()?.get_item(0).ok()?.extract::<usize>().ok()
+            t.call_method0("get_traced_memory")
+                .ok()?
+                .get_item(0)
+                .ok()?
+                .extract::<usize>()
+                .ok()
         });
-        let blocks = self
-            .sys
-            .as_ref()
-            .and_then(|s| s.call_method0("getallocatedblocks").ok()?.extract::<isize>().ok());
-        Usage { malloc: malloc_in_use(), traced, blocks, rss: rss() }
+        let blocks = self.sys.as_ref().and_then(|s| {
+            s.call_method0("getallocatedblocks")
+                .ok()?
+                .extract::<isize>()
+                .ok()
+        });
+        Usage {
+            malloc: malloc_in_use(),
+            traced,
+            blocks,
+            rss: rss(),
+        }
     }
 }
 

@@ -9,8 +9,8 @@ use super::contig::{Contiguity, Strided};
 use super::export::{Export, Fields};
 use super::format::parse_scalar;
 use super::owned::{check, refused, view_type_error, PyView};
-use super::span::{ReadOnly, Span};
 use super::rank::{AnyNdim, Rank};
+use super::span::{ReadOnly, Span};
 
 macro_rules! any_view {
     ($($(#[$cfg:meta])* $variant:ident($ty:ty) = $kind:literal, $size:literal, $name:literal;)*) => {

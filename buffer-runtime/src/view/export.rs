@@ -68,7 +68,12 @@ impl Export {
         let seen = inspect(unsafe { &*guard.0.as_ptr().cast::<Fields>() });
         std::mem::forget(guard);
         // SAFETY: as above; from here on only `obj`, `internal` and `readonly` are used.
-        Ok((Export { view: unsafe { view.assume_init() } }, seen))
+        Ok((
+            Export {
+                view: unsafe { view.assume_init() },
+            },
+            seen,
+        ))
     }
 
     /// Whether the exporter reported read-only memory.
@@ -97,7 +102,9 @@ impl Fields {
 
     /// The exporter's `ndim`, if it is one a buffer may have.
     fn ndim(&self) -> Option<usize> {
-        usize::try_from(self.view.ndim).ok().filter(|&n| n <= MAX_NDIM)
+        usize::try_from(self.view.ndim)
+            .ok()
+            .filter(|&n| n <= MAX_NDIM)
     }
 
     /// The exporter's shape as given (`None` when NULL or `ndim` is out of range).
@@ -134,17 +141,21 @@ impl Fields {
     /// addresses memory checked, and the result in tables of rank `D`.
     pub fn layout<D: Rank>(&self) -> Result<Layout<D>, String> {
         let v = &self.view;
-        let ndim = self.ndim().ok_or_else(|| format!("the exporter reported ndim = {}", v.ndim))?;
+        let ndim = self
+            .ndim()
+            .ok_or_else(|| format!("the exporter reported ndim = {}", v.ndim))?;
         let itemsize = usize::try_from(v.itemsize)
             .ok()
             .filter(|&s| s > 0)
             .ok_or_else(|| format!("the exporter reported itemsize = {}", v.itemsize))?;
-        let len = usize::try_from(v.len).map_err(|_| format!("the exporter reported len = {}", v.len))?;
+        let len =
+            usize::try_from(v.len).map_err(|_| format!("the exporter reported len = {}", v.len))?;
         let mut shape = [0usize; MAX_NDIM];
         let ndim = match self.raw_shape() {
             Some(raw) => {
                 for (slot, &d) in shape.iter_mut().zip(raw) {
-                    *slot = usize::try_from(d).map_err(|_| format!("the exporter reported shape {raw:?}"))?;
+                    *slot = usize::try_from(d)
+                        .map_err(|_| format!("the exporter reported shape {raw:?}"))?;
                 }
                 ndim
             }
@@ -152,7 +163,11 @@ impl Fields {
                 shape[0] = len / itemsize;
                 1
             }
-            None => return Err(format!("no shape, and len {len} is not a multiple of itemsize {itemsize}")),
+            None => {
+                return Err(format!(
+                    "no shape, and len {len} is not a multiple of itemsize {itemsize}"
+                ))
+            }
         };
         let shape = &shape[..ndim];
         if let Some(want) = D::NDIM {
@@ -168,12 +183,16 @@ impl Fields {
             ));
         }
         if self.suboffsets().is_some_and(|s| s.iter().any(|&o| o >= 0)) {
-            return Err("it has PIL-style suboffsets (indirect memory), which views do not follow".into());
+            return Err(
+                "it has PIL-style suboffsets (indirect memory), which views do not follow".into(),
+            );
         }
         let mut strides = [0isize; MAX_NDIM];
         match self.raw_strides() {
             // Strides belong to the exporter's shape: without one, the data is 1-d bytes.
-            Some(raw) if raw.len() == ndim && self.raw_shape().is_some() => strides[..ndim].copy_from_slice(raw),
+            Some(raw) if raw.len() == ndim && self.raw_shape().is_some() => {
+                strides[..ndim].copy_from_slice(raw)
+            }
             _ => contiguous_strides(shape, itemsize, Order::C, &mut strides),
         }
         let strides = &strides[..ndim];
@@ -201,13 +220,18 @@ impl Fields {
             None => write!(s, "buffer with ndim {}", self.view.ndim),
         }
         .ok();
-        let (typestr, raw) = (format::typestr(self.format()), self.format().to_string_lossy());
+        let (typestr, raw) = (
+            format::typestr(self.format()),
+            self.format().to_string_lossy(),
+        );
         write!(s, " of '{typestr}'").ok();
         if typestr != raw {
             write!(s, " (format '{raw}')").ok();
         }
         let itemsize = self.itemsize();
-        if format::parse_scalar(self.format().to_bytes()).is_none_or(|f| f.size as isize != itemsize) {
+        if format::parse_scalar(self.format().to_bytes())
+            .is_none_or(|f| f.size as isize != itemsize)
+        {
             write!(s, " with itemsize {itemsize}").ok();
         }
         if let Some(shape) = self.raw_shape().filter(|s| !s.is_empty()) {

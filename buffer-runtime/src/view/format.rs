@@ -57,7 +57,11 @@ pub(crate) fn parse_scalar(fmt: &[u8]) -> Option<Scalar> {
         b'd' => (b'f', 8),
         _ => return None,
     };
-    let (kind, size) = if complex { (b'c', size * 2) } else { (kind, size) };
+    let (kind, size) = if complex {
+        (b'c', size * 2)
+    } else {
+        (kind, size)
+    };
     let little = little || size == 1; // byte order is moot for one byte
     Some(Scalar { kind, size, little })
 }
@@ -130,7 +134,14 @@ mod tests {
     fn scalar_formats() {
         let i32_ = parse_scalar(b"i");
         let le = cfg!(target_endian = "little");
-        assert_eq!(i32_, Some(Scalar { kind: b'i', size: 4, little: le }));
+        assert_eq!(
+            i32_,
+            Some(Scalar {
+                kind: b'i',
+                size: 4,
+                little: le
+            })
+        );
         assert_eq!(parse_scalar(b"@i"), i32_);
         assert_eq!(parse_scalar(b"=i"), i32_);
         assert_eq!(parse_scalar(b"=l"), i32_);
@@ -145,7 +156,10 @@ mod tests {
             assert_eq!(parse_scalar(b">i"), parse_scalar(b"!i"));
         }
         assert_eq!(parse_scalar(b"=n"), None);
-        assert_eq!(parse_scalar(b"Zd").map(|s| (s.kind, s.size)), Some((b'c', 16)));
+        assert_eq!(
+            parse_scalar(b"Zd").map(|s| (s.kind, s.size)),
+            Some((b'c', 16))
+        );
         assert_eq!(parse_scalar(b"<B"), parse_scalar(b">B"));
     }
 

@@ -69,10 +69,10 @@ mod rank;
 pub(crate) mod raw;
 mod span;
 
-pub use any::AnyView;
-pub use contig::{AnyContiguous, CContiguous, Contiguity, FContiguous, Strided};
 #[cfg(feature = "ndarray")]
 pub use self::ndarray::{NdRank, NotAnArray};
+pub use any::AnyView;
+pub use contig::{AnyContiguous, CContiguous, Contiguity, FContiguous, Strided};
 pub use owned::{PyView, PyViewMut};
 pub use rank::{AnyNdim, DimValue, DynTable, Ndim, Rank, INLINE_DIMS};
 pub use span::{Access, Iter, LengthMismatch, OutOfBounds, ReadOnly, Span, SubView, Writable};

@@ -78,7 +78,11 @@ impl<T: Element, D: Rank, L: Contiguity> PyView<T, D, L> {
     /// expected and what `obj` offers.
     pub fn new(obj: &Bound<'_, PyAny>) -> PyResult<Self> {
         let (export, span) = acquire::<T, D, L, ReadOnly>(obj)?;
-        Ok(PyView { span, export, _layout: PhantomData })
+        Ok(PyView {
+            span,
+            export,
+            _layout: PhantomData,
+        })
     }
 
     /// Whether the exporter reports its memory read-only (a read-only view of a `bytearray`
@@ -90,7 +94,11 @@ impl<T: Element, D: Rank, L: Contiguity> PyView<T, D, L> {
 
 impl<T: Element, D: Rank, L: Contiguity> PyView<T, D, L> {
     pub(crate) fn from_parts(export: Export, span: Span<T, D, ReadOnly>) -> Self {
-        PyView { span, export, _layout: PhantomData }
+        PyView {
+            span,
+            export,
+            _layout: PhantomData,
+        }
     }
 }
 
@@ -99,7 +107,11 @@ impl<T: Element, D: Rank, L: Contiguity> PyViewMut<T, D, L> {
     /// the memory is read-only.
     pub fn new(obj: &Bound<'_, PyAny>) -> PyResult<Self> {
         let (export, span) = acquire::<T, D, L, Writable>(obj)?;
-        Ok(PyViewMut { span, export, _layout: PhantomData })
+        Ok(PyViewMut {
+            span,
+            export,
+            _layout: PhantomData,
+        })
     }
 
     /// Always `false`: the exporter granted `PyBUF_WRITABLE`.
@@ -140,13 +152,19 @@ impl<'a, 'py, T: Element, D: Rank, L: Contiguity> FromPyObject<'a, 'py> for PyVi
 
 impl<T: Element, D: Rank, L: Contiguity> std::fmt::Debug for PyView<T, D, L> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PyView").field("shape", &self.shape()).field("strides", &self.strides()).finish()
+        f.debug_struct("PyView")
+            .field("shape", &self.shape())
+            .field("strides", &self.strides())
+            .finish()
     }
 }
 
 impl<T: Element, D: Rank, L: Contiguity> std::fmt::Debug for PyViewMut<T, D, L> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PyViewMut").field("shape", &self.shape()).field("strides", &self.strides()).finish()
+        f.debug_struct("PyViewMut")
+            .field("shape", &self.shape())
+            .field("strides", &self.strides())
+            .finish()
     }
 }
 
@@ -154,7 +172,11 @@ impl<T: Element, D: Rank, L: Contiguity> std::fmt::Debug for PyViewMut<T, D, L> 
 fn expected<T: Element, D: Rank, L: Contiguity>(writable: bool) -> String {
     let w = if writable { "writable " } else { "" };
     let rank = D::NDIM.map(|n| format!("{n}-d ")).unwrap_or_default();
-    format!("a {w}{}{rank}buffer of {}", L::DESCRIPTION, format::describe_element::<T>())
+    format!(
+        "a {w}{}{rank}buffer of {}",
+        L::DESCRIPTION,
+        format::describe_element::<T>()
+    )
 }
 
 /// Exports `obj` for a view and checks everything the view relies on.
@@ -162,8 +184,9 @@ pub(crate) fn acquire<T: Element, D: Rank, L: Contiguity, A: AccessFlags>(
     obj: &Bound<'_, PyAny>,
 ) -> PyResult<(Export, Span<T, D, A>)> {
     let flags: c_int = L::FLAGS | bits::FORMAT | A::FLAGS;
-    let (export, span) = Export::acquire(obj, flags, |fields| check::<T, D, L, A>(obj.py(), fields))
-        .map_err(|e| refused(obj, e, || expected::<T, D, L>(A::WRITABLE)))?;
+    let (export, span) =
+        Export::acquire(obj, flags, |fields| check::<T, D, L, A>(obj.py(), fields))
+            .map_err(|e| refused(obj, e, || expected::<T, D, L>(A::WRITABLE)))?;
     Ok((export, span?)) // on error, dropping `export` releases it
 }
 
@@ -176,16 +199,27 @@ pub(crate) fn check<T: Element, D: Rank, L: Contiguity, A: AccessFlags>(
         let sep = if reason.is_empty() { "" } else { ": " };
         view_type_error(
             py,
-            format!("expected {}, got {}{sep}{reason}", expected::<T, D, L>(A::WRITABLE), fields.describe()),
+            format!(
+                "expected {}, got {}{sep}{reason}",
+                expected::<T, D, L>(A::WRITABLE),
+                fields.describe()
+            ),
         )
     };
     if A::WRITABLE && fields.readonly() {
-        return Err(reject("the exporter granted PyBUF_WRITABLE but reports read-only memory"));
+        return Err(reject(
+            "the exporter granted PyBUF_WRITABLE but reports read-only memory",
+        ));
     }
     if !format::matches::<T>(fields.format(), fields.itemsize().max(0) as usize) {
         return Err(reject(""));
     }
-    let Layout { ptr, shape, strides, itemsize } = fields.layout::<D>().map_err(|r| reject(&r))?;
+    let Layout {
+        ptr,
+        shape,
+        strides,
+        itemsize,
+    } = fields.layout::<D>().map_err(|r| reject(&r))?;
     if !L::accepts(shape.as_ref(), strides.as_ref(), itemsize) {
         return Err(reject(""));
     }
@@ -212,13 +246,23 @@ impl AccessFlags for Writable {
 /// The error for an exporter that refused the view's request: a `TypeError` describing what the
 /// object does offer (its exception as the cause), or the exporter's own exception when the
 /// object offers no buffer at all.
-pub(crate) fn refused(obj: &Bound<'_, PyAny>, cause: PyErr, expected: impl FnOnce() -> String) -> PyErr {
+pub(crate) fn refused(
+    obj: &Bound<'_, PyAny>,
+    cause: PyErr,
+    expected: impl FnOnce() -> String,
+) -> PyErr {
     let py = obj.py();
     // The widest request (suboffsets too), so that any buffer can be described.
     let got = match Export::acquire(obj, bits::INDIRECT | bits::FORMAT, Fields::describe) {
         Ok((_probe, got)) => got,
         Err(_) if cause.is_instance_of::<PyTypeError>(py) => {
-            format!("'{}', which is not a buffer", obj.get_type().name().map(|n| n.to_string()).unwrap_or_default())
+            format!(
+                "'{}', which is not a buffer",
+                obj.get_type()
+                    .name()
+                    .map(|n| n.to_string())
+                    .unwrap_or_default()
+            )
         }
         Err(_) => return cause,
     };
@@ -232,8 +276,16 @@ pub(crate) fn refused(obj: &Bound<'_, PyAny>, cause: PyErr, expected: impl FnOnc
 pub(crate) fn view_type_error(py: Python<'_>, msg: String) -> PyErr {
     static CLASS: PyOnceLock<Py<PyType>> = PyOnceLock::new();
     let class = CLASS.get_or_try_init(py, || -> PyResult<Py<PyType>> {
-        let module = PyModule::from_code(py, VIEW_TYPE_ERROR, c"buffer_runtime/view.py", c"buffer_runtime")?;
-        Ok(module.getattr("ViewTypeError")?.cast_into::<PyType>()?.unbind())
+        let module = PyModule::from_code(
+            py,
+            VIEW_TYPE_ERROR,
+            c"buffer_runtime/view.py",
+            c"buffer_runtime",
+        )?;
+        Ok(module
+            .getattr("ViewTypeError")?
+            .cast_into::<PyType>()?
+            .unbind())
     });
     match class {
         Ok(class) => PyErr::from_type(class.bind(py).clone(), msg),

@@ -32,7 +32,10 @@ pub(crate) unsafe fn load_bytes(src: *const u8, dst: *mut u8, n: usize) {
     // Head bytes until `src + i` is 8-aligned, then 8-byte words, then the tail.
     while i < n && (src as usize + i) % 8 != 0 {
         // SAFETY: byte `i` is inside `src` and `dst` (contract); any address is aligned for u8.
-        unsafe { dst.add(i).write((*src.add(i).cast::<AtomicU8>()).load(Relaxed)) };
+        unsafe {
+            dst.add(i)
+                .write((*src.add(i).cast::<AtomicU8>()).load(Relaxed))
+        };
         i += 1;
     }
     while i + 8 <= n {
@@ -46,7 +49,10 @@ pub(crate) unsafe fn load_bytes(src: *const u8, dst: *mut u8, n: usize) {
     }
     while i < n {
         // SAFETY: as for the head.
-        unsafe { dst.add(i).write((*src.add(i).cast::<AtomicU8>()).load(Relaxed)) };
+        unsafe {
+            dst.add(i)
+                .write((*src.add(i).cast::<AtomicU8>()).load(Relaxed))
+        };
         i += 1;
     }
 }

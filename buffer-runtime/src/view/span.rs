@@ -14,8 +14,8 @@ use std::ops::Deref;
 use crate::element::Element;
 use crate::layout::{element_count, is_c_contiguous, is_f_contiguous, MAX_NDIM};
 
-use super::raw;
 use super::rank::{Ndim, Rank};
+use super::raw;
 
 mod sealed {
     pub trait Sealed {}
@@ -61,7 +61,11 @@ pub struct LengthMismatch {
 
 impl std::fmt::Display for LengthMismatch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "the buffer has {} elements but the slice has {}", self.view, self.slice)
+        write!(
+            f,
+            "the buffer has {} elements but the slice has {}",
+            self.view, self.slice
+        )
     }
 }
 impl std::error::Error for LengthMismatch {}
@@ -122,7 +126,9 @@ impl<T> Scratch<T> {
                 // SAFETY: the buffer is 64-aligned (>= `align_of::<T>()`, checked in `new`) and
                 // holds `n * size_of::<T>()` bytes; uninitialised slots are what
                 // `MaybeUninit<T>` allows.
-                unsafe { std::slice::from_raw_parts_mut(b.0.as_mut_ptr().cast::<MaybeUninit<T>>(), n) }
+                unsafe {
+                    std::slice::from_raw_parts_mut(b.0.as_mut_ptr().cast::<MaybeUninit<T>>(), n)
+                }
             }
             Scratch::Heap(v) => v,
         }
@@ -133,11 +139,25 @@ impl<T: Element, D: Rank, A: Access> Span<T, D, A> {
     /// # Safety
     /// Every index inside `shape` addresses, at `ptr + Σ index·stride`, an element valid for
     /// reads (and writes if `A` is [`Writable`]) for as long as the span lives.
-    pub(crate) unsafe fn new(ptr: *mut u8, shape: D::Table<usize>, strides: D::Table<isize>) -> Self {
+    pub(crate) unsafe fn new(
+        ptr: *mut u8,
+        shape: D::Table<usize>,
+        strides: D::Table<isize>,
+    ) -> Self {
         let align = std::mem::align_of::<T>();
         let aligned = ptr as usize % align == 0
-            && strides.as_ref().iter().zip(shape.as_ref()).all(|(&s, &n)| n <= 1 || s.unsigned_abs() % align == 0);
-        Span { ptr, shape, strides, aligned, _t: PhantomData }
+            && strides
+                .as_ref()
+                .iter()
+                .zip(shape.as_ref())
+                .all(|(&s, &n)| n <= 1 || s.unsigned_abs() % align == 0);
+        Span {
+            ptr,
+            shape,
+            strides,
+            aligned,
+            _t: PhantomData,
+        }
     }
 
     /// The shape, in elements (`[]` for a 0-d view).
@@ -225,12 +245,20 @@ impl<T: Element, D: Rank, A: Access> Span<T, D, A> {
         Some(unsafe { raw::load(self.ptr.wrapping_offset(off), self.aligned) })
     }
 
-    fn sub<E: Rank>(&self, ptr: *mut u8, shape: &[usize], strides: &[isize]) -> SubView<'_, T, E, A> {
+    fn sub<E: Rank>(
+        &self,
+        ptr: *mut u8,
+        shape: &[usize],
+        strides: &[isize],
+    ) -> SubView<'_, T, E, A> {
         debug_assert_eq!(E::NDIM.unwrap_or(shape.len()), shape.len());
         // SAFETY: the caller passes a sub-layout of this span (a subset of its elements), valid
         // while `&self` is borrowed.
         let span = unsafe { Span::new(ptr, E::table(shape), E::table(strides)) };
-        SubView { span, _owner: PhantomData }
+        SubView {
+            span,
+            _owner: PhantomData,
+        }
     }
 
     /// The sub-view at `index` along `axis` (one dimension fewer): a row of a matrix, a plane
@@ -271,7 +299,11 @@ impl<T: Element, D: Rank, A: Access> Span<T, D, A> {
             }
             off += at[d] as isize * strides[d];
         }
-        Some(self.sub(self.ptr.wrapping_offset(off), &shape[axis..=axis], &strides[axis..=axis]))
+        Some(self.sub(
+            self.ptr.wrapping_offset(off),
+            &shape[axis..=axis],
+            &strides[axis..=axis],
+        ))
     }
 
     /// Calls `run(start, count, step)` for each 1-d run of elements, in C order: adjacent axes
@@ -326,7 +358,13 @@ impl<T: Element, D: Rank, A: Access> Span<T, D, A> {
                 while done < count {
                     let n = buf.len().min(count - done);
                     // SAFETY: `n` consecutive elements from `done` lie in the run.
-                    let chunk = unsafe { load_chunk(p.wrapping_add(done * size_of::<T>()), &mut buf[..n], aligned) };
+                    let chunk = unsafe {
+                        load_chunk(
+                            p.wrapping_add(done * size_of::<T>()),
+                            &mut buf[..n],
+                            aligned,
+                        )
+                    };
                     chunk.iter().for_each(|&x| f(x));
                     done += n;
                 }
@@ -341,7 +379,11 @@ impl<T: Element, D: Rank, A: Access> Span<T, D, A> {
 
     /// An iterator over the elements in logical (C) order.
     pub fn iter(&self) -> Iter<'_, T, D, A> {
-        Iter { span: self, index: [0; MAX_NDIM], remaining: self.len() }
+        Iter {
+            span: self,
+            index: [0; MAX_NDIM],
+            remaining: self.len(),
+        }
     }
 
     /// The elements in logical (C) order, copied.
@@ -359,7 +401,10 @@ impl<T: Element, D: Rank, A: Access> Span<T, D, A> {
     /// [`len`](Self::len) elements.
     pub fn copy_to_slice(&self, dst: &mut [T]) -> Result<(), LengthMismatch> {
         if dst.len() != self.len() {
-            return Err(LengthMismatch { view: self.len(), slice: dst.len() });
+            return Err(LengthMismatch {
+                view: self.len(),
+                slice: dst.len(),
+            });
         }
         // SAFETY: `MaybeUninit<T>` has `T`'s layout; only valid `T`s are written to it.
         let dst = unsafe { &mut *(dst as *mut [T] as *mut [MaybeUninit<T>]) };
@@ -394,7 +439,11 @@ impl<T: Element, D: Rank, A: Access> Span<T, D, A> {
 /// # Safety
 /// `p` is valid for reads of `buf.len()` elements; `aligned` as for `raw::load`.
 #[inline(always)]
-unsafe fn load_chunk<T: Element>(p: *const u8, buf: &mut [MaybeUninit<T>], aligned: bool) -> &mut [T] {
+unsafe fn load_chunk<T: Element>(
+    p: *const u8,
+    buf: &mut [MaybeUninit<T>],
+    aligned: bool,
+) -> &mut [T] {
     // SAFETY: `buf` is private; `raw::load_run` writes a valid `T` (or, for `ANY_BITS` types,
     // bytes that are one) into each slot, after which the slots are initialised.
     unsafe {
@@ -430,7 +479,10 @@ impl<T: Element, D: Rank> Span<T, D, Writable> {
     /// [`len`](Self::len) elements.
     pub fn copy_from_slice(&self, src: &[T]) -> Result<(), LengthMismatch> {
         if src.len() != self.len() {
-            return Err(LengthMismatch { view: self.len(), slice: src.len() });
+            return Err(LengthMismatch {
+                view: self.len(),
+                slice: src.len(),
+            });
         }
         let (size, aligned) = (size_of::<T>() as isize, self.aligned);
         let mut at = 0;
@@ -470,10 +522,13 @@ impl<T: Element, D: Rank> Span<T, D, Writable> {
                 } else {
                     for (i, slot) in buf[..n].iter_mut().enumerate() {
                         // SAFETY: element `i` from `start` lies in the run.
-                        slot.write(unsafe { raw::load(start.wrapping_offset(i as isize * step), aligned) });
+                        slot.write(unsafe {
+                            raw::load(start.wrapping_offset(i as isize * step), aligned)
+                        });
                     }
                     // SAFETY: the first `n` slots were just initialised.
-                    let chunk = unsafe { std::slice::from_raw_parts_mut(buf.as_mut_ptr().cast::<T>(), n) };
+                    let chunk =
+                        unsafe { std::slice::from_raw_parts_mut(buf.as_mut_ptr().cast::<T>(), n) };
                     f(chunk);
                     for (i, &v) in chunk.iter().enumerate() {
                         // SAFETY: element `i` from `start` lies in the writable run.
@@ -517,7 +572,11 @@ impl<T: Element, D: Rank, A: Access> Iterator for Iter<'_, T, D, A> {
         self.remaining -= 1;
         let (shape, strides) = (self.span.shape(), self.span.strides());
         let n = shape.len();
-        let off: isize = self.index[..n].iter().zip(strides).map(|(&i, &s)| i as isize * s).sum();
+        let off: isize = self.index[..n]
+            .iter()
+            .zip(strides)
+            .map(|(&i, &s)| i as isize * s)
+            .sum();
         // Odometer step, last index fastest.
         for d in (0..n).rev() {
             self.index[d] += 1;
@@ -579,7 +638,8 @@ mod tests {
         let shape = AnyNdim::table(&[n]);
         let strides = AnyNdim::table(&[size_of::<Big<N>>() as isize]);
         // SAFETY: the span covers exactly `mem`, which outlives it and is not otherwise used.
-        let span: Span<Big<N>, AnyNdim, Writable> = unsafe { Span::new(mem.as_mut_ptr().cast(), shape, strides) };
+        let span: Span<Big<N>, AnyNdim, Writable> =
+            unsafe { Span::new(mem.as_mut_ptr().cast(), shape, strides) };
         let mut seen = Vec::new();
         span.for_each(|x| seen.push(x.0[0]));
         assert_eq!(seen, [0, 1, 2, 3, 4]);

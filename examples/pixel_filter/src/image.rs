@@ -31,14 +31,29 @@ pub struct Canvas {
 impl Canvas {
     /// A zeroed image, or `MemoryError` when it cannot be allocated.
     pub fn new(height: usize, width: usize, channels: usize) -> PyResult<Canvas> {
-        let too_big = || PyMemoryError::new_err(format!("cannot allocate a {height}x{width}x{channels} image"));
+        let too_big = || {
+            PyMemoryError::new_err(format!(
+                "cannot allocate a {height}x{width}x{channels} image"
+            ))
+        };
         let row = width.checked_mul(channels).ok_or_else(too_big)?;
-        let pitch = row.checked_next_multiple_of(ROW_ALIGN).ok_or_else(too_big)?;
-        let size = pitch.checked_mul(height).filter(|&n| n <= isize::MAX as usize).ok_or_else(too_big)?;
+        let pitch = row
+            .checked_next_multiple_of(ROW_ALIGN)
+            .ok_or_else(too_big)?;
+        let size = pitch
+            .checked_mul(height)
+            .filter(|&n| n <= isize::MAX as usize)
+            .ok_or_else(too_big)?;
         let mut data = Vec::new();
         data.try_reserve_exact(size).map_err(|_| too_big())?;
         data.resize(size, 0);
-        Ok(Canvas { height, width, channels, pitch, data })
+        Ok(Canvas {
+            height,
+            width,
+            channels,
+            pitch,
+            data,
+        })
     }
 
     /// Row `y`'s pixels (without its padding).
@@ -50,7 +65,13 @@ impl Canvas {
 
 impl From<Canvas> for Image {
     fn from(c: Canvas) -> Image {
-        Image { data: SharedVec::from(c.data), height: c.height, width: c.width, channels: c.channels, pitch: c.pitch }
+        Image {
+            data: SharedVec::from(c.data),
+            height: c.height,
+            width: c.width,
+            channels: c.channels,
+            pitch: c.pitch,
+        }
     }
 }
 

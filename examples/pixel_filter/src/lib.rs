@@ -28,10 +28,15 @@ fn box_blur(py: Python<'_>, src: Source, radius: i64) -> PyResult<Image> {
     let r = usize::try_from(radius)
         .ok()
         .filter(|&r| r <= MAX_RADIUS)
-        .ok_or_else(|| PyValueError::new_err(format!("radius must be in 0..={MAX_RADIUS}, got {radius}")))?;
+        .ok_or_else(|| {
+            PyValueError::new_err(format!("radius must be in 0..={MAX_RADIUS}, got {radius}"))
+        })?;
     let [h, w, c] = [src.shape()[0], src.shape()[1], src.shape()[2]];
     let out = Canvas::new(h, w, c)?;
-    Ok(py.detach(move || filters::box_blur(&src, r, out)).map_err(no_memory)?.into())
+    Ok(py
+        .detach(move || filters::box_blur(&src, r, out))
+        .map_err(no_memory)?
+        .into())
 }
 
 /// Shape `(h, w, 1)`: `(77 R + 150 G + 29 B + 128) >> 8` from the first three channels.
@@ -39,10 +44,15 @@ fn box_blur(py: Python<'_>, src: Source, radius: i64) -> PyResult<Image> {
 fn grayscale(py: Python<'_>, src: Source) -> PyResult<Image> {
     let [h, w, c] = [src.shape()[0], src.shape()[1], src.shape()[2]];
     if c < 3 {
-        return Err(PyValueError::new_err(format!("src: grayscale needs at least 3 channels, got {c}")));
+        return Err(PyValueError::new_err(format!(
+            "src: grayscale needs at least 3 channels, got {c}"
+        )));
     }
     let out = Canvas::new(h, w, 1)?;
-    Ok(py.detach(move || filters::grayscale(&src, out)).map_err(no_memory)?.into())
+    Ok(py
+        .detach(move || filters::grayscale(&src, out))
+        .map_err(no_memory)?
+        .into())
 }
 
 /// `dst = 255 - dst` in place, for a writable uint8 buffer of any shape and strides.
