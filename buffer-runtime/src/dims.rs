@@ -1,6 +1,6 @@
 //! Conversions from the fields an annotation names to dimensions and byte strides.
 
-use crate::export::ExportError;
+use crate::error::ExportError;
 
 /// An integer field usable as one entry of `shape = [...]`.
 #[diagnostic::on_unimplemented(

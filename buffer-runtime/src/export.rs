@@ -2,7 +2,6 @@
 //! every generated provider.
 
 use std::ffi::{c_void, CStr};
-use std::fmt;
 use std::marker::PhantomData;
 use std::os::raw::c_int;
 use std::ptr::{self, NonNull};
@@ -10,11 +9,12 @@ use std::ptr::{self, NonNull};
 use pyo3::exceptions::PyBufferError;
 use pyo3::ffi;
 use pyo3::pyclass::boolean_struct::{False, True};
-use pyo3::types::{PyAnyMethods, PyTypeMethods};
-use pyo3::{Bound, PyClass, PyErr, PyResult};
+
+use pyo3::{Bound, PyClass, PyResult};
 
 use crate::direct::{Direct, DirectExport};
 use crate::element::Element;
+use crate::error::{buffer_error, ExportError};
 use crate::flags::Request;
 use crate::hold::Hold;
 use crate::layout::{self, LayoutError, Order, Table, MAX_NDIM};
@@ -43,64 +43,6 @@ impl FrozenFlag for True {
 }
 impl FrozenFlag for False {
     const FROZEN: bool = false;
-}
-
-/// Why an export was refused; becomes a `BufferError` naming the class.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum ExportError {
-    /// The request cannot be served by this layout.
-    Request {
-        request: Request,
-        reason: &'static str,
-    },
-    /// The described layout is invalid for the storage.
-    Layout(LayoutError),
-    /// A shape or stride field holds a value that is not a valid dimension.
-    BadField { field: &'static str, value: i128 },
-    /// The object is mutably borrowed by a running method.
-    Borrowed,
-    /// `element = T` does not fit the storage: another itemsize, or data not aligned for `T`.
-    Element {
-        size: usize,
-        align: usize,
-        storage: usize,
-    },
-}
-
-impl fmt::Display for ExportError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ExportError::Request { request, reason } => {
-                write!(f, "cannot serve a {request} request: {reason}")
-            }
-            ExportError::Layout(e) => write!(f, "invalid buffer layout: {e}"),
-            ExportError::BadField { field, value } => {
-                write!(f, "invalid buffer layout: field `{field}` is {value}")
-            }
-            ExportError::Element {
-                size,
-                align,
-                storage,
-            } => write!(
-                f,
-                "the element type ({size} bytes, alignment {align}) does not fit the storage's \
-                 {storage}-byte items"
-            ),
-            ExportError::Borrowed => {
-                write!(
-                    f,
-                    "cannot export a buffer while the object is mutably borrowed"
-                )
-            }
-        }
-    }
-}
-
-impl From<LayoutError> for ExportError {
-    fn from(e: LayoutError) -> Self {
-        ExportError::Layout(e)
-    }
 }
 
 /// The shape of an export, as the annotation gives it.
@@ -357,16 +299,6 @@ impl<'a> Exporter<'a> {
             needs_borrow,
         })
     }
-}
-
-fn buffer_error<T: PyClass>(slf: &Bound<'_, T>, e: ExportError) -> PyErr {
-    let name = slf
-        .as_any()
-        .get_type()
-        .name()
-        .map(|n| n.to_string())
-        .unwrap_or_else(|_| "object".into());
-    PyBufferError::new_err(format!("{name}: {e}"))
 }
 
 /// `bf_getbuffer` for a [`PyBuffer`] class.
