@@ -38,6 +38,14 @@ test: cargo-test pytest
 clean:
 	rm -rf $(VENV) target
 
+# The habits CI enforces (issue 13): formatting, clippy with the workspace lints as errors,
+# and the published crates' docs without a warning (docs.rs's cfg, for the feature badges).
+.PHONY: lint
+lint: $(STAMP)
+	cargo fmt --all --check
+	PYO3_PYTHON=$(CURDIR)/$(PY) cargo clippy --workspace --all-targets --all-features -- -D warnings
+	PYO3_PYTHON=$(CURDIR)/$(PY) RUSTDOCFLAGS="-Dwarnings --cfg docsrs" cargo +nightly doc --no-deps --all-features -p buffer-runtime -p buffer-derive
+
 # Benchmark (examples/bench/README.md): builds its peers from source (C, Cython, pybind11,
 # PyO3), then measures export cost against the generated providers. `bench` writes
 # examples/bench/results.md and bench.png; `bench-smoke` uses tiny counts (used by the tests).
