@@ -17,7 +17,9 @@ from numpy._core._internal import _dtype_from_pep3118  # what numpy.asarray runs
 from PIL import Image
 
 import buffer_examples as bx
-from conftest import ALL_FLAG_COMBOS, ODD_FLAGS, Case, c_strides, flag_name, observe
+from cases import Case, c_strides
+from observation import observe
+from request_flags import ALL_FLAG_COMBOS, ODD_FLAGS, flag_name
 
 # --------------------------------------------------------------------------------------------
 # Helpers
