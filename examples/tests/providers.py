@@ -399,6 +399,10 @@ for _name, _dtype, _values in [
     ("bool", "bool", [True, False, True]),
     ("uint64", "uint64", [0, 2**64 - 1]),
     ("float64", "float64", [1.0, 2.0]),
+    ("float16", "float16", [1.0, -2.0]),
+    ("complex64", "complex64", [1 + 2j]),
+    ("int32-little-endian", "<i4", [5]),  # explicit, but native on little-endian machines
+    ("int32-big-endian", ">i4", [1]),
 ]:
     _other(f"TypedArray-{_name}", lambda d=_dtype, v=_values: bx.TypedArray(d, list(v)),
            lambda d=_dtype, v=_values: np.array(v, dtype=d))
@@ -434,6 +438,13 @@ STRESS: dict[str, Callable[[], Any]] = {
         "OwnedBuffer-3x4",
     ]
 }
+
+
+def makers(ids: dict[str, str]) -> dict[str, Callable[[], Any]]:
+    """``{test ID: maker}`` for a test's own selection of registry entries (``{test ID:
+    registry ID}``), so that a test keeps its IDs and the registry stays the one place that
+    says how each object is built."""
+    return {name: REGISTRY[provider_id].make for name, provider_id in ids.items()}
 
 
 def case_params(predicate=lambda c: True, cases=CASES):
