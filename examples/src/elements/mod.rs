@@ -26,6 +26,7 @@ trait Record: buffer_runtime::Element {
     type Tuple;
     /// Element `i` of `Class(n)`.
     fn nth(i: usize) -> Self;
+    /// The element as `get(i)` returns it.
     fn to_tuple(self) -> Self::Tuple;
 }
 
