@@ -46,6 +46,7 @@ __all__ = [
     "Table",
     "TypedArray",
     "check_provider",
+    "contiguous_copy",
     "owned_frozen",
     "owned_range",
     "record_format",
@@ -323,6 +324,11 @@ def owned_range(n: int, shape: Sequence[int] | None = None) -> OwnedBuffer:
 
 def owned_frozen(data: Buffer) -> OwnedBuffer:
     """A read-only copy of the bytes of ``data`` (format ``B``, 1-D)."""
+
+def contiguous_copy(src: Buffer) -> OwnedBuffer:
+    """A C-contiguous copy of any ``uint8`` buffer (any shape, any strides), same shape,
+    writable: for consumers that take only contiguous memory (Pillow's ``frombuffer``,
+    ``hashlib``, file writes, ``memoryview.cast``)."""
 
 def check_provider(
     obj: object, reference: object | None = None, exports: Callable[[], int] | None = None

@@ -23,6 +23,26 @@ def show(name: str, obj) -> None:
     m.release()
 
 
+def describe_record(dtype: np.dtype) -> str:
+    """A structured dtype as a person reads it: one line per field (name, numpy type, byte
+    offset), then the padding bytes no field covers."""
+    lines = []
+    covered = set()
+    for name in dtype.names:
+        sub, offset = dtype.fields[name][:2]
+        covered.update(range(offset, offset + sub.itemsize))
+        lines.append(f"    {name:<6} {str(sub):<10} offset {offset:>2}, {sub.itemsize} bytes")
+    gaps, start = [], None
+    for b in range(dtype.itemsize + 1):
+        if b < dtype.itemsize and b not in covered:
+            start = b if start is None else start
+        elif start is not None:
+            gaps.append(f"{start}..{b - 1}")
+            start = None
+    lines.append(f"    padding: bytes {', '.join(gaps)}" if gaps else "    no padding")
+    return "\n".join(lines)
+
+
 def main() -> None:
     print("== What each example exposes (memoryview fields)")
     examples = {
@@ -94,8 +114,9 @@ def main() -> None:
 
     print("\n== Rich element types: records, float16, explicit byte order, RGBA pixels")
     p = np.asarray(be.Particles(3))
-    print(f"Particles(3): dtype {p.dtype}, itemsize {p.dtype.itemsize}, x={p['x'].tolist()}, "
-          f"mass={p['mass'].tolist()}")
+    print(f"Particles(3): numpy sees records of {p.dtype.itemsize} bytes with these fields:")
+    print(describe_record(p.dtype))
+    print(f"  x = {p['x'].tolist()}, mass = {p['mass'].tolist()}")
     for dtype in ("float16", ">i4", "complex64"):
         a = np.asarray(be.TypedArray(dtype, [1, 2, 3]))
         print(f"TypedArray({dtype!r}): numpy dtype {a.dtype.str}, values {a.tolist()}")

@@ -187,6 +187,9 @@ pub fn view_get(
 
 /// The C-order values of a sub-view: `("axis", axis, [index])` is `index_axis(axis, index)`,
 /// `("lane", axis, at)` is `lane(axis, at)`; None when the view refuses.
+/// A sub-view's shape and its elements in logical order.
+type SubViewValues = (Vec<usize>, Vec<Py<PyAny>>);
+
 #[pyfunction]
 pub fn view_sub(
     py: Python<'_>,
@@ -195,7 +198,7 @@ pub fn view_sub(
     kind: &str,
     axis: usize,
     at: Vec<usize>,
-) -> PyResult<Option<(Vec<usize>, Vec<Py<PyAny>>)>> {
+) -> PyResult<Option<SubViewValues>> {
     by_dtype!(dtype, T => {
         let v = PyView::<T>::new(obj)?;
         let sub = match kind {
@@ -221,7 +224,10 @@ pub fn view_write(
         let arg = |i: usize| args.get(i).ok_or_else(|| PyValueError::new_err("missing argument"));
         match op {
             "set" => Ok(v.set(arg(0)?.extract::<Vec<usize>>()?, T::from_py(arg(1)?)?)?),
-            "fill" => Ok(v.fill(T::from_py(arg(0)?)?)),
+            "fill" => {
+                v.fill(T::from_py(arg(0)?)?);
+                Ok(())
+            }
             "copy" => {
                 let src = args.iter().map(|a| T::from_py(a)).collect::<PyResult<Vec<T>>>()?;
                 Ok(v.copy_from_slice(&src)?)

@@ -23,7 +23,8 @@ import time
 
 import numpy as np
 
-import buffer_examples as bx
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+from providers import STRESS  # noqa: E402
 
 MIB = 1 << 20
 
@@ -33,27 +34,9 @@ MIB = 1 << 20
 UNDER_VALGRIND = os.environ.get("BUFFER_UNDER_VALGRIND") == "1"
 SCALE = 100 if UNDER_VALGRIND else 1
 
-#: One maker per example class: class name -> zero-argument constructor.
-FACTORIES = {
-    "IntArray": lambda: bx.IntArray(list(range(100))),
-    "GrowableArray": lambda: bx.GrowableArray([float(i) for i in range(100)]),
-    "Frozen": lambda: bx.Frozen(bytes(range(100))),
-    "IntMatrix": lambda: bx.IntMatrix(3, 4, list(range(12))),
-    "FortranMatrix": lambda: bx.FortranMatrix(2, 3, [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]),
-    "Mat4": lambda: bx.Mat4(),
-    "Scalar": lambda: bx.Scalar(2.5),
-    "Image": lambda: bx.Image(4, 5, 3, 16),
-    "Table": lambda: bx.Table(2, [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]),
-    "Readings": lambda: bx.Readings([1.0, 2.0, 3.0]),
-    "Grid": lambda: bx.Grid([2, 3, 4], "F"),
-    "Particles": lambda: bx.Particles(3),
-    "Samples": lambda: bx.Samples(4),
-    "PackedSamples": lambda: bx.PackedSamples(5),
-    "Pixels": lambda: bx.Pixels(2, 3),
-    "TypedArray": lambda: bx.TypedArray("float64", [1.0, 2.0]),
-    "Bits": lambda: bx.Bits([0x3F800000, 0x40490FDB]),
-    "OwnedBuffer": lambda: bx.owned_range(12, (3, 4)),
-}
+#: One maker per example class: class name -> zero-argument constructor, from the tests'
+#: registry of example providers (examples/tests/providers.py, STRESS).
+FACTORIES = STRESS
 
 
 #: Frozen classes with plain (or owned, immutable) storage keep no export count: an export holds

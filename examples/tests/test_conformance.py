@@ -3,105 +3,30 @@ over every example provider, over CPython's own exporters, and over providers th
 rules: the kit must pass the first two and name what the last ones break. (Deliberately broken
 C providers, one bug each: test_kit_catches_bugs.py.)
 
-Each example provider is checked against an independent reference of what it must hold:
-conftest's ``Case.reference()`` (``_testbuffer.ndarray`` built from the specification) for the
-CASES, and numpy arrays or ``_testbuffer`` built here from the documented constructor semantics
-for EXTRA. Classes with an ``exports()`` count also hand it to the kit.
+Each example provider of the registry (``providers.py``) is checked against an independent
+reference of what it must hold, where the registry has one: ``Case.reference()``
+(``_testbuffer.ndarray`` built from the specification) for the modelled cases, numpy arrays
+written from the documented constructor semantics for records and typed arrays. Classes with
+an ``exports()`` count also hand it to the kit.
 """
 
 import array
-import ctypes
 
 import _testbuffer as tb
 import numpy as np
 import pytest
 
 import buffer_examples as bx
-from conftest import BROKEN_ON_PURPOSE, CASES
+from providers import REGISTRY, buffer_classes
 
-#: Providers not in conftest's CASES, with the constructor arguments to use.
-EXTRA = {
-    "Table-2x3": lambda: bx.Table(2, [0.5 * i for i in range(6)]),
-    "Table-empty": lambda: bx.Table(0, []),
-    "Readings-3": lambda: bx.Readings([1.0, -2.0, 3.5]),
-    "Readings-empty": lambda: bx.Readings([]),
-    "Particles-3": lambda: bx.Particles(3),
-    "Particles-0": lambda: bx.Particles(0),
-    "Samples-4": lambda: bx.Samples(4),  # no reference: its record mixes every field kind
-    "PackedSamples-5": lambda: bx.PackedSamples(5),
-    "Pixels-2x3": lambda: bx.Pixels(2, 3),
-    "TypedArray-f2-big-endian": lambda: bx.TypedArray(">f2", [1.0, -2.5]),
-    "TypedArray-complex128": lambda: bx.TypedArray("complex128", [1 + 2j]),
-    "TypedArray-bool": lambda: bx.TypedArray("bool", [True, False, True]),
-    "TypedArray-uint64": lambda: bx.TypedArray("uint64", [0, 2**64 - 1]),
-    "OwnedBuffer-3x4": lambda: bx.owned_range(12, (3, 4)),
-    "OwnedBuffer-frozen": lambda: bx.owned_frozen(b"read-only"),
-    "OwnedBuffer-0d": lambda: bx.owned_range(1, ()),
-}
-
-
-def _ro(a):
-    a.flags.writeable = False
-    return a
-
-
-_VEC3 = np.dtype({"names": ["x", "y", "z"], "formats": ["<f4"] * 3, "offsets": [0, 4, 8], "itemsize": 12})
-_PARTICLE = np.dtype(
-    {"names": ["x", "y", "z", "mass", "id"], "formats": ["<f4", "<f4", "<f4", "<f8", "<u4"],
-     "offsets": [0, 4, 8, 16, 24], "itemsize": 32}
-)
-_PACKED = np.dtype(
-    {"names": ["tag", "value", "big", "pos", "count", "little"],
-     "formats": ["u1", "<u4", ">u2", _VEC3, "<i8", "<f8"], "offsets": [0, 1, 5, 7, 19, 27], "itemsize": 35}
-)
-
-#: What each EXTRA provider must hold, from the constructors' documented semantics (read-only
-#: for plain storage, writable for shared storage).
-REFERENCES = {
-    "Table-2x3": lambda: tb.ndarray([0.5 * i for i in range(6)], shape=[2, 3], format="d"),
-    "Table-empty": lambda: tb.ndarray([0.0], shape=[0, 3], format="d"),
-    "Readings-3": lambda: tb.ndarray([1.0, -2.0, 3.5], shape=[3], format="d"),
-    "Readings-empty": lambda: tb.ndarray([0.0], shape=[0], format="d"),
-    "Particles-3": lambda: np.array([(i, 2 * i, 3 * i, i * 0.5, i) for i in range(3)], dtype=_PARTICLE),
-    "Particles-0": lambda: np.zeros(0, dtype=_PARTICLE),
-    "PackedSamples-5": lambda: np.array(
-        [(i % 256, 100000 + i, i, (i, -float(i), 0.5 * i), -i, i / 8) for i in range(5)], dtype=_PACKED
-    ),
-    "Pixels-2x3": lambda: np.array(
-        [[[x % 256, y % 256, (x + y) % 256, 255] for x in range(3)] for y in range(2)], dtype=np.uint8
-    ),
-    "TypedArray-f2-big-endian": lambda: np.array([1.0, -2.5], dtype=">f2"),
-    "TypedArray-complex128": lambda: np.array([1 + 2j], dtype=np.complex128),
-    "TypedArray-bool": lambda: np.array([True, False, True]),
-    "TypedArray-uint64": lambda: np.array([0, 2**64 - 1], dtype=np.uint64),
-}
-
-PROVIDERS = [pytest.param(c.make, c.reference, id=c.id) for c in CASES] + [
-    pytest.param(make, REFERENCES.get(name), id=name) for name, make in EXTRA.items()
-]
-
-
-def has_getbuffer(cls):
-    """Whether the type fills ``bf_getbuffer`` (``__buffer__`` is visible only from 3.12)."""
-    get_slot = ctypes.pythonapi.PyType_GetSlot
-    get_slot.restype = ctypes.c_void_p
-    get_slot.argtypes = [ctypes.py_object, ctypes.c_int]
-    return bool(get_slot(cls, 1))  # Py_bf_getbuffer == 1
-
-
-def buffer_classes():
-    return {
-        name
-        for name in dir(bx)
-        if isinstance(getattr(bx, name), type) and has_getbuffer(getattr(bx, name)) and name not in BROKEN_ON_PURPOSE
-    }
+PROVIDERS = [pytest.param(p.make, p.reference, id=p.id) for p in REGISTRY.values()]
 
 
 def test_every_example_class_is_checked():
-    covered = {c.cls for c in CASES} | {name.split("-")[0] for name in EXTRA}
+    covered = {p.cls for p in REGISTRY.values()}
     assert len(buffer_classes()) >= 16
     missing = buffer_classes() - covered
-    assert not missing, f"add these classes to EXTRA in test_conformance.py: {sorted(missing)}"
+    assert not missing, f"add these classes to examples/tests/providers.py: {sorted(missing)}"
 
 
 @pytest.mark.parametrize("make, reference", PROVIDERS)

@@ -9,7 +9,9 @@ import pytest
 
 import buffer_examples as bx
 
-from conftest import CLASS_NAMES, CASES, attempt, case_params, flatten, nested
+from cases import flatten, nested
+from observation import attempt
+from providers import CASES, CLASS_NAMES, case_params
 
 WRITABLE_NONEMPTY = case_params(lambda c: not c.readonly and c.size > 0)
 

@@ -9,37 +9,42 @@ import numpy as np
 import pytest
 
 import buffer_examples as bx
+from providers import REGISTRY, makers
 
-DESCRIBABLE = {
-    "IntArray": lambda: bx.IntArray([3, -1, 7]),
-    "GrowableArray": lambda: bx.GrowableArray([1.5, -2.5]),
-    "IntMatrix": lambda: bx.IntMatrix(2, 3, [1, 2, 3, 4, 5, 6]),
-    "FortranMatrix": lambda: bx.FortranMatrix(2, 3, [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]),
-    "Mat4": lambda: bx.Mat4(),
-    "Scalar": lambda: bx.Scalar(2.5),
-    "Image": lambda: bx.Image(3, 4, 3, 16),
-    "Bits": lambda: bx.Bits([0x3F800000]),
-    "Grid-F": lambda: bx.Grid([2, 3, 4], "F"),
-    "Grid-0d": lambda: bx.Grid([], "C"),
-    "Pixels": lambda: bx.Pixels(2, 3),
-    "TypedArray-f2": lambda: bx.TypedArray("float16", [1.0, -2.0]),
-    "TypedArray-c64": lambda: bx.TypedArray("complex64", [1 + 2j]),
-    "TypedArray-bool": lambda: bx.TypedArray("bool", [True, False]),
-    "TypedArray-u64": lambda: bx.TypedArray("uint64", [2**64 - 1]),
-    "TypedArray-le": lambda: bx.TypedArray("<i4", [5]),  # explicit, but native on this machine
-    "OwnedBuffer": lambda: bx.owned_range(12, (3, 4)),
-}
-READ_ONLY = {
-    "Frozen": lambda: bx.Frozen(b"abc"),
-    "Table": lambda: bx.Table(2, [0.5 * i for i in range(6)]),
-    "Readings": lambda: bx.Readings([1.0, 2.0]),
-    "OwnedBuffer-frozen": lambda: bx.owned_frozen(b"xyz"),
-}
+#: Test ID -> maker, from the registry (providers.py).
+DESCRIBABLE = makers({
+    "IntArray": "IntArray-5",
+    "GrowableArray": "GrowableArray-3",
+    "IntMatrix": "IntMatrix-2x3",
+    "FortranMatrix": "FortranMatrix-2x3",
+    "Mat4": "Mat4-identity",
+    "Scalar": "Scalar-2.5",
+    "Image": "Image-3x4x3-pitch16",
+    "Bits": "Bits-1",
+    "Grid-F": "Grid-2x3x4-F",
+    "Grid-0d": "Grid-0d-C",
+    "Pixels": "Pixels-2x3",
+    "TypedArray-f2": "TypedArray-float16",
+    "TypedArray-c64": "TypedArray-complex64",
+    "TypedArray-bool": "TypedArray-bool",
+    "TypedArray-u64": "TypedArray-uint64",
+    "TypedArray-le": "TypedArray-int32-little-endian",
+    "OwnedBuffer": "OwnedBuffer-3x4",
+})
+READ_ONLY = makers({
+    "Frozen": "Frozen-hello",
+    "Table": "Table-2x3",
+    "Readings": "Readings-3",
+    "OwnedBuffer-frozen": "OwnedBuffer-frozen",
+})
 UNDESCRIBABLE = {
-    "Particles": (lambda: bx.Particles(2), "records"),
-    "Samples": (lambda: bx.Samples(2), "records"),
-    "PackedSamples": (lambda: bx.PackedSamples(2), "records"),
-    "TypedArray-be": (lambda: bx.TypedArray(">i4", [1]), "non-native byte order"),
+    name: (REGISTRY[provider_id].make, why)
+    for name, (provider_id, why) in {
+        "Particles": ("Particles-3", "records"),
+        "Samples": ("Samples-4", "records"),
+        "PackedSamples": ("PackedSamples-5", "records"),
+        "TypedArray-be": ("TypedArray-int32-big-endian", "non-native byte order"),
+    }.items()
 }
 
 

@@ -21,6 +21,7 @@ import pytest
 from PIL import Image as PILImage
 
 import buffer_examples as bx
+from providers import has_getbuffer
 
 EXAMPLES = Path(__file__).resolve().parent.parent
 STUB = EXAMPLES / "buffer_examples.pyi"
@@ -164,14 +165,6 @@ def stub_tree():
 
 def stub_classes():
     return {n.name: n for n in stub_tree().body if isinstance(n, ast.ClassDef) and not n.name.startswith("_")}
-
-
-def has_getbuffer(cls):
-    """Whether the type fills ``bf_getbuffer`` (``__buffer__`` is visible only from 3.12)."""
-    get_slot = ctypes.pythonapi.PyType_GetSlot
-    get_slot.restype = ctypes.c_void_p
-    get_slot.argtypes = [ctypes.py_object, ctypes.c_int]
-    return bool(get_slot(cls, 1))  # Py_bf_getbuffer == 1
 
 
 def test_stub_names_match_the_module():

@@ -17,7 +17,9 @@ from numpy._core._internal import _dtype_from_pep3118  # what numpy.asarray runs
 from PIL import Image
 
 import buffer_examples as bx
-from conftest import ALL_FLAG_COMBOS, ODD_FLAGS, Case, c_strides, flag_name, observe
+from cases import Case, c_strides
+from observation import observe
+from request_flags import ALL_FLAG_COMBOS, ODD_FLAGS, flag_name
 
 # --------------------------------------------------------------------------------------------
 # Helpers
@@ -611,6 +613,11 @@ def test_record_format_builder_refuses_bad_layouts():
         bx.record_format([("a", 0, 4, 4, "i", []), ("b", 2, 4, 4, "i", [])], 8, 4)
     with pytest.raises(ValueError, match="tile"):
         bx.record_format([], 8, 4)
+    # Deeper array nesting than the hook takes is an error, never the runtime's assertion.
+    with pytest.raises(ValueError, match="bad field spec"):
+        bx.record_format([("a", 0, 4, 4, "i", [1] * 5)], 4, 4)
+    with pytest.raises(ValueError, match="bad field spec"):
+        bx.record_format([("a", 0, 4, 0, "i", [])], 4, 4)
 
 
 def _padding_bytes(obj):

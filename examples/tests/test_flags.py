@@ -1,6 +1,6 @@
 """Request-flag semantics: every provider, every request, against CPython's reference exporter.
 
-For each case (see conftest.CASES) and every request flag combination CPython defines, the
+For each case (see providers.CASES) and every request flag combination CPython defines, the
 provider object and a ``_testbuffer.ndarray`` with exactly the same layout are consumed through
 ``_testbuffer.ndarray(obj, getbuf=FLAGS)`` and every observable detail is compared: whether the
 request is refused (BufferError), ndim, shape, strides, suboffsets, itemsize, format, readonly,
@@ -13,13 +13,10 @@ import _testbuffer as tb
 import numpy as np
 import pytest
 
-from conftest import (
-    ALL_FLAG_COMBOS,
-    ODD_FLAGS,
-    case_params,
-    flag_name,
-    observe,
-)
+import buffer_examples as bx
+from observation import observe
+from providers import OTHER_CASES, case_params
+from request_flags import ALL_FLAG_COMBOS, ODD_FLAGS, flag_name
 
 FLAG_PARAMS = [pytest.param(f, id=flag_name(f)) for f in ALL_FLAG_COMBOS]
 
@@ -209,29 +206,15 @@ def test_format_without_nd_is_refused():
 
 
 # --------------------------------------------------------------------------------------------
-# The classes conftest.CASES does not model (plain storage, RGBA pixels, complex elements):
-# every request against _testbuffer with the same layout, so that "matches _testbuffer on
-# every combination for every example" holds for every class (records: test_elements.py).
+# The classes providers.CASES leaves out (plain storage and RGBA pixels: providers.OTHER_CASES;
+# complex elements below): every request against _testbuffer with the same layout, so that
+# "matches _testbuffer on every combination for every example" holds for every class
+# (records: test_elements.py).
 # --------------------------------------------------------------------------------------------
-
-import buffer_examples as bx  # noqa: E402
-from conftest import Case, c_strides  # noqa: E402
-
-EXTRA_CASES = [
-    Case("Table-2x3", "Table", lambda: bx.Table(2, [0.5 * i for i in range(6)]), "d", (2, 3), (24, 8), True,
-         [0.5 * i for i in range(6)], [0.5 * i for i in range(6)]),
-    Case("Table-empty", "Table", lambda: bx.Table(0, []), "d", (0, 3), (24, 8), True, [], []),
-    Case("Readings-3", "Readings", lambda: bx.Readings([1.0, -2.0, 3.5]), "d", (3,), (8,), True,
-         [1.0, -2.0, 3.5], [1.0, -2.0, 3.5]),
-    Case("Readings-empty", "Readings", lambda: bx.Readings([]), "d", (0,), (8,), True, [], []),
-    Case("Pixels-2x3", "Pixels", lambda: bx.Pixels(2, 3), "B", (2, 3, 4), c_strides((2, 3, 4), 1), False,
-         [v for y in range(2) for x in range(3) for v in (x % 256, y % 256, (x + y) % 256, 255)],
-         [v for y in range(2) for x in range(3) for v in (x % 256, y % 256, (x + y) % 256, 255)]),
-]
 
 
 @pytest.mark.parametrize("flags", FLAG_PARAMS)
-@pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in EXTRA_CASES])
+@pytest.mark.parametrize("case", case_params(cases=OTHER_CASES))
 def test_other_classes_match_reference(case, flags):
     assert observe(case.make(), flags) == observe(case.reference(), flags)
 

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 import buffer_examples as bx
-from conftest import CASES, case_params, flatten
+from cases import flatten
+from providers import CASES, case_params
 
 pytestmark = pytest.mark.usefixtures("cheap_gc")
 

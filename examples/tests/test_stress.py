@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-import ctypes
 import pathlib
 import sys
 
 import pytest
 
 import buffer_examples as bx
-from conftest import BROKEN_ON_PURPOSE
+from providers import buffer_classes
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "stress"))
 import stress  # noqa: E402
@@ -41,18 +40,9 @@ def test_cycles_leak_nothing(name, consumer):
     assert stress.rss_ok(r["rss_growth"]), r
 
 
-def has_getbuffer(cls):
-    """Whether the type fills ``bf_getbuffer`` (``__buffer__`` is visible only from 3.12)."""
-    get_slot = ctypes.pythonapi.PyType_GetSlot
-    get_slot.restype = ctypes.c_void_p
-    get_slot.argtypes = [ctypes.py_object, ctypes.c_int]
-    return bool(get_slot(cls, 1))  # Py_bf_getbuffer == 1
-
-
 def test_every_example_class_is_stressed():
-    exporters = {n for n, c in vars(bx).items() if isinstance(c, type) and has_getbuffer(c)} - BROKEN_ON_PURPOSE
-    missing = exporters - set(stress.FACTORIES)
-    assert not missing, f"add these classes to FACTORIES in examples/stress/stress.py: {sorted(missing)}"
+    missing = buffer_classes() - set(stress.FACTORIES)
+    assert not missing, f"add these classes to STRESS in examples/tests/providers.py: {sorted(missing)}"
     for name, make in stress.FACTORIES.items():
         obj = make()
         assert type(obj) is getattr(bx, name)

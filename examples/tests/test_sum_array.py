@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import buffer_examples as bx
-from conftest import flatten
+from cases import flatten
 
 pytestmark = pytest.mark.usefixtures("cheap_gc")
 
