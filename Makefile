@@ -1,6 +1,7 @@
 # The README's two commands: `make demo` (build the examples, run the demo) and `make test`
-# (every test). Both set up what they need: a virtual environment in .venv with maturin,
-# numpy and pytest from the package index.
+# (every test). Both set up what they need: a virtual environment in .venv with everything in
+# examples/requirements-test.txt (maturin, numpy, pytest, Pillow, pyarrow, mypy, ...; the
+# README lists them and what uses each) from the package index.
 
 PYTHON ?= python3
 VENV := .venv
