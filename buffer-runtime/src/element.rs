@@ -215,14 +215,25 @@ unsafe impl<S: Shaped, const N: usize> Shaped for [S; N] {
     const DIMS: Dims = Dims::outer(N, S::DIMS);
     #[inline]
     unsafe fn load(p: *const Self) -> Self {
-        // SAFETY: element `i` of a valid `[S; N]` is valid and aligned.
-        std::array::from_fn(|i| unsafe { S::load(p.cast::<S>().add(i)) })
+        std::array::from_fn(|i| {
+            // SAFETY: `i < N`, so the offset stays inside the `[S; N]` at `p` (valid for reads
+            // of the whole array: the caller's contract).
+            let e = unsafe { p.cast::<S>().add(i) };
+            // SAFETY: element `i` of the array is valid for reads of `size_of::<S>()` bytes and
+            // aligned for `S` (an array's elements are aligned when the array is).
+            unsafe { S::load(e) }
+        })
     }
     #[inline]
     unsafe fn clear_padding(p: *mut Self) {
         if Self::HAS_PADDING {
-            // SAFETY: element `i` of the array at `p` is valid for writes.
-            (0..N).for_each(|i| unsafe { S::clear_padding(p.cast::<S>().add(i)) });
+            (0..N).for_each(|i| {
+                // SAFETY: `i < N`, so the offset stays inside the `[S; N]` at `p` (the caller's
+                // contract).
+                let e = unsafe { p.cast::<S>().add(i) };
+                // SAFETY: element `i` is valid for writes and aligned, as the array is.
+                unsafe { S::clear_padding(e) }
+            });
         }
     }
 }
@@ -262,7 +273,11 @@ mod tests {
         let bytes = [0u8, 1, 2, 255];
         let got: Vec<bool> = bytes
             .iter()
-            .map(|b| unsafe { <bool as Element>::load((b as *const u8).cast()) })
+            .map(|b| {
+                // SAFETY: `b` is a live, initialised byte: valid and aligned for a `bool` read
+                // of one byte, which `load` makes as a `u8`.
+                unsafe { <bool as Element>::load((b as *const u8).cast()) }
+            })
             .collect();
         assert_eq!(got, [false, true, true, true]);
     }

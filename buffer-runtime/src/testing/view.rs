@@ -152,7 +152,7 @@ pub(super) struct ViewLayout {
 }
 
 impl ViewLayout {
-    /// Copies the layout of a view that passed [`structure`].
+    /// Copies the layout of a view that passed `oracle::structure`.
     pub(super) fn of(v: &ffi::Py_buffer, nd: bool) -> ViewLayout {
         let n = usize::try_from(v.ndim).unwrap_or(0);
         let shape = if !nd {
@@ -237,7 +237,7 @@ pub(super) fn contiguous(
     true
 }
 
-/// CPython's `PyBuffer_IsContiguous` on a live view that passed [`structure`].
+/// CPython's `PyBuffer_IsContiguous` on a live view that passed `oracle::structure`.
 pub(super) fn cpython_contiguous(v: &ffi::Py_buffer, order: u8) -> bool {
     // SAFETY: the view passed `structure` (shape present whenever strides are).
     unsafe { ffi::PyBuffer_IsContiguous(v, order as c_char) == 1 }
