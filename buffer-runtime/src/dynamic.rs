@@ -33,7 +33,7 @@ macro_rules! any_elements {
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum ElementKind {
-            $($(#[$cfg])* #[doc = concat!("`", $what, "`: numpy `", $name, "`")] $variant,)*
+            $($(#[$cfg])* $(#[cfg_attr(docsrs, doc($cfg))])* #[doc = concat!("`", $what, "`: numpy `", $name, "`")] $variant,)*
         }
 
         impl ElementKind {
@@ -81,7 +81,7 @@ macro_rules! any_elements {
         /// ```
         #[non_exhaustive]
         pub enum SharedAnyVec {
-            $($(#[$cfg])* #[doc = concat!("`", $what, "`")] $variant(SharedVec<$ty>),)*
+            $($(#[$cfg])* $(#[cfg_attr(docsrs, doc($cfg))])* #[doc = concat!("`", $what, "`")] $variant(SharedVec<$ty>),)*
         }
 
         /// Runs `$body` with `$v` bound to the typed `SharedVec` inside `$e`.
@@ -127,6 +127,7 @@ macro_rules! any_elements {
             $(#[$cfg])*
             impl sealed::Sealed for $ty {}
             $(#[$cfg])*
+            $(#[cfg_attr(docsrs, doc($cfg))])*
             impl AnyElement for $ty {
                 const KIND: ElementKind = ElementKind::$variant;
                 fn wrap(v: SharedVec<Self>) -> SharedAnyVec {

@@ -66,8 +66,12 @@ pub unsafe trait Element: Copy + Send + Sync + 'static {
     }
 }
 
+/// `Element` for types whose every bit pattern is valid, read by a plain read. An entry may
+/// carry `#[cfg(...)]`s (a feature), which also become the impl's documentation badge.
 macro_rules! plain_elements {
-    ($($ty:ty => $fmt:literal),* $(,)?) => {$(
+    ($($(#[$cfg:meta])* $ty:ty => $fmt:literal),* $(,)?) => {$(
+        $(#[$cfg])*
+        $(#[cfg_attr(docsrs, doc($cfg))])*
         // SAFETY: the format is the `struct` module's native code for this type, and every bit
         // pattern is a valid value.
         unsafe impl Element for $ty {
@@ -98,13 +102,14 @@ unsafe impl Element for bool {
     }
 }
 
-#[cfg(feature = "half")]
-plain_elements! { half::f16 => c"e" }
+plain_elements! { #[cfg(feature = "half")] half::f16 => c"e" }
 
 // SAFETY: `Complex<T>` is `#[repr(C)] { re: T, im: T }`, which is what `Zf` / `Zd` (a complex
 // of two `f` / `d`) describe; every bit pattern is valid.
-#[cfg(feature = "num-complex")]
-plain_elements! { num_complex::Complex<f32> => c"Zf", num_complex::Complex<f64> => c"Zd" }
+plain_elements! {
+    #[cfg(feature = "num-complex")] num_complex::Complex<f32> => c"Zf",
+    #[cfg(feature = "num-complex")] num_complex::Complex<f64> => c"Zd",
+}
 
 /// The most array nesting levels a [`Shaped`] type may have.
 pub const MAX_ARRAY_DEPTH: usize = 16;

@@ -105,6 +105,7 @@
 //! `m.add_function(wrap_pyfunction!(buffer_runtime::testing::check_provider_py, m)?)?`) and
 //! call `your_module.check_provider(obj, reference=None, exports=None)`: it returns the report
 //! as a string, or raises `AssertionError` carrying it.
+#![cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 
 mod consumers;
 mod format;

@@ -25,7 +25,7 @@ pub struct Check {
     pub detail: String,
 }
 
-/// The result of [`check_provider`]: every check, in the order it ran.
+/// The result of [`check_provider`](super::check_provider): every check, in the order it ran.
 #[derive(Clone, Debug)]
 pub struct Report {
     subject: String,
