@@ -141,10 +141,11 @@ pub(crate) use shaped_items;
 // (the export holds a shared borrow of the owner, or the owner is frozen, for its lifetime);
 // plain storage is exported read-only only (`SHARED == false`: no `WritableStorage` impl).
 
-// SAFETY: `raw_parts` is `self` itself: one `S`, that is `DIMS.count()` consecutive,
-// initialised `S::Elem` (the `Shaped` contract) of `itemsize` bytes laid out as `S::Elem`'s
-// `FORMAT` says (the `Element` contract), at `self`'s address, alive and unmoved while `&self`
-// lives. `FIXED_COUNT` is that count.
+// SAFETY: `raw_parts` is `self` itself: one `S`, that is `DIMS.count()` consecutive `S::Elem`
+// (the `Shaped` contract) of `itemsize` bytes laid out as `S::Elem`'s `FORMAT` says (the
+// `Element` contract), at `self`'s address, alive and unmoved while `&self` lives. Their fields
+// are initialised; padding bytes may not be, which `HAS_PADDING` reports (such plain storage is
+// never exported). `FIXED_COUNT` is that count.
 unsafe impl<S: Shaped> Storage for S {
     shaped_items!(S);
     const SHARED: bool = false;
@@ -161,8 +162,8 @@ unsafe impl<S: Shaped> Storage for S {
 }
 
 // SAFETY: `raw_parts` is the slice's own memory: `len` consecutive `S` (the slice layout), each
-// `DIMS.count()` initialised `S::Elem` as for a single `S` above; alive and unmoved while `&self`
-// lives (an empty slice's pointer is dangling but non-null, as `RawParts` allows).
+// `DIMS.count()` `S::Elem` as for a single `S` above (padding too); alive and unmoved while
+// `&self` lives (an empty slice's pointer is dangling but non-null, as `RawParts` allows).
 unsafe impl<S: Shaped> Storage for [S] {
     shaped_items!(S);
     const SHARED: bool = false;
