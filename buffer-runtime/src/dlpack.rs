@@ -226,14 +226,17 @@ fn layout_of(v: &ffi::Py_buffer) -> PyResult<(Vec<usize>, Vec<isize>)> {
     {
         return Err(PyBufferError::new_err("the export has no plain shape"));
     }
-    // SAFETY: a successful RECORDS export has `ndim` shape (and, if non-null, strides) entries.
-    let shape: Vec<usize> = unsafe {
-        (0..ndim)
-            .map(|i| *v.shape.add(i))
-            .map(|d| d.max(0) as usize)
-            .collect()
+    let shape: Vec<usize> = if ndim == 0 {
+        Vec::new()
+    } else {
+        // SAFETY: a successful RECORDS export with `ndim > 0` has a non-NULL `shape` (checked
+        // above) of `ndim` entries, valid until its release; nobody writes them meanwhile.
+        let shape = unsafe { std::slice::from_raw_parts(v.shape, ndim) };
+        shape.iter().map(|&d| d.max(0) as usize).collect()
     };
-    let strides = if v.strides.is_null() {
+    let strides = if ndim == 0 {
+        Vec::new()
+    } else if v.strides.is_null() {
         let mut s = vec![0; ndim];
         crate::layout::contiguous_strides(
             &shape,
@@ -243,8 +246,9 @@ fn layout_of(v: &ffi::Py_buffer) -> PyResult<(Vec<usize>, Vec<isize>)> {
         );
         s
     } else {
-        // SAFETY: as above.
-        unsafe { (0..ndim).map(|i| *v.strides.add(i)).collect() }
+        // SAFETY: as for `shape`: a non-NULL `strides` of a successful export has `ndim`
+        // entries (`ndim > 0` here).
+        unsafe { std::slice::from_raw_parts(v.strides, ndim) }.to_vec()
     };
     Ok((shape, strides))
 }
@@ -267,9 +271,13 @@ fn copy_c_order(v: &ffi::Py_buffer, shape: &[usize], strides: &[isize]) -> PyRes
             .zip(strides)
             .map(|(&i, &s)| i as isize * s)
             .sum();
-        // SAFETY: `index` is inside the shape, so the element lies inside the export (its
-        // exporter's contract); `dst` has room for `count` items.
-        unsafe { load_bytes(base.offset(offset), dst.add(n * itemsize), itemsize) };
+        // The pointers are in bounds, but computed with wrapping arithmetic so that the copy
+        // below is the block's one unsafe operation.
+        let (src, to) = (base.wrapping_offset(offset), dst.wrapping_add(n * itemsize));
+        // SAFETY: `index` is inside the shape, so the element at `src` lies inside the export
+        // (its exporter's contract) and `itemsize` bytes of it are readable; `to` is item `n <
+        // count` of `words`, which has room for `count` items and does not overlap an export.
+        unsafe { load_bytes(src, to, itemsize) };
         for d in (0..shape.len()).rev() {
             index[d] += 1;
             if index[d] < shape[d] {
@@ -281,21 +289,26 @@ fn copy_c_order(v: &ffi::Py_buffer, shape: &[usize], strides: &[isize]) -> PyRes
     Ok(words)
 }
 
+/// The deleter of a versioned tensor (DLPack: called exactly once, by its owner).
+///
+/// # Safety
+/// `m` was made by `capsule` below and is freed once.
 unsafe extern "C" fn delete_versioned(m: *mut DLManagedTensorVersioned) {
-    // SAFETY: `m` and its context were made by `capsule` below and are freed once (DLPack:
-    // the deleter is called exactly once).
-    unsafe {
-        let m = Box::from_raw(m);
-        drop(Box::from_raw(m.manager_ctx.cast::<Context>()));
-    }
+    // SAFETY: `m` is a `Box` given up by `capsule` (contract), taken back once.
+    let m = unsafe { Box::from_raw(m) };
+    // SAFETY: its context is a `Box<Context>` given up by `capsule` with it, taken back once.
+    drop(unsafe { Box::from_raw(m.manager_ctx.cast::<Context>()) });
 }
 
+/// The deleter of a legacy tensor.
+///
+/// # Safety
+/// As [`delete_versioned`].
 unsafe extern "C" fn delete_legacy(m: *mut DLManagedTensor) {
-    // SAFETY: as `delete_versioned`.
-    unsafe {
-        let m = Box::from_raw(m);
-        drop(Box::from_raw(m.manager_ctx.cast::<Context>()));
-    }
+    // SAFETY: as in `delete_versioned`.
+    let m = unsafe { Box::from_raw(m) };
+    // SAFETY: as in `delete_versioned`.
+    drop(unsafe { Box::from_raw(m.manager_ctx.cast::<Context>()) });
 }
 
 const VERSIONED: &CStr = c"dltensor_versioned";
@@ -304,40 +317,58 @@ const LEGACY: &CStr = c"dltensor";
 const USED_LEGACY: &CStr = c"used_dltensor";
 
 /// Frees an unconsumed tensor: called by the capsule's destructor (attached).
+///
+/// # Safety
+/// `capsule` is a capsule made by `capsule` below, named `name` (or `used` once a consumer
+/// took the tensor), being destroyed, with the interpreter attached; `versioned` says which
+/// tensor type it holds.
 unsafe fn destroy(capsule: *mut ffi::PyObject, name: &CStr, used: &CStr, versioned: bool) {
-    // SAFETY: `capsule` is the capsule being destroyed; the name tells whether a consumer
-    // took the tensor (then it owns the deleter).
-    unsafe {
-        if ffi::PyCapsule_IsValid(capsule, used.as_ptr()) == 1 {
-            return;
+    // SAFETY: `capsule` is a live capsule (contract) and `used` a NUL-terminated name.
+    if unsafe { ffi::PyCapsule_IsValid(capsule, used.as_ptr()) } == 1 {
+        return; // a consumer took the tensor: it owns the deleter
+    }
+    // SAFETY: a capsule destructor runs attached (contract).
+    let py = unsafe { Python::assume_attached() };
+    let pending = PyErr::take(py);
+    // SAFETY: as for `PyCapsule_IsValid`; a wrong name gives NULL and an exception.
+    let p = unsafe { ffi::PyCapsule_GetPointer(capsule, name.as_ptr()) };
+    if p.is_null() {
+        // SAFETY: attached, with the exception `PyCapsule_GetPointer` set.
+        unsafe { ffi::PyErr_WriteUnraisable(capsule) };
+    } else if versioned {
+        let m = p.cast::<DLManagedTensorVersioned>();
+        // SAFETY: the capsule's pointer is the live versioned tensor `capsule` made
+        // (`versioned`, contract), never consumed (the name is unused).
+        if let Some(d) = unsafe { (*m).deleter } {
+            // SAFETY: the tensor's own deleter, called once: nobody else owns it.
+            unsafe { d(m) };
         }
-        let py = Python::assume_attached();
-        let pending = PyErr::take(py);
-        let p = ffi::PyCapsule_GetPointer(capsule, name.as_ptr());
-        if p.is_null() {
-            ffi::PyErr_WriteUnraisable(capsule);
-        } else if versioned {
-            let m = p.cast::<DLManagedTensorVersioned>();
-            if let Some(d) = (*m).deleter {
-                d(m);
-            }
-        } else {
-            let m = p.cast::<DLManagedTensor>();
-            if let Some(d) = (*m).deleter {
-                d(m);
-            }
+    } else {
+        let m = p.cast::<DLManagedTensor>();
+        // SAFETY: as above, for the legacy tensor.
+        if let Some(d) = unsafe { (*m).deleter } {
+            // SAFETY: as above.
+            unsafe { d(m) };
         }
-        if let Some(e) = pending {
-            e.restore(py);
-        }
+    }
+    if let Some(e) = pending {
+        e.restore(py);
     }
 }
 
+/// The destructor of a `dltensor_versioned` capsule.
+///
+/// # Safety
+/// Called by CPython, attached, on a capsule made by `capsule` with this name.
 unsafe extern "C" fn destroy_versioned(capsule: *mut ffi::PyObject) {
     // SAFETY: called by CPython on a capsule made by `capsule` with this name.
     unsafe { destroy(capsule, VERSIONED, USED_VERSIONED, true) }
 }
 
+/// The destructor of a `dltensor` capsule.
+///
+/// # Safety
+/// As [`destroy_versioned`].
 unsafe extern "C" fn destroy_legacy(capsule: *mut ffi::PyObject) {
     // SAFETY: as above.
     unsafe { destroy(capsule, LEGACY, USED_LEGACY, false) }
@@ -468,21 +499,22 @@ pub fn dlpack<'py>(
         });
         (Box::into_raw(m).cast(), LEGACY, destroy_legacy)
     };
-    // SAFETY: `pointer` is a live managed tensor; the name is static; on failure the tensor is
-    // freed here, since no capsule owns it.
-    unsafe {
-        let capsule = ffi::PyCapsule_New(pointer, name.as_ptr(), Some(destructor));
-        if capsule.is_null() {
-            let e = PyErr::fetch(py);
-            if name == VERSIONED {
-                delete_versioned(pointer.cast());
-            } else {
-                delete_legacy(pointer.cast());
-            }
-            return Err(e);
+    // SAFETY: attached (`py`); `pointer` is a live managed tensor and the name is static.
+    let capsule = unsafe { ffi::PyCapsule_New(pointer, name.as_ptr(), Some(destructor)) };
+    if capsule.is_null() {
+        let e = PyErr::fetch(py);
+        // On failure no capsule owns the tensor: it is freed here, once.
+        if name == VERSIONED {
+            // SAFETY: `pointer` is the versioned tensor made above, owned by nobody else.
+            unsafe { delete_versioned(pointer.cast()) };
+        } else {
+            // SAFETY: `pointer` is the legacy tensor made above, owned by nobody else.
+            unsafe { delete_legacy(pointer.cast()) };
         }
-        Ok(Bound::from_owned_ptr(py, capsule))
+        return Err(e);
     }
+    // SAFETY: `capsule` is a new, non-NULL reference, which the `Bound` takes over.
+    Ok(unsafe { Bound::from_owned_ptr(py, capsule) })
 }
 
 #[cfg(test)]

@@ -33,7 +33,7 @@ macro_rules! any_elements {
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum ElementKind {
-            $($(#[$cfg])* #[doc = concat!("`", $what, "`: numpy `", $name, "`")] $variant,)*
+            $($(#[$cfg])* $(#[cfg_attr(docsrs, doc($cfg))])* #[doc = concat!("`", $what, "`: numpy `", $name, "`")] $variant,)*
         }
 
         impl ElementKind {
@@ -81,7 +81,7 @@ macro_rules! any_elements {
         /// ```
         #[non_exhaustive]
         pub enum SharedAnyVec {
-            $($(#[$cfg])* #[doc = concat!("`", $what, "`")] $variant(SharedVec<$ty>),)*
+            $($(#[$cfg])* $(#[cfg_attr(docsrs, doc($cfg))])* #[doc = concat!("`", $what, "`")] $variant(SharedVec<$ty>),)*
         }
 
         /// Runs `$body` with `$v` bound to the typed `SharedVec` inside `$e`.
@@ -126,7 +126,12 @@ macro_rules! any_elements {
         $(
             $(#[$cfg])*
             impl sealed::Sealed for $ty {}
+            // `Storage for SharedAnyVec` keeps the default `HAS_PADDING = false`: true of every
+            // kind, checked here.
             $(#[$cfg])*
+            const _: () = assert!(!<$ty as Element>::HAS_PADDING, "an AnyElement type has padding");
+            $(#[$cfg])*
+            $(#[cfg_attr(docsrs, doc($cfg))])*
             impl AnyElement for $ty {
                 const KIND: ElementKind = ElementKind::$variant;
                 fn wrap(v: SharedVec<Self>) -> SharedAnyVec {
@@ -249,7 +254,8 @@ impl fmt::Debug for SharedAnyVec {
 }
 
 // SAFETY: every method forwards to the one `SharedVec<T>` inside, so the format, item size and
-// memory are that storage's own, which meets the contract.
+// memory are that storage's own (its `shaped_items!`), which meets the contract. `HAS_PADDING`
+// keeps its default, `false`, which every kind's `T` has (asserted with the kinds above).
 unsafe impl Storage for SharedAnyVec {
     fn itemsize(&self) -> usize {
         each!(self, v => v.itemsize())

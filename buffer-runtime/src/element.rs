@@ -66,8 +66,12 @@ pub unsafe trait Element: Copy + Send + Sync + 'static {
     }
 }
 
+/// `Element` for types whose every bit pattern is valid, read by a plain read. An entry may
+/// carry `#[cfg(...)]`s (a feature), which also become the impl's documentation badge.
 macro_rules! plain_elements {
-    ($($ty:ty => $fmt:literal),* $(,)?) => {$(
+    ($($(#[$cfg:meta])* $ty:ty => $fmt:literal),* $(,)?) => {$(
+        $(#[$cfg])*
+        $(#[cfg_attr(docsrs, doc($cfg))])*
         // SAFETY: the format is the `struct` module's native code for this type, and every bit
         // pattern is a valid value.
         unsafe impl Element for $ty {
@@ -98,13 +102,14 @@ unsafe impl Element for bool {
     }
 }
 
-#[cfg(feature = "half")]
-plain_elements! { half::f16 => c"e" }
+plain_elements! { #[cfg(feature = "half")] half::f16 => c"e" }
 
 // SAFETY: `Complex<T>` is `#[repr(C)] { re: T, im: T }`, which is what `Zf` / `Zd` (a complex
 // of two `f` / `d`) describe; every bit pattern is valid.
-#[cfg(feature = "num-complex")]
-plain_elements! { num_complex::Complex<f32> => c"Zf", num_complex::Complex<f64> => c"Zd" }
+plain_elements! {
+    #[cfg(feature = "num-complex")] num_complex::Complex<f32> => c"Zf",
+    #[cfg(feature = "num-complex")] num_complex::Complex<f64> => c"Zd",
+}
 
 /// The most array nesting levels a [`Shaped`] type may have.
 pub const MAX_ARRAY_DEPTH: usize = 16;
@@ -215,14 +220,25 @@ unsafe impl<S: Shaped, const N: usize> Shaped for [S; N] {
     const DIMS: Dims = Dims::outer(N, S::DIMS);
     #[inline]
     unsafe fn load(p: *const Self) -> Self {
-        // SAFETY: element `i` of a valid `[S; N]` is valid and aligned.
-        std::array::from_fn(|i| unsafe { S::load(p.cast::<S>().add(i)) })
+        std::array::from_fn(|i| {
+            // SAFETY: `i < N`, so the offset stays inside the `[S; N]` at `p` (valid for reads
+            // of the whole array: the caller's contract).
+            let e = unsafe { p.cast::<S>().add(i) };
+            // SAFETY: element `i` of the array is valid for reads of `size_of::<S>()` bytes and
+            // aligned for `S` (an array's elements are aligned when the array is).
+            unsafe { S::load(e) }
+        })
     }
     #[inline]
     unsafe fn clear_padding(p: *mut Self) {
         if Self::HAS_PADDING {
-            // SAFETY: element `i` of the array at `p` is valid for writes.
-            (0..N).for_each(|i| unsafe { S::clear_padding(p.cast::<S>().add(i)) });
+            (0..N).for_each(|i| {
+                // SAFETY: `i < N`, so the offset stays inside the `[S; N]` at `p` (the caller's
+                // contract).
+                let e = unsafe { p.cast::<S>().add(i) };
+                // SAFETY: element `i` is valid for writes and aligned, as the array is.
+                unsafe { S::clear_padding(e) }
+            });
         }
     }
 }
@@ -262,7 +278,11 @@ mod tests {
         let bytes = [0u8, 1, 2, 255];
         let got: Vec<bool> = bytes
             .iter()
-            .map(|b| unsafe { <bool as Element>::load((b as *const u8).cast()) })
+            .map(|b| {
+                // SAFETY: `b` is a live, initialised byte: valid and aligned for a `bool` read
+                // of one byte, which `load` makes as a `u8`.
+                unsafe { <bool as Element>::load((b as *const u8).cast()) }
+            })
             .collect();
         assert_eq!(got, [false, true, true, true]);
     }

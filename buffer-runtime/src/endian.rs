@@ -33,9 +33,14 @@ pub trait EndianScalar: Copy + Send + Sync + 'static + sealed::Sealed {
     fn from_be(bytes: Self::Bytes) -> Self;
 }
 
+/// `EndianScalar` for primitive numbers. An entry may carry `#[cfg(...)]`s (a feature), which
+/// also become the impl's documentation badge.
 macro_rules! endian_scalars {
-    ($($ty:ty => $le:literal, $be:literal;)*) => {$(
+    ($($(#[$cfg:meta])* $ty:ty => $le:literal, $be:literal;)*) => {$(
+        $(#[$cfg])*
         impl sealed::Sealed for $ty {}
+        $(#[$cfg])*
+        $(#[cfg_attr(docsrs, doc($cfg))])*
         impl EndianScalar for $ty {
             type Bytes = [u8; std::mem::size_of::<$ty>()];
             const LE_FORMAT: &'static CStr = $le;
@@ -63,9 +68,8 @@ endian_scalars! {
     f64 => c"<d", c">d";
 }
 
-#[cfg(feature = "half")]
 endian_scalars! {
-    half::f16 => c"<e", c">e";
+    #[cfg(feature = "half")] half::f16 => c"<e", c">e";
 }
 
 macro_rules! endian_wrapper {

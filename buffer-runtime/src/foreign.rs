@@ -30,7 +30,8 @@ use pyo3::{ffi, PyErr};
 
 use crate::element::{Element, Shaped};
 use crate::hold::Hold;
-use crate::storage::{DimsOf, NaturalShape, RawParts, Storage, WritableStorage};
+use crate::shared::{read_once, write_once};
+use crate::storage::{shaped_items, NaturalShape, RawParts, Storage, WritableStorage};
 
 /// Another object's export, held until dropped (then released with the interpreter attached,
 /// from any thread).
@@ -70,13 +71,11 @@ impl ForeignExport {
             // A PyBUF_SIMPLE request must not get strides; accept them only if C-contiguous.
             let ndim = usize::try_from(v.ndim).unwrap_or(usize::MAX);
             !v.shape.is_null() && ndim <= crate::layout::MAX_NDIM && {
-                // SAFETY: a successful export's `shape`/`strides` have `ndim` entries.
-                let (shape, strides) = unsafe {
-                    (
-                        std::slice::from_raw_parts(v.shape, ndim),
-                        std::slice::from_raw_parts(v.strides, ndim),
-                    )
-                };
+                // SAFETY: a successful export's `shape` (non-NULL, checked) has `ndim` entries,
+                // valid until the release in `drop`; nobody writes them meanwhile.
+                let shape = unsafe { std::slice::from_raw_parts(v.shape, ndim) };
+                // SAFETY: as for `shape`: `strides` is non-NULL (this branch) with `ndim` entries.
+                let strides = unsafe { std::slice::from_raw_parts(v.strides, ndim) };
                 let shape: Option<Vec<usize>> =
                     shape.iter().map(|&d| usize::try_from(d).ok()).collect();
                 shape.is_some_and(|s| {
@@ -254,7 +253,7 @@ impl Block {
         let ptr = if bytes == 0 {
             // No element is addressed: an aligned dangling pointer, whatever the exporter gave.
             NonNull::new(align as *mut u8).expect("alignment is non-zero")
-        } else if (ptr as usize) % align != 0 {
+        } else if !(ptr as usize).is_multiple_of(align) {
             return Err(ForeignError::Unaligned { align });
         } else {
             NonNull::new(ptr).expect("checked non-null in ForeignExport::new")
@@ -321,7 +320,6 @@ impl fmt::Display for ForeignError {
 
 /// Byte-wise atomic copies out of memory others may write (the consumer views' primitive).
 pub(crate) use crate::view::raw::load_bytes;
-use crate::view::raw::store_bytes;
 
 /// Zeroed 8-byte words for `bytes` bytes, or `MemoryError`.
 pub(crate) fn try_zeroed_words(bytes: usize) -> PyResult<Vec<u64>> {
@@ -354,16 +352,18 @@ pub(crate) fn copy_items<S: Shaped>(data: &Bound<'_, PyAny>) -> PyResult<Vec<S>>
         // bytes (reserved above); a private allocation does not overlap an export.
         unsafe { load_bytes(src, dst.cast(), bytes) };
     }
-    if !(<S::Elem as Element>::ANY_BITS && !S::HAS_PADDING) {
+    // Unless the copied bytes already are valid values with nothing to zero, make them so.
+    if !<S::Elem as Element>::ANY_BITS || S::HAS_PADDING {
         for i in 0..n {
-            // SAFETY: element `i` of the reserved room holds copied bytes; `load` makes a valid
-            // value of any bytes and reads from aligned private memory; padding is zeroed.
-            unsafe {
-                let p = dst.add(i);
-                let value = S::load(p);
-                p.write(value);
-                S::clear_padding(p);
-            }
+            // SAFETY: `i < n`, and the reserved room holds `n` elements.
+            let p = unsafe { dst.add(i) };
+            // SAFETY: element `i` holds copied, initialised bytes in aligned private memory;
+            // `load` makes a valid value of any bytes.
+            let value = unsafe { S::load(p) };
+            // SAFETY: `p` is valid for writes and aligned; the old bytes need no drop.
+            unsafe { p.write(value) };
+            // SAFETY: `p` now holds a valid `S`; only its padding bytes are written.
+            unsafe { S::clear_padding(p) };
         }
     }
     // SAFETY: the `n` elements are initialised (copied bytes of types valid for any bits, or
@@ -465,31 +465,36 @@ impl<S: Shaped> SharedBlock<S> {
     }
 
     fn item(&self, index: usize) -> Option<*mut S> {
-        // SAFETY: `index < len`, so the element lies inside the block.
-        (index < self.len()).then(|| unsafe { self.block.ptr().cast::<S>().add(index) })
+        (index < self.len()).then(|| {
+            // SAFETY: `index < len`, so the element lies inside the block (the offset stays in
+            // the allocation, or the foreign export's memory).
+            unsafe { self.block.ptr().cast::<S>().add(index) }
+        })
     }
 
     /// The element at `index`, read by copy (sees every write made through views).
     pub fn get(&self, index: usize) -> Option<S> {
-        // SAFETY: in bounds and aligned (checked when the block was made); any bytes load.
-        self.item(index).map(|p| unsafe { read_once(p) })
+        self.item(index).map(|p| {
+            // SAFETY: in bounds and aligned (checked when the block was made), initialised, and
+            // no Rust reference to the element is alive (as in `set`); any bytes load.
+            unsafe { read_once(p) }
+        })
     }
 
     /// Overwrites the element at `index` in place (allowed while exported, like a write
     /// through a view); returns the old value, or `None` out of bounds.
     pub fn set(&mut self, index: usize, value: S) -> Option<S> {
         let p = self.item(index)?;
-        let mut raw = MaybeUninit::new(value);
-        // SAFETY: in bounds, aligned, writable (every `SharedBlock` is); no Rust reference to
-        // the element exists. As `SharedVec::set`: the padding is zeroed in the local copy and
-        // the bytes are stored byte-wise atomically, so a view reading at the same time races
-        // with nothing and never sees an undefined byte.
-        unsafe {
-            let old = read_once(p);
-            S::clear_padding(raw.as_mut_ptr());
-            store_bytes(raw.as_ptr().cast(), p.cast(), size_of::<S>());
-            Some(old)
-        }
+        // SAFETY: in bounds and aligned (checked when the block was made), initialised (Rust's
+        // own blocks have their padding zeroed; foreign memory is bytes another object exports);
+        // Rust never forms a reference to an element (module doc), so none is alive.
+        let old = unsafe { read_once(p) };
+        // SAFETY: as for the read, and writable: every `SharedBlock` is (foreign blocks are made
+        // from writable exports only). As `SharedVec::set`: `write_once` zeroes the padding in
+        // its local copy and stores the bytes byte-wise atomically, so a view reading at the
+        // same time races with nothing and never sees an undefined byte.
+        unsafe { write_once(p, value) };
+        Some(old)
     }
 
     /// Iterates over copies of the elements.
@@ -500,21 +505,6 @@ impl<S: Shaped> SharedBlock<S> {
     /// Copies the elements out.
     pub fn to_vec(&self) -> Vec<S> {
         self.iter().collect()
-    }
-}
-
-/// Reads the value at `p` once, as a whole, without assuming the bytes are a valid `S`.
-///
-/// # Safety
-/// `p` is valid for reads of `size_of::<S>()` bytes and aligned.
-#[inline]
-unsafe fn read_once<S: Shaped>(p: *const S) -> S {
-    // SAFETY: as `shared::read_once`: a byte-wise atomic copy into `MaybeUninit` (it races with
-    // no other access, a view's or Rust's), then `load`, which accepts any bytes.
-    unsafe {
-        let mut raw = MaybeUninit::<S>::uninit();
-        load_bytes(p.cast(), raw.as_mut_ptr().cast(), size_of::<S>());
-        S::load(raw.as_ptr())
     }
 }
 
@@ -550,26 +540,14 @@ impl<S: Shaped + fmt::Debug> fmt::Debug for SharedBlock<S> {
 // made), each `DIMS.count()` items; it lives for as long as `&self` or any `Hold` from
 // `keep_alive` lives and never moves or resizes; it is writable.
 unsafe impl<S: Shaped> Storage for SharedBlock<S> {
-    fn itemsize(&self) -> usize {
-        size_of::<S::Elem>()
-    }
-    fn format(&self) -> &CStr {
-        S::Elem::FORMAT
-    }
+    shaped_items!(S);
     const SHARED: bool = true;
     const FIXED_COUNT: Option<usize> = None;
-    const HAS_PADDING: bool = S::HAS_PADDING;
     fn natural_shape(&self) -> NaturalShape {
-        NaturalShape {
-            outer: Some(self.len()),
-            inner: DimsOf::<S>::SLICE,
-        }
+        NaturalShape::of::<S>(Some(self.len()))
     }
     fn raw_parts(&self) -> RawParts {
-        RawParts {
-            ptr: self.block.ptr(),
-            count: self.len() * S::DIMS.count(),
-        }
+        RawParts::of::<S>(self.block.ptr().cast(), self.len())
     }
     fn keep_alive(&self) -> Option<Hold> {
         Some(Hold::arc(Arc::clone(&self.block)))

@@ -531,10 +531,7 @@ where
     E: for<'a, 'py> FromPyObject<'a, 'py>,
 {
     fn __from_py(self, item: &Bound<'_, PyAny>) -> PyResult<Box<[E]>> {
-        Ok(item
-            .extract::<Vec<E>>()
-            .map_err(Into::<PyErr>::into)?
-            .into_boxed_slice())
+        Ok(item.extract::<Vec<E>>()?.into_boxed_slice())
     }
 }
 
@@ -579,15 +576,14 @@ fn instance_dict<'py>(obj: &Bound<'py, PyAny>) -> Option<Bound<'py, PyDict>> {
 fn export_readonly(obj: &Bound<'_, PyAny>) -> PyResult<bool> {
     // SAFETY: an all-zero `Py_buffer` is a valid empty view.
     let mut view: ffi::Py_buffer = unsafe { std::mem::MaybeUninit::zeroed().assume_init() };
-    // SAFETY: `obj` is alive; `view` is valid for writes and released once on success.
-    unsafe {
-        if ffi::PyObject_GetBuffer(obj.as_ptr(), &mut view, ffi::PyBUF_RECORDS_RO) != 0 {
-            return Err(PyErr::fetch(obj.py()));
-        }
-        let readonly = view.readonly != 0;
-        ffi::PyBuffer_Release(&mut view);
-        Ok(readonly)
+    // SAFETY: `obj` is alive (attached through `&Bound`); `view` is valid for writes.
+    if unsafe { ffi::PyObject_GetBuffer(obj.as_ptr(), &mut view, ffi::PyBUF_RECORDS_RO) } != 0 {
+        return Err(PyErr::fetch(obj.py()));
     }
+    let readonly = view.readonly != 0;
+    // SAFETY: filled by the successful request above, released once, attached.
+    unsafe { ffi::PyBuffer_Release(&mut view) };
+    Ok(readonly)
 }
 
 fn class_name(obj: &Bound<'_, PyAny>) -> String {
@@ -651,11 +647,11 @@ where
             v.try_reserve_exact(bytes)
                 .map_err(|_| pyo3::exceptions::PyMemoryError::new_err("cannot copy the data"))?;
             // SAFETY: the storage holds `bytes` bytes while borrowed (the caller holds the
-            // borrow); `v` has room for them.
-            unsafe {
-                load_bytes(raw.ptr, v.as_mut_ptr(), bytes);
-                v.set_len(bytes);
-            }
+            // borrow); `v` has room for them, and a private allocation overlaps no storage.
+            unsafe { load_bytes(raw.ptr, v.as_mut_ptr(), bytes) };
+            // SAFETY: the `bytes` bytes were just copied in (initialised `u8`s), within the
+            // capacity reserved above.
+            unsafe { v.set_len(bytes) };
             Block::from_vec(v)
         };
         let mut ob = OwnedBuffer::from_block(block);
@@ -695,6 +691,8 @@ where
             // SAFETY: the block holds `n` bytes for as long as `data` lives (others may write
             // them: byte-wise atomic copy).
             PyBytes::new_with(py, n, |buf| {
+                // SAFETY: as above; `buf` is the new object's own `n` bytes, writable and
+                // overlapping no block.
                 unsafe { load_bytes(ptr, buf.as_mut_ptr(), n) };
                 Ok(())
             })?

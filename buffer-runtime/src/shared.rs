@@ -8,29 +8,32 @@
 //!   is alive (`BufferError`, like `bytearray`), leaving the contents untouched;
 //! - dropping or replacing the storage while exported only drops one count: the block is freed
 //!   by the last export's release;
-//! - Rust reads and writes single elements through raw pointers to `UnsafeCell`s, each exactly
-//!   once (a byte-wise atomic copy, as the consumer views make), and never forms a `&`/`&mut` to an element that a view may write, so a
-//!   write through a view (even during a Python callback made by a Rust method) is seen by the
-//!   next read, and a value read is never silently re-read.
+//! - Rust reads and writes single elements by byte-wise atomic copy, each exactly once, and
+//!   never forms a `&`/`&mut` to an element that a view may write, so a write through a view
+//!   (even during a Python callback made by a Rust method) is seen by the next read, and a value
+//!   read is never silently re-read.
 //!
-//! See `docs/export-safety.md` for the whole argument.
+//! This file is safe code: every `unsafe` block behind it is in `shared/cells.rs` (the blocks,
+//! `read_once` / `write_once`, and the rules R1–R4 their SAFETY comments cite), which can be
+//! reviewed alone. See `docs/export-safety.md` for the whole argument.
+
+mod cells;
 
 use std::cell::UnsafeCell;
-use std::ffi::CStr;
 use std::fmt;
-use std::mem::{ManuallyDrop, MaybeUninit};
 use std::ops::{Deref, DerefMut};
-use std::ptr::NonNull;
 use std::sync::Arc;
 
 use pyo3::exceptions::PyBufferError;
 use pyo3::PyErr;
 
-use crate::direct::{Direct, DirectExport};
-use crate::element::{Element, Shaped};
+pub(crate) use cells::{read_once, write_once};
+use cells::{ArrayCell, Cells, Unique};
+
+use crate::direct::DirectExport;
+use crate::element::Shaped;
 use crate::hold::Hold;
-use crate::storage::{DimsOf, NaturalShape, RawParts, Storage, WritableStorage};
-use crate::view::raw::{load_bytes, store_bytes};
+use crate::storage::{shaped_items, NaturalShape, RawParts, Storage, WritableStorage};
 
 /// An operation that would move or resize exported memory was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -99,127 +102,6 @@ impl From<GrowError> for PyErr {
     }
 }
 
-/// Reads the value at `p` once, as a whole, without assuming the bytes are a valid `S`.
-///
-/// # Safety
-/// `p` is valid for reads of `size_of::<S>()` bytes and aligned.
-#[inline]
-unsafe fn read_once<S: Shaped>(p: *const S) -> S {
-    // SAFETY: `p` is valid and aligned (contract). A byte-wise atomic copy (as the consumer
-    // views make) races with no other access, Rust's or a view's, and can be neither elided nor
-    // repeated; the block's padding is zeroed, so every byte copied is initialised. `load`
-    // accepts any bytes, so the copy becomes a valid `S`.
-    unsafe {
-        let mut raw = MaybeUninit::<S>::uninit();
-        load_bytes(p.cast(), raw.as_mut_ptr().cast(), std::mem::size_of::<S>());
-        S::load(raw.as_ptr())
-    }
-}
-
-/// Writes `value` at `p` once.
-///
-/// # Safety
-/// `p` is valid for writes of `size_of::<S>()` bytes and aligned, and no Rust reference to
-/// those bytes is alive.
-#[inline]
-unsafe fn write_once<S: Shaped>(p: *mut S, value: S) {
-    let mut raw = MaybeUninit::new(value);
-    // SAFETY: forwarded contract; `S: Copy`, so nothing is dropped. The padding is zeroed in the
-    // local copy first, and the copy goes from that memory (never by value, which may drop
-    // padding bytes in registers), so only initialised bytes are stored and the element's
-    // padding is never undefined, not even for an instant.
-    unsafe {
-        S::clear_padding(raw.as_mut_ptr());
-        store_bytes(raw.as_ptr().cast(), p.cast(), std::mem::size_of::<S>());
-    }
-}
-
-/// Elements in `UnsafeCell`s: views may write them while Rust holds `&Cells`. The head comes
-/// first, so a pointer to it is a pointer to the block (`Direct`).
-#[repr(C)]
-struct Cells<S> {
-    direct: Direct,
-    items: Vec<UnsafeCell<S>>,
-}
-
-impl<S: Shaped> Cells<S> {
-    fn new(items: Vec<UnsafeCell<S>>) -> Arc<Cells<S>> {
-        unsafe fn release<S>(head: NonNull<Direct>) {
-            // SAFETY: `head` is the first field of a `Cells<S>` given up by `Arc::into_raw` in
-            // `direct` (repr(C): same address); the count is dropped once.
-            drop(unsafe { Arc::from_raw(head.as_ptr().cast::<Cells<S>>()) });
-        }
-        let direct = Direct::new(release::<S>, std::mem::size_of::<S>());
-        let mut cells = Cells { direct, items };
-        cells.settle(0);
-        Arc::new(cells)
-    }
-
-    /// Restores the invariants exports rely on after `&mut` access: the head's shape table
-    /// holds the length, and every padding byte from element `from` on is zero (Rust may leave
-    /// padding undefined on any typed write). Runs with exclusive access, so no export and no
-    /// other thread can observe the writes (the export path itself writes nothing).
-    fn settle(&mut self, from: usize) {
-        self.direct.set_len(self.items.len());
-        if S::HAS_PADDING {
-            for cell in self.items.iter_mut().skip(from) {
-                // SAFETY: exclusive access; only padding bytes, which no field reads, are written.
-                unsafe { S::clear_padding(cell.get_mut()) };
-            }
-        }
-    }
-}
-
-/// Exclusive access to a [`SharedVec`]'s elements (no export alive, `&mut self`); dropping it
-/// settles the block ([`Cells::settle`]) from element `from` on.
-struct Unique<'a, S: Shaped> {
-    cells: &'a mut Cells<S>,
-    from: usize,
-}
-
-impl<S: Shaped> Deref for Unique<'_, S> {
-    type Target = Vec<UnsafeCell<S>>;
-    fn deref(&self) -> &Self::Target {
-        &self.cells.items
-    }
-}
-
-impl<S: Shaped> DerefMut for Unique<'_, S> {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.cells.items
-    }
-}
-
-impl<S: Shaped> Drop for Unique<'_, S> {
-    fn drop(&mut self) {
-        self.cells.settle(self.from);
-    }
-}
-
-// SAFETY: through `&Cells` Rust only reads elements, by byte-wise atomic copy (`read_once`), and reads
-// the `Vec` header and the head's tables, which only change through `&mut` (reached by
-// `Arc::get_mut`, so never while shared; padding is zeroed there too, never on the export
-// path). Rust writes elements only from methods taking `&mut SharedVec`, so two Rust threads
-// never race on an element. Writes made by consumers through views race with Rust reads exactly
-// as they would with `bytearray` or numpy: a racing read may see old, new or mixed bytes, which
-// `Shaped::load` turns into a valid value; no length, pointer or capacity depends on them.
-unsafe impl<S: Send + Sync> Sync for Cells<S> {}
-
-fn cells_from_vec<S>(v: Vec<S>) -> Vec<UnsafeCell<S>> {
-    let mut v = ManuallyDrop::new(v);
-    let (ptr, len, cap) = (v.as_mut_ptr(), v.len(), v.capacity());
-    // SAFETY: `UnsafeCell<S>` has the size and alignment of `S` (repr(transparent)), so the
-    // allocation's layout is the same; `v` is not dropped.
-    unsafe { Vec::from_raw_parts(ptr.cast::<UnsafeCell<S>>(), len, cap) }
-}
-
-fn vec_from_cells<S>(v: Vec<UnsafeCell<S>>) -> Vec<S> {
-    let mut v = ManuallyDrop::new(v);
-    let (ptr, len, cap) = (v.as_mut_ptr(), v.len(), v.capacity());
-    // SAFETY: as in `cells_from_vec`, the other way round.
-    unsafe { Vec::from_raw_parts(ptr.cast::<S>(), len, cap) }
-}
-
 /// A growable, writable buffer storage: a `Vec<S>` that views may write and that refuses to
 /// move or resize while exported.
 ///
@@ -256,7 +138,7 @@ impl<S: Shaped> SharedVec<S> {
 
     /// Number of elements (outer length).
     pub fn len(&self) -> usize {
-        self.cells.items.len()
+        self.cells.len()
     }
 
     /// Whether there are no elements.
@@ -266,7 +148,7 @@ impl<S: Shaped> SharedVec<S> {
 
     /// Elements the block can hold without moving.
     pub fn capacity(&self) -> usize {
-        self.cells.items.capacity()
+        self.cells.capacity()
     }
 
     /// Live exports of this storage.
@@ -283,22 +165,13 @@ impl<S: Shaped> SharedVec<S> {
 
     /// The element at `index`, read by copy (sees every write made through views).
     pub fn get(&self, index: usize) -> Option<S> {
-        let cell = self.cells.items.get(index)?;
-        // SAFETY: the cell is initialised and aligned.
-        Some(unsafe { read_once(cell.get()) })
+        self.cells.get(index)
     }
 
     /// Overwrites the element at `index` in place; allowed while exported, like a write through
     /// a view. Returns the old value, or `None` if `index` is out of bounds.
     pub fn set(&mut self, index: usize, value: S) -> Option<S> {
-        let p = self.cells.items.get(index)?.get();
-        // SAFETY: `&mut self` excludes other Rust access to the element (no Rust reference to
-        // it exists); views may alias, which the cell permits; the pointer is valid and aligned.
-        unsafe {
-            let old = read_once(p);
-            write_once(p, value);
-            Some(old)
-        }
+        Cells::set(&mut self.cells, index, value)
     }
 
     /// Copies the elements out.
@@ -308,11 +181,7 @@ impl<S: Shaped> SharedVec<S> {
 
     /// Iterates over copies of the elements, each read when the iterator reaches it.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = S> + '_ {
-        // SAFETY: as in `get`.
-        self.cells
-            .items
-            .iter()
-            .map(|c| unsafe { read_once(c.get()) })
+        self.cells.iter()
     }
 
     /// The elements as a mutable slice, when no export is alive. No export can start while the
@@ -322,20 +191,8 @@ impl<S: Shaped> SharedVec<S> {
     /// undefined, which a later export would show; use [`as_mut_vec`](Self::as_mut_vec), whose
     /// guard zeroes them when dropped.
     pub fn as_mut_slice(&mut self) -> Result<&mut [S], ExportedError> {
-        const {
-            assert!(
-                !S::HAS_PADDING,
-                "SharedVec::as_mut_slice is not available for elements with padding: use as_mut_vec"
-            )
-        };
         let exports = self.exports();
-        let items = &mut Arc::get_mut(&mut self.cells)
-            .ok_or(ExportedError { exports })?
-            .items;
-        // SAFETY: `UnsafeCell<S>` has the layout of `S`; the access is unique (no export, and
-        // `&mut self`); a slice write changes no length and, without padding, leaves no
-        // undefined byte, so the block needs no settling afterwards.
-        Ok(unsafe { std::slice::from_raw_parts_mut(items.as_mut_ptr().cast::<S>(), items.len()) })
+        Cells::as_mut_slice(&mut self.cells).ok_or(ExportedError { exports })
     }
 
     /// The whole `Vec<S>`, for any `Vec` operation, when no export is alive. No export can
@@ -349,27 +206,20 @@ impl<S: Shaped> SharedVec<S> {
     /// ```
     pub fn as_mut_vec(&mut self) -> Result<VecMut<'_, S>, ExportedError> {
         let mut slot = self.unique()?;
-        let vec = vec_from_cells(std::mem::take(&mut *slot));
-        Ok(VecMut {
-            slot,
-            vec: ManuallyDrop::new(vec),
-        })
+        let vec = slot.take_vec();
+        Ok(VecMut { slot, vec })
     }
 
     /// Appends an element; refused while exported.
     pub fn push(&mut self, value: S) -> Result<(), ExportedError> {
-        let mut items = self.unique()?;
-        items.from = items.len();
-        items.push(UnsafeCell::new(value));
+        self.unique()?.push(value);
         Ok(())
     }
 
     /// Appends every element of `iter`; refused (with nothing appended, `iter` not consumed)
     /// while exported.
     pub fn extend<I: IntoIterator<Item = S>>(&mut self, iter: I) -> Result<(), ExportedError> {
-        let mut items = self.unique()?;
-        items.from = items.len();
-        items.extend(iter.into_iter().map(UnsafeCell::new));
+        self.unique()?.extend(iter);
         Ok(())
     }
 
@@ -455,11 +305,7 @@ impl<S: Shaped> SharedVec<S> {
     /// Assigning a new `SharedVec` to a field is also sound while exported (the old block lives
     /// on for its views), but it silently detaches them; `replace` refuses like `bytearray`.
     pub fn replace(&mut self, values: Vec<S>) -> Result<Vec<S>, ExportedError> {
-        let mut slot = self.unique()?;
-        Ok(vec_from_cells(std::mem::replace(
-            &mut *slot,
-            cells_from_vec(values),
-        )))
+        Ok(self.unique()?.replace_vec(values))
     }
 
     /// Takes the contents out, leaving the vector empty; refused while exported.
@@ -485,16 +331,13 @@ impl<S: Shaped> SharedVec<S> {
             return Err(self);
         }
         let mut slot = self.unique().expect("no export is alive");
-        Ok(vec_from_cells(std::mem::take(&mut *slot)))
+        Ok(slot.take_vec())
     }
 
     /// The vector, when no export is alive (a `&mut` to it can move or resize it).
     fn unique(&mut self) -> Result<Unique<'_, S>, ExportedError> {
         let exports = self.exports();
-        // `get_mut` acquires the releases of the last exports, so writes made through views
-        // released on other threads happen before whatever the caller does next.
-        let cells = Arc::get_mut(&mut self.cells).ok_or(ExportedError { exports })?;
-        Ok(Unique { cells, from: 0 })
+        Cells::unique(&mut self.cells).ok_or(ExportedError { exports })
     }
 }
 
@@ -503,7 +346,8 @@ impl<S: Shaped> SharedVec<S> {
 /// left empty).
 pub struct VecMut<'a, S: Shaped> {
     slot: Unique<'a, S>,
-    vec: ManuallyDrop<Vec<S>>,
+    /// The elements while the guard lives (the block is empty meanwhile).
+    vec: Vec<S>,
 }
 
 impl<S: Shaped> Deref for VecMut<'_, S> {
@@ -521,9 +365,8 @@ impl<S: Shaped> DerefMut for VecMut<'_, S> {
 
 impl<S: Shaped> Drop for VecMut<'_, S> {
     fn drop(&mut self) {
-        // SAFETY: `vec` is taken once, here, and never used again.
-        let vec = unsafe { ManuallyDrop::take(&mut self.vec) };
-        *self.slot = cells_from_vec(vec); // `slot` settles the block when it drops next
+        let vec = std::mem::take(&mut self.vec);
+        self.slot.replace_vec(vec); // `slot` settles the block when it drops next
     }
 }
 
@@ -536,7 +379,7 @@ impl<S: Shaped> Default for SharedVec<S> {
 impl<S: Shaped> From<Vec<S>> for SharedVec<S> {
     fn from(v: Vec<S>) -> Self {
         SharedVec {
-            cells: Cells::new(cells_from_vec(v)),
+            cells: Cells::new(v),
         }
     }
 }
@@ -560,31 +403,20 @@ impl<S: Shaped + fmt::Debug> fmt::Debug for SharedVec<S> {
     }
 }
 
-// SAFETY: the elements are `len` consecutive `S` (`UnsafeCell` is transparent), each `S`
-// `DIMS.count()` elements; the block lives as long as `&self` or any `Hold` from `keep_alive`,
-// and it cannot move or resize while such a `Hold` lives (`Arc::get_mut` fails).
+// SAFETY: `raw_parts` is the block's `len` consecutive `S` (`UnsafeCell` is transparent), each
+// `DIMS.count()` initialised `S::Elem` laid out as its `FORMAT` says, padding zeroed (cells.rs
+// R4). The block lives as long as `&self` or any `Hold` from `keep_alive` (each owns a count,
+// dropped on any thread: `Cells` is `Send + Sync`), and it cannot move or resize while such a
+// `Hold` lives (R2: `Arc::get_mut` fails). Views may write it: shared storage (R1, R3).
 unsafe impl<S: Shaped> Storage for SharedVec<S> {
-    fn itemsize(&self) -> usize {
-        std::mem::size_of::<S::Elem>()
-    }
-    fn format(&self) -> &'static CStr {
-        S::Elem::FORMAT
-    }
+    shaped_items!(S);
     const SHARED: bool = true;
     const FIXED_COUNT: Option<usize> = None;
-    const HAS_PADDING: bool = S::HAS_PADDING;
     fn natural_shape(&self) -> NaturalShape {
-        NaturalShape {
-            outer: Some(self.len()),
-            inner: DimsOf::<S>::SLICE,
-        }
+        NaturalShape::of::<S>(Some(self.len()))
     }
     fn raw_parts(&self) -> RawParts {
-        let cells = &self.cells.items;
-        RawParts {
-            ptr: cells.as_ptr().cast_mut().cast(),
-            count: cells.len() * S::DIMS.count(),
-        }
+        RawParts::of::<S>(self.cells.as_ptr(), self.cells.len())
     }
     fn keep_alive(&self) -> Option<Hold> {
         Some(Hold::arc(Arc::clone(&self.cells)))
@@ -593,14 +425,12 @@ unsafe impl<S: Shaped> Storage for SharedVec<S> {
         if !S::DIMS.as_slice().is_empty() {
             return None; // the head's tables describe a 1-D layout only
         }
-        let raw = Arc::into_raw(Arc::clone(&self.cells)).cast_mut();
-        // SAFETY: `direct` is the first field of the repr(C) block (same address), and the
-        // count just taken is given up to the export; `Cells::new` set the release.
-        Some(unsafe { Direct::export(NonNull::new_unchecked(raw).cast()) })
+        Some(Cells::direct(&self.cells))
     }
 }
 
-// SAFETY: `SharedVec` never references elements while exported.
+// SAFETY: Rust never references the elements (cells.rs R3): it reads and writes them by copy,
+// so writes through views race with nothing Rust holds.
 unsafe impl<S: Shaped> WritableStorage for SharedVec<S> {}
 
 /// A fixed-size writable buffer storage for one value: a scalar (0-d) or a nested array such
@@ -616,32 +446,22 @@ pub struct SharedArray<S: Shaped> {
     cell: Arc<ArrayCell<S>>,
 }
 
-#[repr(transparent)]
-struct ArrayCell<S>(UnsafeCell<S>);
-
-// SAFETY: as for `Cells`.
-unsafe impl<S: Send + Sync> Sync for ArrayCell<S> {}
-
 impl<S: Shaped> SharedArray<S> {
     /// Storage holding `value`.
     pub fn new(value: S) -> Self {
-        let cell = Arc::new(ArrayCell(UnsafeCell::new(value)));
-        // SAFETY: the value was just written and nothing else refers to it yet.
-        unsafe { S::clear_padding(cell.0.get()) };
-        SharedArray { cell }
+        SharedArray {
+            cell: ArrayCell::new(value),
+        }
     }
 
     /// The value, read by copy (sees every write made through views).
     pub fn get(&self) -> S {
-        // SAFETY: initialised and aligned.
-        unsafe { read_once(self.cell.0.get()) }
+        self.cell.get()
     }
 
     /// Overwrites the value in place; allowed while exported, like a write through a view.
     pub fn set(&mut self, value: S) {
-        // SAFETY: `&mut self` excludes other Rust access; views may alias, which the cell
-        // permits.
-        unsafe { write_once(self.cell.0.get(), value) }
+        ArrayCell::set(&mut self.cell, value)
     }
 
     /// Live exports of this storage.
@@ -669,35 +489,26 @@ impl<S: Shaped + fmt::Debug> fmt::Debug for SharedArray<S> {
     }
 }
 
-// SAFETY: one `S` is `DIMS.count()` elements in a heap cell kept alive by the `Arc`.
+// SAFETY: `raw_parts` is the one `S` in the cell: `DIMS.count()` consecutive, initialised
+// `S::Elem` laid out as its `FORMAT` says, padding zeroed (cells.rs R4), in a heap block the
+// `Arc` keeps alive for as long as `&self` or any `Hold` from `keep_alive` lives (dropped on any
+// thread: `ArrayCell` is `Send + Sync`); it never moves. `FIXED_COUNT` is that count.
 unsafe impl<S: Shaped> Storage for SharedArray<S> {
-    fn itemsize(&self) -> usize {
-        std::mem::size_of::<S::Elem>()
-    }
-    fn format(&self) -> &'static CStr {
-        S::Elem::FORMAT
-    }
+    shaped_items!(S);
     const SHARED: bool = true;
     const FIXED_COUNT: Option<usize> = Some(S::DIMS.count());
-    const HAS_PADDING: bool = S::HAS_PADDING;
     fn natural_shape(&self) -> NaturalShape {
-        NaturalShape {
-            outer: None,
-            inner: DimsOf::<S>::SLICE,
-        }
+        NaturalShape::of::<S>(None)
     }
     fn raw_parts(&self) -> RawParts {
-        RawParts {
-            ptr: self.cell.0.get().cast(),
-            count: S::DIMS.count(),
-        }
+        RawParts::of::<S>(self.cell.as_ptr(), 1)
     }
     fn keep_alive(&self) -> Option<Hold> {
         Some(Hold::arc(Arc::clone(&self.cell)))
     }
 }
 
-// SAFETY: `SharedArray` never references its value while exported.
+// SAFETY: Rust never references the value (cells.rs R3): it reads and writes it by copy.
 unsafe impl<S: Shaped> WritableStorage for SharedArray<S> {}
 
 #[cfg(test)]
@@ -755,7 +566,7 @@ mod tests {
             drop(holds);
             assert_eq!(op(&mut v), Ok(()), "{name} after release");
         }
-        let mut v = SharedVec::from(vec![1u32]);
+        let v = SharedVec::from(vec![1u32]);
         let hold = v.keep_alive();
         let v = v.into_vec().unwrap_err();
         assert_eq!(v.exports(), 1);
@@ -820,7 +631,11 @@ mod tests {
         let hold = v.keep_alive();
         v = SharedVec::from(vec![1u8]);
         // The old block is still owned by the hold.
-        assert_eq!(unsafe { parts.ptr.add(999).read() }, 5);
+        // SAFETY: the hold keeps the old block (1000 bytes) alive; byte 999 is inside it, and
+        // nothing writes it meanwhile.
+        let last = unsafe { parts.ptr.add(999) };
+        // SAFETY: as above: in bounds of the live block, initialised, read by no other thread.
+        assert_eq!(unsafe { last.read() }, 5);
         drop(hold);
         assert_eq!(v.to_vec(), [1]);
     }
@@ -831,10 +646,18 @@ mod tests {
         let parts = a.raw_parts();
         assert_eq!(parts.count, 4);
         let _h = a.keep_alive();
-        unsafe { parts.ptr.cast::<i32>().add(3).write(42) };
+        let items = parts.ptr.cast::<i32>();
+        // SAFETY: the block holds 4 `i32` (`count`) and `_h` keeps it alive: item 3 is inside.
+        let fourth = unsafe { items.add(3) };
+        // SAFETY: a write through the exported pointer, as a view makes: in bounds, aligned
+        // (the block is an `[[i32; 2]; 2]`), and no Rust reference to the value is alive.
+        unsafe { fourth.write(42) };
         assert_eq!(a.get(), [[0, 0], [0, 42]]);
         a.set([[1, 2], [3, 4]]);
-        assert_eq!(unsafe { parts.ptr.cast::<i32>().add(2).read() }, 3);
+        // SAFETY: item 2 is inside the live block, as above.
+        let third = unsafe { items.add(2) };
+        // SAFETY: in bounds, aligned, initialised; no other thread writes meanwhile.
+        assert_eq!(unsafe { third.read() }, 3);
         assert_eq!(a.exports(), 1);
     }
 }

@@ -3,7 +3,7 @@
 use std::ffi::CStr;
 
 use crate::direct::DirectExport;
-use crate::element::{Element, Shaped};
+use crate::element::Shaped;
 use crate::hold::Hold;
 
 /// Where the exported elements live, as the export needs it.
@@ -21,8 +21,30 @@ pub struct RawParts {
 #[doc(hidden)]
 #[derive(Clone, Copy, Debug)]
 pub struct NaturalShape {
+    /// The outer length (`Vec`, `Box<[_]>`, `SharedVec`), `None` for a single value.
     pub outer: Option<usize>,
+    /// The dimensions of one element (`DimsOf::<S>::SLICE`).
     pub inner: &'static [usize],
+}
+
+impl NaturalShape {
+    /// `outer` values of `S` (`None`: one `S`, no outer dimension).
+    pub(crate) const fn of<S: Shaped>(outer: Option<usize>) -> NaturalShape {
+        NaturalShape {
+            outer,
+            inner: DimsOf::<S>::SLICE,
+        }
+    }
+}
+
+impl RawParts {
+    /// `len` consecutive values of `S` from `ptr`: `len * S::DIMS.count()` items.
+    pub(crate) fn of<S: Shaped>(ptr: *const S, len: usize) -> RawParts {
+        RawParts {
+            ptr: ptr.cast_mut().cast(),
+            count: len * S::DIMS.count(),
+        }
+    }
 }
 
 /// `S::DIMS` as a static slice (exports copy no `Dims` around).
@@ -30,6 +52,7 @@ pub struct NaturalShape {
 pub struct DimsOf<S>(std::marker::PhantomData<S>);
 
 impl<S: Shaped> DimsOf<S> {
+    /// `S::DIMS.as_slice()`, promoted to a static.
     pub const SLICE: &'static [usize] = S::DIMS.as_slice();
 }
 
@@ -95,76 +118,77 @@ pub unsafe trait Storage {
 )]
 pub unsafe trait WritableStorage: Storage {}
 
-// SAFETY (all plain impls below): the pointer comes from `&self`, so the elements stay put for
-// as long as `&self` lives; the export holds a shared borrow of the owner (or the owner is
-// frozen) for the export's lifetime, and plain storage is only exported read-only.
+/// The item description of every storage whose values are one [`Shaped`] type `$s` known at
+/// compile time: `itemsize` and `format` are those of `$s::Elem`, `HAS_PADDING` is `$s`'s. One
+/// definition, spliced into each such `Storage` impl (the plain ones below, `SharedVec`,
+/// `SharedArray`, `SharedBlock`), so that no impl can describe its items differently from the
+/// type it holds. The format is `'static`, which the trait's `format` contract allows.
+macro_rules! shaped_items {
+    ($s:ty) => {
+        fn itemsize(&self) -> usize {
+            ::std::mem::size_of::<<$s as $crate::element::Shaped>::Elem>()
+        }
+        fn format(&self) -> &'static ::std::ffi::CStr {
+            <<$s as $crate::element::Shaped>::Elem as $crate::element::Element>::FORMAT
+        }
+        const HAS_PADDING: bool = <$s as $crate::element::Shaped>::HAS_PADDING;
+    };
+}
+pub(crate) use shaped_items;
 
+// The plain impls. Each one's `raw_parts` pointer is derived from `&self`, so the items stay
+// put and alive for as long as `&self` lives, which is all the contract asks of plain storage
+// (the export holds a shared borrow of the owner, or the owner is frozen, for its lifetime);
+// plain storage is exported read-only only (`SHARED == false`: no `WritableStorage` impl).
+
+// SAFETY: `raw_parts` is `self` itself: one `S`, that is `DIMS.count()` consecutive `S::Elem`
+// (the `Shaped` contract) of `itemsize` bytes laid out as `S::Elem`'s `FORMAT` says (the
+// `Element` contract), at `self`'s address, alive and unmoved while `&self` lives. Their fields
+// are initialised; padding bytes may not be, which `HAS_PADDING` reports (such plain storage is
+// never exported). `FIXED_COUNT` is that count.
 unsafe impl<S: Shaped> Storage for S {
-    fn itemsize(&self) -> usize {
-        std::mem::size_of::<S::Elem>()
-    }
-    fn format(&self) -> &'static CStr {
-        S::Elem::FORMAT
-    }
+    shaped_items!(S);
     const SHARED: bool = false;
     const FIXED_COUNT: Option<usize> = Some(S::DIMS.count());
-    const HAS_PADDING: bool = S::HAS_PADDING;
     fn natural_shape(&self) -> NaturalShape {
-        NaturalShape {
-            outer: None,
-            inner: DimsOf::<S>::SLICE,
-        }
+        NaturalShape::of::<S>(None)
     }
     fn raw_parts(&self) -> RawParts {
-        RawParts {
-            ptr: (self as *const S).cast_mut().cast(),
-            count: S::DIMS.count(),
-        }
+        RawParts::of::<S>(self, 1)
     }
     fn keep_alive(&self) -> Option<Hold> {
         None
     }
 }
 
+// SAFETY: `raw_parts` is the slice's own memory: `len` consecutive `S` (the slice layout), each
+// `DIMS.count()` `S::Elem` as for a single `S` above (padding too); alive and unmoved while
+// `&self` lives (an empty slice's pointer is dangling but non-null, as `RawParts` allows).
 unsafe impl<S: Shaped> Storage for [S] {
-    fn itemsize(&self) -> usize {
-        std::mem::size_of::<S::Elem>()
-    }
-    fn format(&self) -> &'static CStr {
-        S::Elem::FORMAT
-    }
+    shaped_items!(S);
     const SHARED: bool = false;
     const FIXED_COUNT: Option<usize> = None;
-    const HAS_PADDING: bool = S::HAS_PADDING;
     fn natural_shape(&self) -> NaturalShape {
-        NaturalShape {
-            outer: Some(self.len()),
-            inner: DimsOf::<S>::SLICE,
-        }
+        NaturalShape::of::<S>(Some(self.len()))
     }
     fn raw_parts(&self) -> RawParts {
-        RawParts {
-            ptr: self.as_ptr().cast_mut().cast(),
-            count: self.len() * S::DIMS.count(),
-        }
+        RawParts::of::<S>(self.as_ptr(), self.len())
     }
     fn keep_alive(&self) -> Option<Hold> {
         None
     }
 }
 
+/// Owned slices: `Storage` as the `[S]` they dereference to.
 macro_rules! deref_to_slice {
     ($($ty:ty),*) => {$(
+        // SAFETY: every method describes the `[S]` this type dereferences to, through `&self`
+        // (see `Storage for [S]`): the heap block cannot be moved, resized or freed while
+        // `&self` lives, since that needs `&mut self` or ownership.
         unsafe impl<S: Shaped> Storage for $ty {
-            fn itemsize(&self) -> usize {
-                std::mem::size_of::<S::Elem>()
-            }
-            fn format(&self) -> &'static CStr {
-                S::Elem::FORMAT
-            }
+            shaped_items!(S);
             const SHARED: bool = false;
             const FIXED_COUNT: Option<usize> = None;
-            const HAS_PADDING: bool = S::HAS_PADDING;
             fn natural_shape(&self) -> NaturalShape {
                 <[S] as Storage>::natural_shape(self)
             }

@@ -53,8 +53,10 @@ unsafe impl<H> Send for SendHold<H> {}
 /// The export's data pointer, for a consumer on another thread.
 #[derive(Clone, Copy)]
 struct Ptr(*mut u8);
-// SAFETY: only used while a hold keeps the block alive; every access through it is atomic.
+// SAFETY: only used while a hold keeps the block alive; every access through it is atomic, so
+// the pointer may be used from any thread.
 unsafe impl Send for Ptr {}
+// SAFETY: as for `Send`: `&Ptr` only copies the pointer, and every access through it is atomic.
 unsafe impl Sync for Ptr {}
 
 impl Ptr {
@@ -62,15 +64,28 @@ impl Ptr {
     fn load_u64(self, i: usize) -> u64 {
         // SAFETY: the element is inside a block kept alive by a hold; `u64` elements are
         // 8-aligned, and every access to them through exports is atomic.
-        unsafe { (*self.0.cast::<AtomicU64>().add(i)).load(Ordering::Relaxed) }
+        unsafe { self.word(i) }.load(Ordering::Relaxed)
     }
     fn store_u64(self, i: usize, v: u64) {
         // SAFETY: as in `load_u64`.
-        unsafe { (*self.0.cast::<AtomicU64>().add(i)).store(v, Ordering::Relaxed) }
+        unsafe { self.word(i) }.store(v, Ordering::Relaxed)
     }
     fn load_byte(self, offset: usize) -> u8 {
-        // SAFETY: inside a block kept alive by a hold.
-        unsafe { (*self.0.add(offset).cast::<AtomicU8>()).load(Ordering::Relaxed) }
+        let p = self.0.wrapping_add(offset).cast::<AtomicU8>();
+        // SAFETY: byte `offset` is inside a block kept alive by a hold; every access to it
+        // through exports is atomic, and `AtomicU8` has the layout of `u8`.
+        unsafe { &*p }.load(Ordering::Relaxed)
+    }
+
+    /// The `u64` at element `i`, as an atomic.
+    ///
+    /// # Safety
+    /// Element `i` is inside a block kept alive by a hold, 8-aligned, and only ever accessed
+    /// atomically while the reference lives.
+    unsafe fn word<'a>(self, i: usize) -> &'a AtomicU64 {
+        let p = self.0.cast::<AtomicU64>().wrapping_add(i);
+        // SAFETY: in bounds, alive and aligned (contract); `AtomicU64` has the layout of `u64`.
+        unsafe { &*p }
     }
 }
 
@@ -386,8 +401,11 @@ fn direct_export_leaves_a_live_views_shape_alone() {
             let (shape, strides) = d.tables();
             go.wait();
             for _ in 0..ROUNDS {
-                // SAFETY: the tables live while `d` holds its count.
-                assert_eq!(unsafe { (shape.read(), strides.read()) }, (10, 8));
+                // SAFETY: the tables live while `d` holds its count, and nobody writes them.
+                let len = unsafe { shape.read() };
+                // SAFETY: as for `shape`.
+                let stride = unsafe { strides.read() };
+                assert_eq!((len, stride), (10, 8));
             }
             drop(d);
         });

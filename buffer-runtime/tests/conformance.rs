@@ -164,21 +164,18 @@ impl PymemLeak {
         {
             SAW_TRACING.store(true, Ordering::Relaxed);
         }
-        // SAFETY: `view` is writable (CPython's contract); `buf` points to a static, read-only.
-        unsafe {
-            if pyo3::ffi::PyBuffer_FillInfo(
-                view,
-                slf.as_ptr(),
-                DATA.as_ptr() as *mut _,
-                12,
-                1,
-                flags,
-            ) != 0
-            {
-                return Err(PyErr::fetch(py));
-            }
-            (*view).internal = pyo3::ffi::PyMem_Malloc(64); // the bug: never freed
+        // SAFETY: `view` is writable (CPython's contract), `slf` a live object, and `buf` points
+        // to a static of 12 bytes, exported read-only.
+        let rc = unsafe {
+            pyo3::ffi::PyBuffer_FillInfo(view, slf.as_ptr(), DATA.as_ptr() as *mut _, 12, 1, flags)
+        };
+        if rc != 0 {
+            return Err(PyErr::fetch(py));
         }
+        // SAFETY: attached (`py`); any size may be asked of `PyMem_Malloc`.
+        let leak = unsafe { pyo3::ffi::PyMem_Malloc(64) }; // the bug: never freed
+                                                           // SAFETY: `view` is writable, and was just filled (CPython's contract).
+        unsafe { (*view).internal = leak };
         Ok(())
     }
 }

@@ -494,10 +494,9 @@ fn export(py: Python<'_>, o: &mut Obj, owner: usize, flags: c_int) -> Option<Vie
     let mut raw = MaybeUninit::<ffi::Py_buffer>::uninit();
     // SAFETY: any bytes are a valid `Py_buffer` (pointers and integers); a pattern instead of
     // zeros, so that nothing may rely on a zeroed view.
-    let mut view = unsafe {
-        raw.as_mut_ptr().cast::<u8>().write_bytes(0xA5, std::mem::size_of::<ffi::Py_buffer>());
-        raw.assume_init()
-    };
+    unsafe { raw.as_mut_ptr().cast::<u8>().write_bytes(0xA5, std::mem::size_of::<ffi::Py_buffer>()) };
+    // SAFETY: every byte was just written, and any bytes are a valid `Py_buffer` (as above).
+    let mut view = unsafe { raw.assume_init() };
     // SAFETY: `view` is valid for writes.
     let rc = unsafe { ffi::PyObject_GetBuffer(obj.as_ptr(), &mut view, flags) };
     let want = model(e, flags);

@@ -120,7 +120,7 @@ fn model_extent(shape: &[usize], strides: &[isize], itemsize: usize) -> Option<(
     }
     high = high.saturating_add(itemsize as i128);
     let fits = |v: i128| v >= isize::MIN as i128 && v <= isize::MAX as i128;
-    (fits(low) && fits(high)).then(|| (low as isize, high as isize))
+    (fits(low) && fits(high)).then_some((low as isize, high as isize))
 }
 
 fn check_extent(shape: &[usize], strides: &[isize], itemsize: usize) {
@@ -238,15 +238,15 @@ fn check_contiguous_strides(shape: &[usize], itemsize: usize) {
         layout::contiguous_strides(shape, itemsize, order, &mut out);
         let what = format!("contiguous_strides({shape:?}, {itemsize}, {order:?}) = {out:?}");
         // The exact stride of dim i: itemsize times the dims inside it.
-        for i in 0..shape.len() {
+        for (i, &got) in out.iter().enumerate() {
             let inner: Vec<usize> = match order {
                 Order::C => (i + 1..shape.len()).collect(),
                 Order::F => (0..i).collect(),
             };
             let exact = inner.iter().try_fold(itemsize as u128, |acc, &k| acc.checked_mul(shape[k] as u128));
             match exact {
-                Some(e) if e <= isize::MAX as u128 => assert_eq!(out[i] as u128, e, "{what}"),
-                _ => assert!(out[i] >= 0, "a contiguous layout got a negative stride: {what}"),
+                Some(e) if e <= isize::MAX as u128 => assert_eq!(got as u128, e, "{what}"),
+                _ => assert!(got >= 0, "a contiguous layout got a negative stride: {what}"),
             }
         }
         if small(shape).is_some() {

@@ -152,7 +152,7 @@ fn round_up(n: usize, a: usize) -> usize {
 /// struct. `None` for a zero-sized struct (a compile error in the derive).
 fn gen_record(b: &mut Bytes<'_>, depth: u32) -> Option<Record> {
     let nfields = 1 + usize::from(b.u8() % 6);
-    let named = b.u8() % 4 != 0;
+    let named = !b.u8().is_multiple_of(4);
     // Layout: 0 repr(C), 1 packed, 2 packed(2), 3 packed(4), 4 align(8), 5 align(16).
     let repr = b.u8() % 6;
     let mut nested = Vec::new();
@@ -161,7 +161,7 @@ fn gen_record(b: &mut Bytes<'_>, depth: u32) -> Option<Record> {
     let mut end = 0usize;
     let mut max_align = 1usize;
     for _ in 0..nfields {
-        let (leaf, esize, ealign, epadded) = if depth > 0 && b.u8() % 5 == 0 {
+        let (leaf, esize, ealign, epadded) = if depth > 0 && b.u8().is_multiple_of(5) {
             let r = gen_record(b, depth - 1)?;
             let facts = (r.size, r.align, r.padded);
             nested.push(r);
@@ -173,7 +173,7 @@ fn gen_record(b: &mut Bytes<'_>, depth: u32) -> Option<Record> {
         // Array dims: none mostly, else 1 or 2 dims of 0..=3 (outermost first).
         let mut dims = Dims::SCALAR;
         let mut count = 1;
-        if b.u8() % 4 == 0 {
+        if b.u8().is_multiple_of(4) {
             let nd = 1 + b.u8() % 2;
             let ds: Vec<usize> = (0..nd).map(|_| usize::from(b.u8() % 4)).collect();
             for &d in ds.iter().rev() {

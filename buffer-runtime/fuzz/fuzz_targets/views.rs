@@ -135,8 +135,11 @@ struct Rec {
     b: f64,
 }
 
+/// What `interpret` finds: shape, byte strides, itemsize and element count.
+type Interpreted = (Vec<usize>, Vec<isize>, usize, usize);
+
 /// How a consumer must read the fields: shape and strides in effect, or why not.
-fn interpret(s: &Spec) -> Result<(Vec<usize>, Vec<isize>, usize, usize), &'static str> {
+fn interpret(s: &Spec) -> Result<Interpreted, &'static str> {
     let ndim = usize::try_from(s.ndim).ok().filter(|&n| n <= 64).ok_or("ndim")?;
     let itemsize = usize::try_from(s.itemsize).ok().filter(|&n| n > 0).ok_or("itemsize")?;
     let len = usize::try_from(s.len).map_err(|_| "len")?;
@@ -258,8 +261,8 @@ fn gen_spec(b: &mut Bytes<'_>) -> Spec {
         }
         _ => (0..n).map(|_| b.stride(isz)).collect(),
     };
-    let shape_null = b.u8() % 8 == 0;
-    let strides_null = b.u8() % 6 == 0;
+    let shape_null = b.u8().is_multiple_of(8);
+    let strides_null = b.u8().is_multiple_of(6);
     let suboffsets = match b.u8() % 10 {
         0 => Some((0..n).map(|_| if b.bool() { -1 } else { isize::from(b.u8()) }).collect()),
         1 => Some(vec![-1; n]),
@@ -283,8 +286,8 @@ fn gen_spec(b: &mut Bytes<'_>) -> Spec {
         strides: (!strides_null).then_some(strides),
         suboffsets,
         len,
-        readonly: b.u8() % 4 == 0,
-        null_buf: b.u8() % 16 == 0,
+        readonly: b.u8().is_multiple_of(4),
+        null_buf: b.u8().is_multiple_of(16),
         honest: b.bool(),
     }
 }
@@ -398,11 +401,11 @@ fn mem_read<T: Element>(ctx: &Ctx<'_, '_>, offset: isize) -> T {
     let start = (m.at as isize + offset) as usize;
     let bytes = &m.block[start..start + std::mem::size_of::<T>()];
     let mut tmp = std::mem::MaybeUninit::<T>::uninit();
-    // SAFETY: `tmp` is a `T`-sized local; `load` accepts any bytes.
-    unsafe {
-        std::ptr::copy_nonoverlapping(bytes.as_ptr(), tmp.as_mut_ptr().cast::<u8>(), bytes.len());
-        T::load(tmp.as_ptr())
-    }
+    // SAFETY: `bytes` is `size_of::<T>()` bytes of the fake's memory, `tmp` a `T`-sized local:
+    // both valid, not overlapping.
+    unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), tmp.as_mut_ptr().cast::<u8>(), bytes.len()) };
+    // SAFETY: `tmp` is an aligned local holding initialised bytes; `load` accepts any bytes.
+    unsafe { T::load(tmp.as_ptr()) }
 }
 
 fn mem_bytes(ctx: &Ctx<'_, '_>, offset: isize, n: usize) -> Vec<u8> {
@@ -450,7 +453,9 @@ fn same<T: Element>(a: &T, b: &T) -> bool {
     let n = std::mem::size_of::<T>();
     // SAFETY: both are live `T`s; for a record, only its field bytes are compared (`Rec`'s
     // padding is bytes 1..8).
-    let (sa, sb) = unsafe { (std::slice::from_raw_parts(pa, n), std::slice::from_raw_parts(pb, n)) };
+    let sa = unsafe { std::slice::from_raw_parts(pa, n) };
+    // SAFETY: as for `sa`: `b` is a live `T` of `n` bytes.
+    let sb = unsafe { std::slice::from_raw_parts(pb, n) };
     if T::HAS_PADDING {
         sa[0] == sb[0] && sa[8..] == sb[8..]
     } else {
@@ -523,11 +528,11 @@ fn value_of<T: Element>(b: u8) -> T {
         bytes[0] = b & 1;
     }
     let mut tmp = std::mem::MaybeUninit::<T>::uninit();
-    // SAFETY: `tmp` is `T`-sized; `load` accepts any bytes.
-    unsafe {
-        std::ptr::copy_nonoverlapping(bytes.as_ptr(), tmp.as_mut_ptr().cast::<u8>(), bytes.len());
-        T::load(tmp.as_ptr())
-    }
+    // SAFETY: `bytes` has `size_of::<T>()` bytes and `tmp` is a `T`-sized local: both valid,
+    // not overlapping.
+    unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), tmp.as_mut_ptr().cast::<u8>(), bytes.len()) };
+    // SAFETY: `tmp` is an aligned local holding initialised bytes; `load` accepts any bytes.
+    unsafe { T::load(tmp.as_ptr()) }
 }
 
 fn write<T: Element + std::fmt::Debug, D: Rank, L: Contiguity>(py: Python<'_>, obj: &Bound<'_, PyAny>, ctx: &Ctx<'_, '_>) {

@@ -134,20 +134,20 @@ impl Spray {
         let mut pymem = Vec::new();
         for size in (8..=512).step_by(8) {
             for _ in 0..8 {
-                // SAFETY: plain allocations of `size` bytes, filled and freed by us; the GIL is
-                // held (`_py`) for PyMem_Malloc.
-                unsafe {
-                    // C malloc (the system allocator; `PyMem_RawMalloc` is not in the limited API).
-                    let r = System.alloc(alloc_layout(size));
-                    if !r.is_null() {
-                        r.write_bytes(0xA5, size);
-                        raw.push((r.cast(), size));
-                    }
-                    let p = ffi::PyMem_Malloc(size);
-                    if !p.is_null() {
-                        p.cast::<u8>().write_bytes(0xA5, size);
-                        pymem.push(p);
-                    }
+                // C malloc (the system allocator; `PyMem_RawMalloc` is not in the limited API).
+                // SAFETY: the layout has a non-zero size (8 to 512 bytes).
+                let r = unsafe { System.alloc(alloc_layout(size)) };
+                if !r.is_null() {
+                    // SAFETY: a fresh allocation of `size` bytes, ours alone.
+                    unsafe { r.write_bytes(0xA5, size) };
+                    raw.push((r.cast(), size));
+                }
+                // SAFETY: the GIL is held (`_py`), which `PyMem_Malloc` needs.
+                let p = unsafe { ffi::PyMem_Malloc(size) };
+                if !p.is_null() {
+                    // SAFETY: a fresh allocation of `size` bytes, ours alone.
+                    unsafe { p.cast::<u8>().write_bytes(0xA5, size) };
+                    pymem.push(p);
                 }
             }
         }
@@ -157,15 +157,14 @@ impl Spray {
 
 impl Drop for Spray {
     fn drop(&mut self) {
-        // SAFETY: each block came from the matching allocator and is freed once; the GIL is
-        // still held (a `Spray` lives inside one kit call).
-        unsafe {
-            for &(p, size) in &self.raw {
-                System.dealloc(p.cast(), alloc_layout(size));
-            }
-            for &p in &self.pymem {
-                ffi::PyMem_Free(p);
-            }
+        for &(p, size) in &self.raw {
+            // SAFETY: `p` came from `System.alloc` with this very layout and is freed once.
+            unsafe { System.dealloc(p.cast(), alloc_layout(size)) };
+        }
+        for &p in &self.pymem {
+            // SAFETY: `p` came from `PyMem_Malloc` and is freed once; the GIL is still held (a
+            // `Spray` lives inside one kit call).
+            unsafe { ffi::PyMem_Free(p) };
         }
     }
 }

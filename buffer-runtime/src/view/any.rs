@@ -45,7 +45,7 @@ macro_rules! any_view {
         /// ```
         #[non_exhaustive]
         pub enum AnyView<D: Rank = AnyNdim, L: Contiguity = Strided> {
-            $($(#[$cfg])* #[doc = concat!("`", $name, "` elements.")] $variant(PyView<$ty, D, L>),)*
+            $($(#[$cfg])* $(#[cfg_attr(docsrs, doc($cfg))])* #[doc = concat!("`", $name, "` elements.")] $variant(PyView<$ty, D, L>),)*
         }
 
         impl<D: Rank, L: Contiguity> AnyView<D, L> {

@@ -67,13 +67,10 @@ impl Export {
         // `Fields` is a transparent wrapper of `Py_buffer`, and `view` stays put while borrowed.
         let seen = inspect(unsafe { &*guard.0.as_ptr().cast::<Fields>() });
         std::mem::forget(guard);
-        // SAFETY: as above; from here on only `obj`, `internal` and `readonly` are used.
-        Ok((
-            Export {
-                view: unsafe { view.assume_init() },
-            },
-            seen,
-        ))
+        // SAFETY: as above (filled by the successful call, every field initialised); from here
+        // on only `obj`, `internal` and `readonly` are used.
+        let view = unsafe { view.assume_init() };
+        Ok((Export { view }, seen))
     }
 
     /// Whether the exporter reported read-only memory.

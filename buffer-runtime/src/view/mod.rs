@@ -70,6 +70,7 @@ pub(crate) mod raw;
 mod span;
 
 #[cfg(feature = "ndarray")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ndarray")))]
 pub use self::ndarray::{NdRank, NotAnArray};
 pub use any::AnyView;
 pub use contig::{AnyContiguous, CContiguous, Contiguity, FContiguous, Strided};

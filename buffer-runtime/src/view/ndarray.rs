@@ -1,5 +1,6 @@
 //! `ndarray` integration (feature `ndarray`): owned copies, and borrowed `ArrayView`s behind
 //! `unsafe` with the aliasing condition spelled out.
+#![cfg_attr(docsrs, doc(cfg(feature = "ndarray")))]
 
 use std::mem::size_of;
 

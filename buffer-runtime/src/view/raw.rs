@@ -28,31 +28,35 @@ use crate::element::Element;
 /// for writes of `n` bytes and does not overlap `src`.
 #[inline]
 pub(crate) unsafe fn load_bytes(src: *const u8, dst: *mut u8, n: usize) {
+    // Byte `i < n` of both blocks: in bounds by the contract, so wrapping arithmetic computes
+    // the same addresses as `add` would, and each access below is its block's one unsafe op.
+    let at = |i: usize| (src.wrapping_add(i), dst.wrapping_add(i));
     let mut i = 0;
     // Head bytes until `src + i` is 8-aligned, then 8-byte words, then the tail.
-    while i < n && (src as usize + i) % 8 != 0 {
-        // SAFETY: byte `i` is inside `src` and `dst` (contract); any address is aligned for u8.
-        unsafe {
-            dst.add(i)
-                .write((*src.add(i).cast::<AtomicU8>()).load(Relaxed))
-        };
+    while i < n && !(src as usize + i).is_multiple_of(8) {
+        let (s, d) = at(i);
+        // SAFETY: byte `i < n` of `src`, valid for reads (contract); any address is aligned for
+        // `AtomicU8`, which has the layout of `u8`.
+        let b = unsafe { &*s.cast::<AtomicU8>() }.load(Relaxed);
+        // SAFETY: byte `i < n` of `dst`, valid for writes (contract).
+        unsafe { d.write(b) };
         i += 1;
     }
     while i + 8 <= n {
-        // SAFETY: `src + i` is 8-aligned and the word is inside `src`; `dst + i` is valid for 8
-        // bytes (unaligned write).
-        unsafe {
-            let w = (*src.add(i).cast::<AtomicU64>()).load(Relaxed);
-            dst.add(i).cast::<u64>().write_unaligned(w);
-        }
+        let (s, d) = at(i);
+        // SAFETY: `s` is 8-aligned (the head loop stopped there) and the word is inside `src`
+        // (`i + 8 <= n`); `AtomicU64` has the layout of `u64`.
+        let w = unsafe { &*s.cast::<AtomicU64>() }.load(Relaxed);
+        // SAFETY: the 8 bytes from `d` are inside `dst` (unaligned write).
+        unsafe { d.cast::<u64>().write_unaligned(w) };
         i += 8;
     }
     while i < n {
+        let (s, d) = at(i);
         // SAFETY: as for the head.
-        unsafe {
-            dst.add(i)
-                .write((*src.add(i).cast::<AtomicU8>()).load(Relaxed))
-        };
+        let b = unsafe { &*s.cast::<AtomicU8>() }.load(Relaxed);
+        // SAFETY: as for the head.
+        unsafe { d.write(b) };
         i += 1;
     }
 }
@@ -64,24 +68,34 @@ pub(crate) unsafe fn load_bytes(src: *const u8, dst: *mut u8, n: usize) {
 /// for reads of `n` initialised bytes and does not overlap `dst`.
 #[inline]
 pub(crate) unsafe fn store_bytes(src: *const u8, dst: *mut u8, n: usize) {
+    // As in `load_bytes`: byte `i < n` of both blocks, in bounds by the contract.
+    let at = |i: usize| (src.wrapping_add(i), dst.wrapping_add(i));
     let mut i = 0;
-    while i < n && (dst as usize + i) % 8 != 0 {
-        // SAFETY: byte `i` is inside `src` and `dst` (contract); any address is aligned for u8.
-        unsafe { (*dst.add(i).cast::<AtomicU8>()).store(src.add(i).read(), Relaxed) };
+    while i < n && !(dst as usize + i).is_multiple_of(8) {
+        let (s, d) = at(i);
+        // SAFETY: byte `i < n` of `src`, initialised and valid for reads (contract).
+        let b = unsafe { s.read() };
+        // SAFETY: byte `i < n` of `dst`, valid for writes (contract); any address is aligned
+        // for `AtomicU8`, which has the layout of `u8`.
+        unsafe { &*d.cast::<AtomicU8>() }.store(b, Relaxed);
         i += 1;
     }
     while i + 8 <= n {
-        // SAFETY: `dst + i` is 8-aligned and the word is inside `dst`; `src + i` holds 8
-        // initialised bytes (unaligned read).
-        unsafe {
-            let w = src.add(i).cast::<u64>().read_unaligned();
-            (*dst.add(i).cast::<AtomicU64>()).store(w, Relaxed);
-        }
+        let (s, d) = at(i);
+        // SAFETY: the 8 bytes from `s` are inside `src` (`i + 8 <= n`), initialised (unaligned
+        // read).
+        let w = unsafe { s.cast::<u64>().read_unaligned() };
+        // SAFETY: `d` is 8-aligned (the head loop stopped there) and the word is inside `dst`;
+        // `AtomicU64` has the layout of `u64`.
+        unsafe { &*d.cast::<AtomicU64>() }.store(w, Relaxed);
         i += 8;
     }
     while i < n {
+        let (s, d) = at(i);
         // SAFETY: as for the head.
-        unsafe { (*dst.add(i).cast::<AtomicU8>()).store(src.add(i).read(), Relaxed) };
+        let b = unsafe { s.read() };
+        // SAFETY: as for the head.
+        unsafe { &*d.cast::<AtomicU8>() }.store(b, Relaxed);
         i += 1;
     }
 }
@@ -137,8 +151,11 @@ pub(crate) unsafe fn load_run<T: Element>(src: *const u8, dst: &mut [T], aligned
         unsafe { load_bytes(src, dst.as_mut_ptr().cast(), std::mem::size_of_val(dst)) };
     } else {
         for (i, slot) in dst.iter_mut().enumerate() {
-            // SAFETY: element `i` of the run is valid for reads (contract).
-            *slot = unsafe { load(src.add(i * size_of::<T>()), aligned) };
+            // Element `i` of the run: in bounds (contract), so wrapping arithmetic is `add`.
+            let p = src.wrapping_add(i * size_of::<T>());
+            // SAFETY: element `i` of the run is valid for reads (contract), aligned if `aligned`
+            // (the run is, and every element of it then is).
+            *slot = unsafe { load(p, aligned) };
         }
     }
 }
@@ -151,9 +168,11 @@ pub(crate) unsafe fn load_run<T: Element>(src: *const u8, dst: &mut [T], aligned
 pub(crate) unsafe fn store_run<T: Element>(src: &[T], dst: *mut u8) {
     if T::HAS_PADDING {
         for (i, &v) in src.iter().enumerate() {
+            // Element `i` of the run: in bounds (contract), so wrapping arithmetic is `add`.
+            let p = dst.wrapping_add(i * size_of::<T>());
             // SAFETY: element `i` of the run is valid for writes (contract); alignment is not
             // assumed.
-            unsafe { store(dst.add(i * size_of::<T>()), v, false) };
+            unsafe { store(p, v, false) };
         }
     } else {
         // SAFETY: a `T` without padding is initialised bytes; `dst` is valid (contract).
@@ -171,12 +190,13 @@ mod tests {
         for offset in [0, 1, 3, 7] {
             for n in [0, 1, 2, 3, 63, 64, 65, 200, 600] {
                 let mut dst = vec![0u8; n];
-                // SAFETY: both ranges are inside their vectors.
-                unsafe { load_bytes(src.as_ptr().add(offset), dst.as_mut_ptr(), n) };
+                // SAFETY: both ranges are inside their vectors (`offset + n <= 700`), which do
+                // not overlap.
+                unsafe { load_bytes(src[offset..].as_ptr(), dst.as_mut_ptr(), n) };
                 assert_eq!(dst, src[offset..offset + n]);
                 let mut back = vec![0u8; n + offset];
                 // SAFETY: as above.
-                unsafe { store_bytes(dst.as_ptr(), back.as_mut_ptr().add(offset), n) };
+                unsafe { store_bytes(dst.as_ptr(), back[offset..].as_mut_ptr(), n) };
                 assert_eq!(back[offset..], src[offset..offset + n]);
             }
         }
