@@ -1,13 +1,14 @@
 //! Procedural macros for `buffer-runtime`; use them through that crate.
 #![warn(missing_docs)]
 
-mod ast;
-mod attr;
-mod element_derive;
+mod attributes;
+mod element;
 mod errors;
-mod expand;
+#[cfg(test)]
+mod golden;
 mod methods;
-mod valid;
+mod pybuffer;
+mod repr;
 
 use proc_macro::TokenStream;
 
@@ -16,7 +17,7 @@ use proc_macro::TokenStream;
 #[proc_macro_derive(PyBuffer, attributes(buffer))]
 pub fn derive_py_buffer(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
-    expand::derive(&input).into()
+    pybuffer::derive(&input).into()
 }
 
 /// Adds `__getbuffer__` / `__releasebuffer__` to a `#[pymethods]` block. Must be placed above
@@ -32,5 +33,5 @@ pub fn buffer_methods(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_derive(Element, attributes(element))]
 pub fn derive_element(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
-    element_derive::derive(&input).into()
+    element::derive(&input).into()
 }

@@ -3,10 +3,11 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
-use syn::parse::Parser;
+use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
+use syn::Token;
 
-use crate::attr;
+use crate::attributes::{self, CrateAttribute, Keyword, Krate};
 use crate::errors::Errors;
 
 /// Methods the attribute generates: the buffer slots, pickle and copy support, DLPack.
@@ -22,19 +23,17 @@ const SLOTS: [&str; 8] = [
 ];
 
 pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
-    let mut errors = Errors::default();
-    let krate = parse_args(args, &mut errors);
+    let errors = Errors::new();
+    let krate = parse_args(args, &errors);
     let mut imp: syn::ItemImpl = match syn::parse2(item.clone()) {
         Ok(imp) => imp,
         Err(_) => {
-            let e = syn::Error::new(
+            errors.error_at(
                 Span::call_site(),
                 "#[buffer_methods] goes on the `#[pymethods] impl` block of a #[derive(PyBuffer)] class",
             );
-            return quote!(#item)
-                .into_iter()
-                .chain(e.to_compile_error())
-                .collect();
+            let e = errors.check().err().map(|e| e.to_compile_error());
+            return quote!(#item #e);
         }
     };
 
@@ -45,35 +44,35 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             .is_some_and(|s| s.ident == "pymethods")
     });
     if let Some(t) = &imp.trait_ {
-        errors.push(syn::Error::new_spanned(
+        errors.error_spanned_by(
             &t.0,
             "#[buffer_methods] goes on the inherent `#[pymethods] impl` block of the class, not on a trait impl",
-        ));
+        );
     } else if !has_pymethods {
-        errors.push(syn::Error::new(
+        errors.error_at(
             Span::call_site(),
             "#[buffer_methods] must be placed above #[pymethods]: below it, or without it, the buffer methods would never reach Python",
-        ));
+        );
     }
     for it in &imp.items {
         if let syn::ImplItem::Fn(f) = it {
             if SLOTS.iter().any(|s| f.sig.ident == s) {
-                errors.push(syn::Error::new(
+                errors.error_at(
                     f.sig.ident.span(),
                     format!(
                         "`{}` is already defined here; #[buffer_methods] generates it: remove this one or the attribute",
                         f.sig.ident
                     ),
-                ));
+                );
             }
         }
     }
-    if !errors.is_empty() {
-        let e = errors.to_compile_errors();
+    if let Err(e) = errors.check() {
+        let e = e.to_compile_error();
         return quote!(#imp #e);
     }
 
-    let p = quote!(#krate::__private);
+    let p = krate.private();
     let pyo3 = quote!(#p::pyo3);
     // Without `#[derive(PyBuffer)]`, one error, on the type named by this block.
     let self_ty = &imp.self_ty;
@@ -162,26 +161,34 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     quote!(#imp)
 }
 
-/// Empty, or `crate = "path"`.
-fn parse_args(args: TokenStream, errors: &mut Errors) -> syn::Path {
-    let default = syn::parse_quote!(::buffer_runtime);
-    if args.is_empty() {
-        return default;
+/// One item of `#[buffer_methods(...)]`.
+enum MethodsOption {
+    Crate(CrateAttribute),
+}
+
+impl Parse for MethodsOption {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        if input.peek(Token![crate]) {
+            input.parse().map(MethodsOption::Crate)
+        } else {
+            Err(attributes::unknown_key(
+                input,
+                &[<Token![crate] as Keyword>::NAME],
+                "",
+                "",
+            ))
+        }
     }
-    let parsed = Parser::parse2(
-        |input: syn::parse::ParseStream| {
-            let key: syn::Ident = input.call(syn::ext::IdentExt::parse_any)?;
-            if key != attr::CRATE {
-                return Err(syn::Error::new(
-                    key.span(),
-                    format!("unknown key `{key}`; expected `crate`"),
-                ));
-            }
-            input.parse::<syn::Token![=]>()?;
-            let rest: TokenStream = input.parse()?;
-            attr::parse_crate_path(rest)
-        },
-        args,
-    );
-    errors.push_result(parsed).unwrap_or(default)
+}
+
+/// Empty, or `crate = "path"`.
+fn parse_args(args: TokenStream, errors: &Errors) -> Krate {
+    let mut krate = None;
+    for MethodsOption::Crate(c) in attributes::parse_item_list(args, errors) {
+        if krate.is_some() {
+            errors.error_at(c.kw.span, "`crate` may only be specified once");
+        }
+        krate.get_or_insert(c.value);
+    }
+    krate.unwrap_or_default()
 }

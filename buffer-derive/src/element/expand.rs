@@ -1,0 +1,87 @@
+//! Code generation for `#[derive(Element)]`. Cannot fail.
+//!
+//! The macro never computes a size or an offset: it lists the fields with `offset_of!`, and
+//! `buffer_runtime`'s `const fn`s build the `T{...}` format from them at compile time (with
+//! `x` padding, subarrays, names) and check that the fields tile the struct. Each field type
+//! must be a buffer element or an array of them: the `Shaped` bound is named on the field's
+//! type, so rustc reports it there.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use super::ast::Input;
+
+pub fn expand(m: &Input<'_>) -> TokenStream {
+    let Input {
+        ident,
+        krate,
+        fields,
+        ..
+    } = m;
+    let p = krate.private();
+    let entries = fields.iter().map(|f| {
+        let (ty, member, name) = (f.ty, &f.member, &f.name);
+        quote_spanned! {ty.span()=>
+            #p::Field::new::<#ty>(#name, ::core::mem::offset_of!(#ident, #member))
+        }
+    });
+    let loads = fields.iter().map(|f| {
+        let (ty, member) = (f.ty, &f.member);
+        quote! {
+            #member: #p::load_field::<#ty>(__record, ::core::mem::offset_of!(#ident, #member))
+        }
+    });
+    let clears = fields.iter().map(|f| {
+        let (ty, member) = (f.ty, &f.member);
+        quote! {
+            <#ty as #krate::Shaped>::clear_padding(
+                __record.add(::core::mem::offset_of!(#ident, #member)).cast::<#ty>(),
+            );
+        }
+    });
+    let impl_head = quote_spanned! {ident.span()=>
+        #[automatically_derived]
+        unsafe impl #krate::Element for #ident
+    };
+    quote! {
+        const _: () = {
+            const __FIELDS: &[#p::Field] = &[#(#entries),*];
+            const __SIZE: usize = ::core::mem::size_of::<#ident>();
+            const __ALIGN: usize = ::core::mem::align_of::<#ident>();
+            const __LEN: usize = #p::format_len(__FIELDS, __SIZE, __ALIGN);
+            const __FORMAT: [u8; __LEN] = #p::format_bytes::<__LEN>(__FIELDS, __SIZE, __ALIGN);
+
+            // SAFETY: `FORMAT` is built from the compiler's own offsets and sizes of every
+            // field, each field described by its own `Element` format, every other byte spelled
+            // as `x` padding (`format_len` checks the fields tile the struct); `load` reads every
+            // field with its own `load`, which accepts any bytes.
+            #impl_head {
+                const FORMAT: &'static ::core::ffi::CStr = #p::as_cstr(&__FORMAT);
+
+                #[inline]
+                unsafe fn load(p: *const Self) -> Self {
+                    let __record = p.cast::<u8>();
+                    // SAFETY: the caller guarantees `size_of::<Self>()` readable bytes at `p`,
+                    // and every field lies inside them.
+                    unsafe { #ident { #(#loads),* } }
+                }
+
+                const HAS_PADDING: bool = #p::has_padding(__FIELDS, __SIZE);
+
+                #[inline]
+                unsafe fn clear_padding(p: *mut Self) {
+                    if <Self as #krate::Element>::HAS_PADDING {
+                        let __record = p.cast::<u8>();
+                        // SAFETY: the caller guarantees `size_of::<Self>()` writable bytes at
+                        // `p`; gaps and fields lie inside them.
+                        unsafe {
+                            #p::clear_gaps(__record, __FIELDS, __SIZE);
+                            #(#clears)*
+                        }
+                    }
+                }
+            }
+        };
+    }
+}
