@@ -2,8 +2,6 @@
 
 use syn::punctuated::Punctuated;
 
-use crate::errors::Errors;
-
 /// The field layout a struct's `#[repr]` attributes choose. Modifiers (`packed`, `packed(N)`,
 /// `align(N)`) do not change it: the offsets come from the compiler either way.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -12,16 +10,18 @@ pub enum Repr {
     Rust,
     C,
     Transparent,
+    /// A `#[repr]` that does not parse: rustc reports it, so nothing more is said about it.
+    Malformed,
 }
 
 impl Repr {
-    /// Reads every `#[repr(...)]` of `attrs`; a malformed one is an error.
-    pub fn from_attrs(attrs: &[syn::Attribute], errors: &Errors) -> Repr {
+    /// Reads every `#[repr(...)]` of `attrs`.
+    pub fn from_attrs(attrs: &[syn::Attribute]) -> Repr {
         let mut repr = Repr::Rust;
         for attr in attrs.iter().filter(|a| a.path().is_ident("repr")) {
             let parser = Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated;
-            let Some(metas) = errors.ok(attr.parse_args_with(parser)) else {
-                continue;
+            let Ok(metas) = attr.parse_args_with(parser) else {
+                return Repr::Malformed;
             };
             for m in &metas {
                 if m.path().is_ident("C") {
@@ -53,11 +53,10 @@ mod tests {
             ("#[repr(align(8))] #[repr(C)] struct P;", Repr::C),
             ("#[repr(packed)] struct P;", Repr::Rust),
             ("#[repr(transparent)] struct P;", Repr::Transparent),
+            ("#[repr(C, = 4)] struct P;", Repr::Malformed),
         ] {
             let input: syn::DeriveInput = syn::parse_str(src).unwrap();
-            let errors = Errors::new();
-            assert_eq!(Repr::from_attrs(&input.attrs, &errors), want, "{src}");
-            errors.check().unwrap();
+            assert_eq!(Repr::from_attrs(&input.attrs), want, "{src}");
         }
     }
 }

@@ -111,7 +111,7 @@ impl<'a> Input<'a> {
         Some(Input {
             ident: &node.ident,
             generics: &node.generics,
-            repr: Repr::from_attrs(&node.attrs, errors),
+            repr: Repr::from_attrs(&node.attrs),
             krate: krate.unwrap_or_default(),
             crate_keys,
             fields,

@@ -7,7 +7,7 @@
 //! type, so rustc reports it there.
 
 use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
+use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 
 use super::ast::Input;
@@ -20,22 +20,31 @@ pub fn expand(m: &Input<'_>) -> TokenStream {
         ..
     } = m;
     let p = krate.private();
+    // Each field type is named once as `Shaped`, on its own tokens: a field that is not an
+    // element is reported there, once; every other use goes through `Facts`, silent for it.
+    let checks = fields.iter().map(|f| {
+        let ty = f.ty;
+        let krate = crate::pybuffer::respan(&krate.to_token_stream(), ty.span());
+        quote_spanned! {ty.span()=>
+            const _: ::core::primitive::bool = <#ty as #krate::Shaped>::HAS_PADDING;
+        }
+    });
     let entries = fields.iter().map(|f| {
         let (ty, member, name) = (f.ty, &f.member, &f.name);
-        quote_spanned! {ty.span()=>
-            #p::Field::new::<#ty>(#name, ::core::mem::offset_of!(#ident, #member))
+        quote! {
+            #p::field(#p::Facts::<#ty>::FIELD, #name, ::core::mem::offset_of!(#ident, #member))
         }
     });
     let loads = fields.iter().map(|f| {
         let (ty, member) = (f.ty, &f.member);
         quote! {
-            #member: #p::load_field::<#ty>(__record, ::core::mem::offset_of!(#ident, #member))
+            #member: #p::Facts::<#ty>::load_field(__record, ::core::mem::offset_of!(#ident, #member))
         }
     });
     let clears = fields.iter().map(|f| {
         let (ty, member) = (f.ty, &f.member);
         quote! {
-            <#ty as #krate::Shaped>::clear_padding(
+            #p::Facts::<#ty>::clear_padding(
                 __record.add(::core::mem::offset_of!(#ident, #member)).cast::<#ty>(),
             );
         }
@@ -46,10 +55,13 @@ pub fn expand(m: &Input<'_>) -> TokenStream {
     };
     quote! {
         const _: () = {
+            #[allow(unused_imports)]
+            use #p::NotField as _;
+            #(#checks)*
             const __FIELDS: &[#p::Field] = &[#(#entries),*];
-            const __SIZE: usize = ::core::mem::size_of::<#ident>();
-            const __ALIGN: usize = ::core::mem::align_of::<#ident>();
-            const __LEN: usize = #p::format_len(__FIELDS, __SIZE, __ALIGN);
+            const __SIZE: ::core::primitive::usize = ::core::mem::size_of::<#ident>();
+            const __ALIGN: ::core::primitive::usize = ::core::mem::align_of::<#ident>();
+            const __LEN: ::core::primitive::usize = #p::format_len(__FIELDS, __SIZE, __ALIGN);
             const __FORMAT: [u8; __LEN] = #p::format_bytes::<__LEN>(__FIELDS, __SIZE, __ALIGN);
 
             // SAFETY: `FORMAT` is built from the compiler's own offsets and sizes of every

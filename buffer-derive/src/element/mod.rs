@@ -102,7 +102,7 @@ mod tests {
         assert!(out.contains("offset_of ! (P , x)"), "{out}");
         assert!(out.contains("\"type\""), "{out}");
         assert!(
-            out.contains(":: buffer_runtime :: __private :: Field :: new :: < [u8 ; 3] >"),
+            out.contains(":: buffer_runtime :: __private :: Facts :: < [u8 ; 3] > :: FIELD"),
             "{out}"
         );
         assert!(!out.contains("compile_error"), "{out}");

@@ -3,6 +3,7 @@
 //! what leaves no model to build (not a struct with named fields, no buffer field); every
 //! other rule is `valid.rs`'s.
 
+use proc_macro2::Span;
 use syn::spanned::Spanned;
 use syn::{DeriveInput, Ident, Type};
 
@@ -162,11 +163,14 @@ impl BufferField<'_> {
         }
     }
 
-    /// `readonly`, `readonly = ..` or `writable` (`None`: the storage's default).
-    pub fn readonly(&self) -> Option<&ReadonlyValue> {
+    /// `readonly`, `readonly = ..` or `writable` (`None`: the storage's default), with the
+    /// key's span.
+    pub fn readonly(&self) -> Option<(&ReadonlyValue, Span)> {
         self.find(|o| match o {
-            FieldOption::Readonly(r) => Some(r.value.as_ref().unwrap_or(&ReadonlyValue::Yes)),
-            FieldOption::Writable(_) => Some(&ReadonlyValue::No),
+            FieldOption::Readonly(r) => {
+                Some((r.value.as_ref().unwrap_or(&ReadonlyValue::Yes), r.kw.span))
+            }
+            FieldOption::Writable(w) => Some((&ReadonlyValue::No, w.0.span)),
             _ => None,
         })
     }
@@ -211,6 +215,21 @@ pub fn storage_element(ty: &Type) -> Option<&Type> {
             }
         }
         _ => None,
+    }
+}
+
+/// Whether a storage type known by name bounds its element in its own definition
+/// (`SharedVec<S: Shaped>`, `SharedArray`, `SharedBlock`): rustc then reports a bad element on
+/// the struct's field itself, and the derive must not report it again.
+pub fn bounds_element(ty: &Type) -> bool {
+    match ty {
+        Type::Paren(p) => bounds_element(&p.elem),
+        Type::Group(g) => bounds_element(&g.elem),
+        Type::Path(p) if p.qself.is_none() => p.path.segments.last().is_some_and(|s| {
+            matches!(s.arguments, syn::PathArguments::AngleBracketed(_))
+                && (s.ident == "SharedVec" || s.ident == "SharedArray" || s.ident == "SharedBlock")
+        }),
+        _ => false,
     }
 }
 

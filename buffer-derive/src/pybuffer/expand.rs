@@ -8,11 +8,11 @@
 //! One function per concern, each adding to [`Parts`]: the storage and its element, the
 //! shape, the strides, read-only, `element = T`; then the impls that assemble them.
 
-use proc_macro2::{Literal, Span, TokenStream};
+use proc_macro2::{Delimiter, Group, Ident, Literal, Span, TokenStream, TokenTree};
 use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 
-use super::ast::{is_plain, Input, Layout};
+use super::ast::{bounds_element, is_plain, Input, Layout};
 use super::attr::{Entry, List, OrderValue, ReadonlyValue};
 
 /// The pieces of the expansion, filled by each concern.
@@ -50,9 +50,24 @@ pub fn expand(m: &Input<'_>) -> TokenStream {
     let ident = m.ident;
     let (field, ty) = (m.buffer.ident, m.buffer.ty);
     let storage = {
-        let p = respan(p, ty.span());
-        quote_spanned!(ty.span()=> (&#p::Probe(&self.#field)))
+        let probe = call_over(ty, quote!(#p::Probe), quote!(&self.#field));
+        quote_spanned!(ty.span()=> (&#probe))
     };
+    let export = quote! {
+        #stmts
+        #storage.__buffer_export(#exporter, #shape, #strides, #readonly)
+    };
+    // A layout error is told in the annotation's words, built only on the error path.
+    let body = match annotation(m, p) {
+        None => export,
+        Some(annotation) => quote! {
+            let __export = || -> ::core::result::Result<#p::Exported, #krate::ExportError> {
+                #export
+            };
+            ::core::result::Result::map_err(__export(), |__e| #p::explain(__e, &#annotation))
+        },
+    };
+    let slots = slots(m, p);
     // Spanned on the struct's name: a missing `#[pyclass]` (supertrait `PyClass`) is reported there.
     let export_impl = quote_spanned! {ident.span()=>
         #[automatically_derived]
@@ -72,17 +87,17 @@ pub fn expand(m: &Input<'_>) -> TokenStream {
                     __ex: #p::Exporter<'__a>,
                 ) -> ::core::result::Result<#p::Exported, #krate::ExportError> {
                     use #p::{NotStorage as _, ViaStorage as _};
-                    #stmts
-                    #storage.__buffer_export(#exporter, #shape, #strides, #readonly)
+                    #body
                 }
             }
             #pickle
-            #[allow(dead_code)]
+            #[allow(dead_code, unused_imports)]
             fn __buffer_checks() {
-                use #p::FactsUnknown as _;
+                use #p::NotFacts as _;
                 #checks
             }
             #consts
+            #slots
         };
     }
 }
@@ -90,19 +105,35 @@ pub fn expand(m: &Input<'_>) -> TokenStream {
 /// The field is storage, and its element (when known by name) a buffer element; plain
 /// storage must not hold elements with padding.
 fn storage(m: &Input<'_>, parts: &mut Parts) {
+    let krate = &m.top.krate;
     let Parts {
         p, checks, consts, ..
     } = parts;
     let ty = m.buffer.ty;
-    // A bad element is reported once, on the element; the checks of the field type then stay
-    // silent (`Facts<E>` has them only for a good `E`).
+    // A bad element is reported once, on the element (or, for shared storage whose definition
+    // bounds it, by rustc on the struct's field); the check of the field type then stays
+    // silent (`Facts<E>::field_type` is the field type only for a good `E`).
     checks.extend(match m.buffer.storage_element {
         Some(e) => {
-            let shaped = quote_spanned!(e.span()=> #p::assert_shaped::<#e>(););
-            let storage = quote_spanned!(ty.span()=> #p::Facts::<#e>::storage_of::<#ty>(););
-            quote!(#shaped #storage)
+            let shaped = if bounds_element(ty) {
+                TokenStream::new()
+            } else {
+                let krate = respan(&krate.to_token_stream(), e.span());
+                quote_spanned!(e.span()=> let _ = <#e as #krate::Shaped>::HAS_PADDING;)
+            };
+            let krate = respan(&krate.to_token_stream(), ty.span());
+            let field_type = field_type(m, p);
+            quote_spanned! {ty.span()=>
+                #shaped
+                #[allow(clippy::extra_unused_type_parameters)]
+                fn storage<S: ?::core::marker::Sized + #krate::Storage>(_: ::core::marker::PhantomData<S>) {}
+                storage(#field_type);
+            }
         }
-        None => quote_spanned!(ty.span()=> #p::assert_storage::<#ty>();),
+        None => {
+            let krate = respan(&krate.to_token_stream(), ty.span());
+            quote_spanned!(ty.span()=> let _ = <#ty as #krate::Storage>::SHARED;)
+        }
     });
     // Padding bytes Rust left uninitialised must not reach Python: only shared storage zeroes
     // them. Checked on the element (a bad element is reported by its own check); other
@@ -112,7 +143,7 @@ fn storage(m: &Input<'_>, parts: &mut Parts) {
             const _: () = {
                 // Needed only when the element is not a buffer element.
                 #[allow(unused_imports)]
-                use #p::FactsUnknown as _;
+                use #p::NotFacts as _;
                 ::core::assert!(
                     !#p::Facts::<#e>::HAS_PADDING,
                     "these elements have padding bytes, which plain storage would show Python uninitialised: store them in `SharedVec`/`SharedArray` (they zero padding) or add explicit padding fields",
@@ -156,7 +187,7 @@ fn shape(m: &Input<'_>, parts: &mut Parts) -> TokenStream {
                 let dims = entries.iter().map(|e| entry(p, e, Kind::Dim));
                 consts.extend(quote_spanned! {*span=>
                     const _: () = {
-                        use #p::FactsUnknown as _;
+                        use #p::NotFacts as _;
                         if let ::core::option::Option::Some(__count) = #p::Facts::<#ty>::FIXED_COUNT {
                             ::core::assert!(
                                 __count == 1 #(* #dims)*,
@@ -216,17 +247,22 @@ fn strides(m: &Input<'_>, parts: &mut Parts) -> TokenStream {
 
 /// The `readonly` argument; writable, always or per object, needs writable storage.
 fn readonly(m: &Input<'_>, parts: &mut Parts) -> TokenStream {
-    let Parts { p, checks, .. } = parts;
-    let ty = m.buffer.ty;
+    let krate = &m.top.krate;
+    let field_type = field_type(m, &parts.p);
+    let checks = &mut parts.checks;
     match m.buffer.readonly() {
         None => quote!(false),
-        Some(ReadonlyValue::Yes) => quote!(true),
-        Some(writable) => {
-            // Only shared storage may be written by views.
-            checks.extend(match m.buffer.storage_element {
-                Some(e) => quote_spanned!(ty.span()=> #p::Facts::<#e>::writable_of::<#ty>();),
-                None => quote_spanned!(ty.span()=> #p::assert_writable::<#ty>();),
+        Some((ReadonlyValue::Yes, _)) => quote!(true),
+        Some((writable, key)) => {
+            // Only shared storage may be written by views. The bound is spanned on the key
+            // that asks for it: rustc's note then points at `writable`.
+            let krate = respan(&krate.to_token_stream(), key);
+            let ty = m.buffer.ty;
+            checks.extend(quote_spanned! {key=>
+                #[allow(clippy::extra_unused_type_parameters)]
+                fn writable<S: ?::core::marker::Sized + #krate::WritableStorage>(_: ::core::marker::PhantomData<S>) {}
             });
+            checks.extend(quote_spanned!(ty.span()=> writable(#field_type);));
             match writable {
                 ReadonlyValue::Field(f) => quote_spanned! {f.span()=>
                     { let __readonly: ::core::primitive::bool = self.#f; __readonly }
@@ -241,17 +277,19 @@ fn readonly(m: &Input<'_>, parts: &mut Parts) -> TokenStream {
 /// element of the same size as the storage's (checked here when the storage's element is
 /// known, and by every export otherwise).
 fn element(m: &Input<'_>, parts: &mut Parts) -> TokenStream {
+    let krate = respan(&m.top.krate.to_token_stream(), m.buffer.ty.span());
     let Parts {
         p, checks, consts, ..
     } = parts;
     let Some(t) = m.buffer.element() else {
         return quote!(__ex);
     };
-    checks.extend(quote_spanned!(t.span()=> #p::assert_element::<#t>();));
+    let krate = respan(&krate, t.span());
+    checks.extend(quote_spanned!(t.span()=> let _ = <#t as #krate::Element>::FORMAT;));
     if let Some(e) = m.buffer.storage_element {
         consts.extend(quote_spanned! {t.span()=>
             const _: () = {
-                use #p::FactsUnknown as _;
+                use #p::NotFacts as _;
                 ::core::assert!(
                     #p::same_itemsize(#p::Facts::<#e>::ITEMSIZE, #p::Facts::<#t>::ELEMENT_SIZE),
                     "`element` must have the size of the storage's element: the buffer presents the same bytes as another type",
@@ -260,7 +298,7 @@ fn element(m: &Input<'_>, parts: &mut Parts) -> TokenStream {
         });
     }
     quote_spanned!(t.span()=> {
-        use #p::FactsUnknown as _;
+        use #p::NotFacts as _;
         #p::Facts::<#t>::present(__ex)
     })
 }
@@ -293,11 +331,15 @@ fn pickle_impl(m: &Input<'_>, p: &TokenStream) -> TokenStream {
     let from_py2 = from_py.clone();
     // Spanned on the field's type: a bad storage type is then the struct's own error, reported
     // once, not again at the derive.
-    let sp = respan(p, ty.span());
-    let dump = quote_spanned!(ty.span()=> (&#sp::Probe(&self.#field)).__pickle_dyn());
-    let probe = quote_spanned!(ty.span()=> #sp::TypeProbe::of(|__s: &Self| &__s.#field));
+    let self_probe = call_over(ty, quote!(#p::Probe), quote!(&self.#field));
+    let dump = quote_spanned!(ty.span()=> (&#self_probe).__pickle_dyn());
+    let probe = call_over(
+        ty,
+        quote!(#p::TypeProbe::of),
+        quote!(|__s: &Self| &__s.#field),
+    );
     let load = quote_spanned!(ty.span()=> (&__probe).__unpickle_storage(__data, __meta)?);
-    let dup = quote_spanned!(ty.span()=> (&#sp::Probe(&self.#field)).__duplicate_storage()?);
+    let dup = quote_spanned!(ty.span()=> (&#self_probe).__duplicate_storage()?);
     quote! {
         #[automatically_derived]
         impl #p::Pickle for #ident {
@@ -392,7 +434,7 @@ fn strided_check(
         const _: () = {
             // Needed only when the field or element is not a buffer type.
             #[allow(unused_imports)]
-            use #p::FactsUnknown as _;
+            use #p::NotFacts as _;
             if let (::core::option::Option::Some(__count), ::core::option::Option::Some(__itemsize)) =
                 (#p::Facts::<#ty>::FIXED_COUNT, #p::Facts::<#elem>::ITEMSIZE)
             {
@@ -409,13 +451,21 @@ fn strided_check(
 /// field that holds an invalid value.
 fn entry(p: &TokenStream, e: &Entry, kind: Kind) -> TokenStream {
     match (e, kind) {
+        // `Dim::to_dim(..)`: a field that is not an integer is reported on the field, by the
+        // trait's own message (the two calls give one identical error).
         (Entry::Field(f), Kind::Dim) => {
             let (name, p) = (f.to_string(), respan(p, f.span()));
-            quote_spanned!(f.span()=> #p::dim(self.#f, #name)?)
+            let krate = krate_of(&p);
+            quote_spanned! {f.span()=>
+                #p::dim_of(#krate::Dim::to_dim(self.#f), #krate::Dim::to_i128(self.#f), #name)?
+            }
         }
         (Entry::Field(f), Kind::Stride) => {
             let (name, p) = (f.to_string(), respan(p, f.span()));
-            quote_spanned!(f.span()=> #p::stride(self.#f, #name)?)
+            let krate = krate_of(&p);
+            quote_spanned! {f.span()=>
+                #p::stride_of(#krate::Dim::to_stride(self.#f), #krate::Dim::to_i128(self.#f), #name)?
+            }
         }
         (Entry::Int { value, span }, kind) => {
             let mut lit = Literal::i128_unsuffixed(*value);
@@ -449,4 +499,158 @@ pub fn respan(path: &TokenStream, span: Span) -> TokenStream {
             t
         })
         .collect()
+}
+
+/// The runtime crate path of `krate::__private` (its tokens without the last `:: __private`).
+fn krate_of(p: &TokenStream) -> TokenStream {
+    let tokens: Vec<TokenTree> = p.clone().into_iter().collect();
+    tokens[..tokens.len().saturating_sub(3)]
+        .iter()
+        .cloned()
+        .collect()
+}
+
+/// The field type to check for storage and writability: itself when its element is good,
+/// otherwise a type that passes (the element's error is then the only one). Spanned over the
+/// whole type, so that an error about it underlines the field's type.
+fn field_type(m: &Input<'_>, p: &TokenStream) -> TokenStream {
+    let ty = m.buffer.ty;
+    match m.buffer.storage_element {
+        Some(e) => call_over(
+            ty,
+            quote!(#p::Facts::<#e>::field_type::<#ty>),
+            TokenStream::new(),
+        ),
+        None => quote_spanned!(ty.span()=> ::core::marker::PhantomData::<#ty>),
+    }
+}
+
+/// `path(args)` spanned over the whole field type `ty`: the path's first tokens at its first
+/// token, its last one and the parentheses at its last token, so that rustc's errors about the
+/// call underline the field's type (as far as rustc joins the spans of macro output).
+fn call_over(ty: &syn::Type, path: TokenStream, args: TokenStream) -> TokenStream {
+    let mut tokens = ty.to_token_stream().into_iter();
+    let lo = tokens.next().map_or_else(Span::call_site, |t| t.span());
+    let hi = tokens.last().map_or(lo, |t| t.span());
+    let mut path: Vec<TokenTree> = respan(&path, lo).into_iter().collect();
+    if let Some(TokenTree::Ident(last)) = path.last_mut() {
+        *last = Ident::new(&last.to_string(), hi);
+    }
+    let mut group = Group::new(Delimiter::Parenthesis, args);
+    group.set_span(hi);
+    path.into_iter().chain([TokenTree::Group(group)]).collect()
+}
+
+/// `impl BufferSlots` for a class with hand-written slots (`slots = "manual"`), or the check
+/// that `#[buffer_methods]` implemented it.
+fn slots(m: &Input<'_>, p: &TokenStream) -> TokenStream {
+    let ident = m.ident;
+    if m.top.generated_slots() {
+        // Spanned on the struct's name: forgetting `#[buffer_methods]` is reported there, and
+        // only for a `#[pyclass]` (a struct that is not one has its own error).
+        let krate = respan(&m.top.krate.to_token_stream(), ident.span());
+        let p = respan(p, ident.span());
+        quote_spanned! {ident.span()=>
+            #[allow(dead_code, unused_imports)]
+            fn __buffer_slots() {
+                use #p::NotFacts as _;
+                fn buffer_methods<T: #krate::BufferSlots>(_: ::core::marker::PhantomData<T>) {}
+                buffer_methods(#p::Facts::<#ident>::py_class());
+            }
+        }
+    } else {
+        quote! {
+            #[automatically_derived]
+            impl #p::BufferSlots for #ident {}
+        }
+    }
+}
+
+/// The annotation as text and values, for [`explain`](../../buffer_runtime/__private/fn.explain.html);
+/// `None` when nothing in it can be wrong (the storage's own shape and an order).
+fn annotation(m: &Input<'_>, p: &TokenStream) -> Option<TokenStream> {
+    let buf = &m.buffer;
+    let krate = &m.top.krate;
+    let shape = buf.shape();
+    let (strides, offset) = match buf.layout() {
+        Layout::Strides { strides, offset } => (Some(strides), offset),
+        Layout::Order(_) => (None, None),
+    };
+    if shape.is_none() && strides.is_none() {
+        return None;
+    }
+    // Each value read exactly as the export reads it, with the same spans: a field of the
+    // wrong type then gives rustc's one identical error, not a second one.
+    let key = |l: Option<&List>, kind: Kind| match l {
+        None => quote!(::core::option::Option::None),
+        Some(l) => {
+            let (text, values) = match l {
+                List::Field(f) => {
+                    let krate = respan(&krate.to_token_stream(), f.span());
+                    let values = match kind {
+                        Kind::Dim => {
+                            quote_spanned!(f.span()=> #p::Values::Dims(#krate::DimsField::dims(&self.#f)))
+                        }
+                        Kind::Stride => {
+                            quote_spanned!(f.span()=> #p::Values::Strides(#krate::StridesField::strides(&self.#f)))
+                        }
+                    };
+                    (f.to_string(), values)
+                }
+                List::Entries { entries, .. } => {
+                    let text = entries
+                        .iter()
+                        .map(entry_text)
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let values = entries.iter().map(|e| entry_value(p, e, kind));
+                    (
+                        format!("[{text}]"),
+                        quote!(#p::Values::Listed(&[#(#values),*])),
+                    )
+                }
+            };
+            quote!(::core::option::Option::Some(#p::Key { text: #text, values: #values }))
+        }
+    };
+    let shape = key(shape, Kind::Dim);
+    let strides = key(strides, Kind::Stride);
+    let offset = match offset {
+        None => quote!(::core::option::Option::None),
+        Some(e) => {
+            let (text, value) = (entry_text(e), entry_value(p, e, Kind::Stride));
+            quote!(::core::option::Option::Some(#p::Key { text: #text, values: #p::Values::One(#value) }))
+        }
+    };
+    let field = buf.ident.to_string();
+    Some(quote! {
+        #p::Annotation { field: #field, shape: #shape, strides: #strides, offset: #offset }
+    })
+}
+
+/// An entry as the user wrote it.
+fn entry_text(e: &Entry) -> String {
+    match e {
+        Entry::Field(f) => f.to_string(),
+        Entry::Int { value, .. } => value.to_string(),
+        Entry::Const(block) => block.to_token_stream().to_string(),
+    }
+}
+
+/// An entry's value as `i128`, read again (the error path only).
+fn entry_value(p: &TokenStream, e: &Entry, kind: Kind) -> TokenStream {
+    match e {
+        Entry::Field(f) => {
+            let krate = krate_of(&respan(p, f.span()));
+            quote_spanned!(f.span()=> #krate::Dim::to_i128(self.#f))
+        }
+        Entry::Int { value, .. } => {
+            let lit = Literal::i128_unsuffixed(*value);
+            quote!(#lit)
+        }
+        Entry::Const(_) => {
+            let value = entry(p, e, kind);
+            quote!((#value as ::core::primitive::i128))
+        }
+    }
 }

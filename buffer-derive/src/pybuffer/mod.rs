@@ -4,6 +4,7 @@
 mod ast;
 mod attr;
 mod expand;
+pub use expand::respan;
 mod fallback;
 mod valid;
 

@@ -113,7 +113,7 @@ impl Input<'_> {
                 names.extend(offset.and_then(entry_field));
             }
         }
-        if let Some(ReadonlyValue::Field(f)) = buf.readonly() {
+        if let Some((ReadonlyValue::Field(f), _)) = buf.readonly() {
             names.push(f);
         }
         let others: Vec<String> = self
