@@ -85,7 +85,7 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     // this block.
     let self_ty = imp.self_ty.clone();
     let check = {
-        let krate = crate::pybuffer::respan(&krate.to_token_stream(), self_ty.span());
+        let krate = crate::spans::respan(&krate.to_token_stream(), self_ty.span());
         quote_spanned!(self_ty.span()=> let _ = <Self as #krate::PyBuffer>::__export;)
     };
     imp.items.push(syn::parse_quote! {

@@ -24,7 +24,7 @@ pub fn expand(m: &Input<'_>) -> TokenStream {
     // element is reported there, once; every other use goes through `Facts`, silent for it.
     let checks = fields.iter().map(|f| {
         let ty = f.ty;
-        let krate = crate::pybuffer::respan(&krate.to_token_stream(), ty.span());
+        let krate = crate::spans::respan(&krate.to_token_stream(), ty.span());
         quote_spanned! {ty.span()=>
             const _: ::core::primitive::bool = <#ty as #krate::Shaped>::HAS_PADDING;
         }

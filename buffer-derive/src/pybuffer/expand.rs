@@ -8,12 +8,13 @@
 //! One function per concern, each adding to [`Parts`]: the storage and its element, the
 //! shape, the strides, read-only, `element = T`; then the impls that assemble them.
 
-use proc_macro2::{Delimiter, Group, Ident, Literal, Span, TokenStream, TokenTree};
+use proc_macro2::{Literal, TokenStream, TokenTree};
 use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 
 use super::ast::{bounds_element, is_plain, Input, Layout};
 use super::attr::{Entry, List, OrderValue, ReadonlyValue};
+use crate::spans::{call_over, respan};
 
 /// The pieces of the expansion, filled by each concern.
 struct Parts {
@@ -125,7 +126,6 @@ fn storage(m: &Input<'_>, parts: &mut Parts) {
             let field_type = field_type(m, p);
             quote_spanned! {ty.span()=>
                 #shaped
-                #[allow(clippy::extra_unused_type_parameters)]
                 fn storage<S: ?::core::marker::Sized + #krate::Storage>(_: ::core::marker::PhantomData<S>) {}
                 storage(#field_type);
             }
@@ -259,7 +259,6 @@ fn readonly(m: &Input<'_>, parts: &mut Parts) -> TokenStream {
             let krate = respan(&krate.to_token_stream(), key);
             let ty = m.buffer.ty;
             checks.extend(quote_spanned! {key=>
-                #[allow(clippy::extra_unused_type_parameters)]
                 fn writable<S: ?::core::marker::Sized + #krate::WritableStorage>(_: ::core::marker::PhantomData<S>) {}
             });
             checks.extend(quote_spanned!(ty.span()=> writable(#field_type);));
@@ -489,18 +488,6 @@ fn entry(p: &TokenStream, e: &Entry, kind: Kind) -> TokenStream {
     }
 }
 
-/// `path` (a path: no groups) with every token at `span`, so that rustc's "required by a bound
-/// introduced by this call" points at the user's field name, not at the derive.
-pub fn respan(path: &TokenStream, span: Span) -> TokenStream {
-    path.clone()
-        .into_iter()
-        .map(|mut t| {
-            t.set_span(span);
-            t
-        })
-        .collect()
-}
-
 /// The runtime crate path of `krate::__private` (its tokens without the last `:: __private`).
 fn krate_of(p: &TokenStream) -> TokenStream {
     let tokens: Vec<TokenTree> = p.clone().into_iter().collect();
@@ -523,22 +510,6 @@ fn field_type(m: &Input<'_>, p: &TokenStream) -> TokenStream {
         ),
         None => quote_spanned!(ty.span()=> ::core::marker::PhantomData::<#ty>),
     }
-}
-
-/// `path(args)` spanned over the whole field type `ty`: the path's first tokens at its first
-/// token, its last one and the parentheses at its last token, so that rustc's errors about the
-/// call underline the field's type (as far as rustc joins the spans of macro output).
-fn call_over(ty: &syn::Type, path: TokenStream, args: TokenStream) -> TokenStream {
-    let mut tokens = ty.to_token_stream().into_iter();
-    let lo = tokens.next().map_or_else(Span::call_site, |t| t.span());
-    let hi = tokens.last().map_or(lo, |t| t.span());
-    let mut path: Vec<TokenTree> = respan(&path, lo).into_iter().collect();
-    if let Some(TokenTree::Ident(last)) = path.last_mut() {
-        *last = Ident::new(&last.to_string(), hi);
-    }
-    let mut group = Group::new(Delimiter::Parenthesis, args);
-    group.set_span(hi);
-    path.into_iter().chain([TokenTree::Group(group)]).collect()
 }
 
 /// `impl BufferSlots` for a class with hand-written slots (`slots = "manual"`), or the check

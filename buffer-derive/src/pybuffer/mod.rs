@@ -4,7 +4,6 @@
 mod ast;
 mod attr;
 mod expand;
-pub use expand::respan;
 mod fallback;
 mod valid;
 

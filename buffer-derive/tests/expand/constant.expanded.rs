@@ -120,7 +120,6 @@ const _: () = {
     #[allow(dead_code, unused_imports)]
     fn __buffer_checks() {
         use ::buffer_runtime::__private::NotFacts as _;
-        #[allow(clippy::extra_unused_type_parameters)]
         fn storage<S: ?::core::marker::Sized + ::buffer_runtime::Storage>(
             _: ::core::marker::PhantomData<S>,
         ) {}
@@ -129,7 +128,6 @@ const _: () = {
                 f32,
             >::field_type::<SharedArray<[[f32; 4]; 4]>>(),
         );
-        #[allow(clippy::extra_unused_type_parameters)]
         fn writable<S: ?::core::marker::Sized + ::buffer_runtime::WritableStorage>(
             _: ::core::marker::PhantomData<S>,
         ) {}

@@ -238,12 +238,10 @@ const _: () = {
     #[allow(dead_code, unused_imports)]
     fn __buffer_checks() {
         use ::buffer_runtime::__private::NotFacts as _;
-        #[allow(clippy::extra_unused_type_parameters)]
         fn storage<S: ?::core::marker::Sized + ::buffer_runtime::Storage>(
             _: ::core::marker::PhantomData<S>,
         ) {}
         storage(::buffer_runtime::__private::Facts::<u8>::field_type::<SharedVec<u8>>());
-        #[allow(clippy::extra_unused_type_parameters)]
         fn writable<S: ?::core::marker::Sized + ::buffer_runtime::WritableStorage>(
             _: ::core::marker::PhantomData<S>,
         ) {}

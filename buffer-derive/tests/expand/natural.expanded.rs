@@ -95,7 +95,6 @@ const _: () = {
     fn __buffer_checks() {
         use ::buffer_runtime::__private::NotFacts as _;
         let _ = <f64 as ::buffer_runtime::Shaped>::HAS_PADDING;
-        #[allow(clippy::extra_unused_type_parameters)]
         fn storage<S: ?::core::marker::Sized + ::buffer_runtime::Storage>(
             _: ::core::marker::PhantomData<S>,
         ) {}

@@ -145,7 +145,6 @@ const _: () = {
     fn __buffer_checks() {
         use ::my_runtime::__private::NotFacts as _;
         let _ = <f64 as ::my_runtime::Shaped>::HAS_PADDING;
-        #[allow(clippy::extra_unused_type_parameters)]
         fn storage<S: ?::core::marker::Sized + ::my_runtime::Storage>(
             _: ::core::marker::PhantomData<S>,
         ) {}

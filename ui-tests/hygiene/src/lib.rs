@@ -2,7 +2,7 @@
 //! known here as `renamed_runtime` (named through `crate = "..."`).
 #![no_implicit_prelude]
 #![deny(warnings, unused, rust_2018_idioms)]
-#![deny(clippy::all)]
+#![deny(clippy::all, clippy::pedantic)]
 
 use ::pyo3::prelude::pyclass;
 use ::pyo3::prelude::pymethods;
