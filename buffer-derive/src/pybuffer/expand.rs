@@ -87,6 +87,7 @@ pub fn expand(m: &Input<'_>) -> TokenStream {
                     &'__a self,
                     __ex: #p::Exporter<'__a>,
                 ) -> ::core::result::Result<#p::Exported, #krate::ExportError> {
+                    #[allow(unused_imports)]
                     use #p::{NotStorage as _, ViaStorage as _};
                     #body
                 }
@@ -94,6 +95,7 @@ pub fn expand(m: &Input<'_>) -> TokenStream {
             #pickle
             #[allow(dead_code, unused_imports)]
             fn __buffer_checks() {
+                #[allow(unused_imports)]
                 use #p::NotFacts as _;
                 #checks
             }
@@ -187,6 +189,7 @@ fn shape(m: &Input<'_>, parts: &mut Parts) -> TokenStream {
                 let dims = entries.iter().map(|e| entry(p, e, Kind::Dim));
                 consts.extend(quote_spanned! {*span=>
                     const _: () = {
+                        #[allow(unused_imports)]
                         use #p::NotFacts as _;
                         if let ::core::option::Option::Some(__count) = #p::Facts::<#ty>::FIXED_COUNT {
                             ::core::assert!(
@@ -288,6 +291,7 @@ fn element(m: &Input<'_>, parts: &mut Parts) -> TokenStream {
     if let Some(e) = m.buffer.storage_element {
         consts.extend(quote_spanned! {t.span()=>
             const _: () = {
+                #[allow(unused_imports)]
                 use #p::NotFacts as _;
                 ::core::assert!(
                     #p::same_itemsize(#p::Facts::<#e>::ITEMSIZE, #p::Facts::<#t>::ELEMENT_SIZE),
@@ -297,6 +301,7 @@ fn element(m: &Input<'_>, parts: &mut Parts) -> TokenStream {
         });
     }
     quote_spanned!(t.span()=> {
+        #[allow(unused_imports)]
         use #p::NotFacts as _;
         #p::Facts::<#t>::present(__ex)
     })
@@ -344,6 +349,7 @@ fn pickle_impl(m: &Input<'_>, p: &TokenStream) -> TokenStream {
         impl #p::Pickle for #ident {
             #[inline]
             fn __storage(&self) -> ::core::option::Option<&dyn #p::PickleDyn> {
+                #[allow(unused_imports)]
                 use #p::{NotPickleDyn as _, ViaPickleDyn as _};
                 #dump
             }
@@ -524,6 +530,7 @@ fn slots(m: &Input<'_>, p: &TokenStream) -> TokenStream {
         quote_spanned! {ident.span()=>
             #[allow(dead_code, unused_imports)]
             fn __buffer_slots() {
+                #[allow(unused_imports)]
                 use #p::NotFacts as _;
                 fn buffer_methods<T: #krate::BufferSlots>(_: ::core::marker::PhantomData<T>) {}
                 buffer_methods(#p::Facts::<#ident>::py_class());

@@ -9,6 +9,7 @@ const _: () = {
             ::buffer_runtime::__private::Exported,
             ::buffer_runtime::ExportError,
         > {
+            #[allow(unused_imports)]
             use ::buffer_runtime::__private::{NotStorage as _, ViaStorage as _};
             let __export = || -> ::core::result::Result<
                 ::buffer_runtime::__private::Exported,
@@ -53,6 +54,7 @@ const _: () = {
         fn __storage(
             &self,
         ) -> ::core::option::Option<&dyn ::buffer_runtime::__private::PickleDyn> {
+            #[allow(unused_imports)]
             use ::buffer_runtime::__private::{NotPickleDyn as _, ViaPickleDyn as _};
             (&::buffer_runtime::__private::Probe(&self.cells)).__pickle_dyn()
         }
@@ -119,6 +121,7 @@ const _: () = {
     }
     #[allow(dead_code, unused_imports)]
     fn __buffer_checks() {
+        #[allow(unused_imports)]
         use ::buffer_runtime::__private::NotFacts as _;
         fn storage<S: ?::core::marker::Sized + ::buffer_runtime::Storage>(
             _: ::core::marker::PhantomData<S>,
@@ -138,6 +141,7 @@ const _: () = {
         );
     }
     const _: () = {
+        #[allow(unused_imports)]
         use ::buffer_runtime::__private::NotFacts as _;
         if let ::core::option::Option::Some(__count) = ::buffer_runtime::__private::Facts::<
             SharedArray<[[f32; 4]; 4]>,
@@ -150,6 +154,7 @@ const _: () = {
     };
     #[allow(dead_code, unused_imports)]
     fn __buffer_slots() {
+        #[allow(unused_imports)]
         use ::buffer_runtime::__private::NotFacts as _;
         fn buffer_methods<T: ::buffer_runtime::BufferSlots>(
             _: ::core::marker::PhantomData<T>,

@@ -9,6 +9,7 @@ const _: () = {
             ::buffer_runtime::__private::Exported,
             ::buffer_runtime::ExportError,
         > {
+            #[allow(unused_imports)]
             use ::buffer_runtime::__private::{NotStorage as _, ViaStorage as _};
             let __export = || -> ::core::result::Result<
                 ::buffer_runtime::__private::Exported,
@@ -78,6 +79,7 @@ const _: () = {
         fn __storage(
             &self,
         ) -> ::core::option::Option<&dyn ::buffer_runtime::__private::PickleDyn> {
+            #[allow(unused_imports)]
             use ::buffer_runtime::__private::{NotPickleDyn as _, ViaPickleDyn as _};
             (&::buffer_runtime::__private::Probe(&self.pixels)).__pickle_dyn()
         }
@@ -237,6 +239,7 @@ const _: () = {
     }
     #[allow(dead_code, unused_imports)]
     fn __buffer_checks() {
+        #[allow(unused_imports)]
         use ::buffer_runtime::__private::NotFacts as _;
         fn storage<S: ?::core::marker::Sized + ::buffer_runtime::Storage>(
             _: ::core::marker::PhantomData<S>,
@@ -251,6 +254,7 @@ const _: () = {
     }
     #[allow(dead_code, unused_imports)]
     fn __buffer_slots() {
+        #[allow(unused_imports)]
         use ::buffer_runtime::__private::NotFacts as _;
         fn buffer_methods<T: ::buffer_runtime::BufferSlots>(
             _: ::core::marker::PhantomData<T>,

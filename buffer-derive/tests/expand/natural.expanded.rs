@@ -9,6 +9,7 @@ const _: () = {
             ::buffer_runtime::__private::Exported,
             ::buffer_runtime::ExportError,
         > {
+            #[allow(unused_imports)]
             use ::buffer_runtime::__private::{NotStorage as _, ViaStorage as _};
             (&::buffer_runtime::__private::Probe(&self.values))
                 .__buffer_export(
@@ -27,6 +28,7 @@ const _: () = {
         fn __storage(
             &self,
         ) -> ::core::option::Option<&dyn ::buffer_runtime::__private::PickleDyn> {
+            #[allow(unused_imports)]
             use ::buffer_runtime::__private::{NotPickleDyn as _, ViaPickleDyn as _};
             (&::buffer_runtime::__private::Probe(&self.values)).__pickle_dyn()
         }
@@ -93,6 +95,7 @@ const _: () = {
     }
     #[allow(dead_code, unused_imports)]
     fn __buffer_checks() {
+        #[allow(unused_imports)]
         use ::buffer_runtime::__private::NotFacts as _;
         let _ = <f64 as ::buffer_runtime::Shaped>::HAS_PADDING;
         fn storage<S: ?::core::marker::Sized + ::buffer_runtime::Storage>(
@@ -110,6 +113,7 @@ const _: () = {
     };
     #[allow(dead_code, unused_imports)]
     fn __buffer_slots() {
+        #[allow(unused_imports)]
         use ::buffer_runtime::__private::NotFacts as _;
         fn buffer_methods<T: ::buffer_runtime::BufferSlots>(
             _: ::core::marker::PhantomData<T>,
@@ -125,6 +129,7 @@ impl Readings {
         view: *mut ::buffer_runtime::__private::pyo3::ffi::Py_buffer,
         flags: ::std::os::raw::c_int,
     ) -> ::buffer_runtime::__private::pyo3::PyResult<()> {
+        #[allow(unused_imports)]
         use ::buffer_runtime::__private::NotSlots as _;
         let _ = <Self as ::buffer_runtime::PyBuffer>::__export;
         unsafe {
@@ -136,6 +141,7 @@ impl Readings {
         slf: ::buffer_runtime::__private::pyo3::Bound<'_, Self>,
         view: *mut ::buffer_runtime::__private::pyo3::ffi::Py_buffer,
     ) {
+        #[allow(unused_imports)]
         use ::buffer_runtime::__private::NotSlots as _;
         unsafe { ::buffer_runtime::__private::Slots::<Self>::releasebuffer(slf, view) }
     }
@@ -149,6 +155,7 @@ impl Readings {
             ::buffer_runtime::__private::pyo3::PyAny,
         >,
     > {
+        #[allow(unused_imports)]
         use ::buffer_runtime::__private::NotPickling as _;
         ::buffer_runtime::__private::Pickling::<Self>::reduce_ex(slf, protocol)
     }
@@ -177,6 +184,7 @@ impl Readings {
             ::buffer_runtime::__private::pyo3::PyAny,
         >,
     > {
+        #[allow(unused_imports)]
         use ::buffer_runtime::__private::NotPickling as _;
         ::buffer_runtime::__private::Pickling::<Self>::restore(cls, data, meta, fields)
     }
@@ -189,6 +197,7 @@ impl Readings {
             ::buffer_runtime::__private::pyo3::PyAny,
         >,
     > {
+        #[allow(unused_imports)]
         use ::buffer_runtime::__private::NotPickling as _;
         ::buffer_runtime::__private::Pickling::<
             Self,
@@ -207,6 +216,7 @@ impl Readings {
             ::buffer_runtime::__private::pyo3::PyAny,
         >,
     > {
+        #[allow(unused_imports)]
         use ::buffer_runtime::__private::NotPickling as _;
         ::buffer_runtime::__private::Pickling::<
             Self,

@@ -9,6 +9,7 @@ const _: () = {
             ::my_runtime::__private::Exported,
             ::my_runtime::ExportError,
         > {
+            #[allow(unused_imports)]
             use ::my_runtime::__private::{NotStorage as _, ViaStorage as _};
             let __export = || -> ::core::result::Result<
                 ::my_runtime::__private::Exported,
@@ -77,6 +78,7 @@ const _: () = {
         fn __storage(
             &self,
         ) -> ::core::option::Option<&dyn ::my_runtime::__private::PickleDyn> {
+            #[allow(unused_imports)]
             use ::my_runtime::__private::{NotPickleDyn as _, ViaPickleDyn as _};
             (&::my_runtime::__private::Probe(&self.cells)).__pickle_dyn()
         }
@@ -143,6 +145,7 @@ const _: () = {
     }
     #[allow(dead_code, unused_imports)]
     fn __buffer_checks() {
+        #[allow(unused_imports)]
         use ::my_runtime::__private::NotFacts as _;
         let _ = <f64 as ::my_runtime::Shaped>::HAS_PADDING;
         fn storage<S: ?::core::marker::Sized + ::my_runtime::Storage>(
@@ -181,6 +184,7 @@ const _: () = {
     };
     #[allow(dead_code, unused_imports)]
     fn __buffer_slots() {
+        #[allow(unused_imports)]
         use ::my_runtime::__private::NotFacts as _;
         fn buffer_methods<T: ::my_runtime::BufferSlots>(
             _: ::core::marker::PhantomData<T>,
@@ -196,6 +200,7 @@ impl Flipped {
         view: *mut ::my_runtime::__private::pyo3::ffi::Py_buffer,
         flags: ::std::os::raw::c_int,
     ) -> ::my_runtime::__private::pyo3::PyResult<()> {
+        #[allow(unused_imports)]
         use ::my_runtime::__private::NotSlots as _;
         let _ = <Self as ::my_runtime::PyBuffer>::__export;
         unsafe { ::my_runtime::__private::Slots::<Self>::getbuffer(slf, view, flags) }
@@ -205,6 +210,7 @@ impl Flipped {
         slf: ::my_runtime::__private::pyo3::Bound<'_, Self>,
         view: *mut ::my_runtime::__private::pyo3::ffi::Py_buffer,
     ) {
+        #[allow(unused_imports)]
         use ::my_runtime::__private::NotSlots as _;
         unsafe { ::my_runtime::__private::Slots::<Self>::releasebuffer(slf, view) }
     }
@@ -215,6 +221,7 @@ impl Flipped {
     ) -> ::my_runtime::__private::pyo3::PyResult<
         ::my_runtime::__private::pyo3::Bound<'py, ::my_runtime::__private::pyo3::PyAny>,
     > {
+        #[allow(unused_imports)]
         use ::my_runtime::__private::NotPickling as _;
         ::my_runtime::__private::Pickling::<Self>::reduce_ex(slf, protocol)
     }
@@ -240,6 +247,7 @@ impl Flipped {
     ) -> ::my_runtime::__private::pyo3::PyResult<
         ::my_runtime::__private::pyo3::Bound<'py, ::my_runtime::__private::pyo3::PyAny>,
     > {
+        #[allow(unused_imports)]
         use ::my_runtime::__private::NotPickling as _;
         ::my_runtime::__private::Pickling::<Self>::restore(cls, data, meta, fields)
     }
@@ -249,6 +257,7 @@ impl Flipped {
     ) -> ::my_runtime::__private::pyo3::PyResult<
         ::my_runtime::__private::pyo3::Bound<'py, ::my_runtime::__private::pyo3::PyAny>,
     > {
+        #[allow(unused_imports)]
         use ::my_runtime::__private::NotPickling as _;
         ::my_runtime::__private::Pickling::<
             Self,
@@ -264,6 +273,7 @@ impl Flipped {
     ) -> ::my_runtime::__private::pyo3::PyResult<
         ::my_runtime::__private::pyo3::Bound<'py, ::my_runtime::__private::pyo3::PyAny>,
     > {
+        #[allow(unused_imports)]
         use ::my_runtime::__private::NotPickling as _;
         ::my_runtime::__private::Pickling::<
             Self,

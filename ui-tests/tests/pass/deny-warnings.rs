@@ -82,6 +82,39 @@ struct Block {
     data: SharedBlock<i64>,
 }
 
+/// `crate = ...` with a constant shape over shared fixed-size storage, `element = T`, and a
+/// constant-block entry.
+#[pyclass]
+#[derive(PyBuffer)]
+#[buffer(crate = "::buffer_runtime")]
+struct Renamed {
+    #[buffer(shape = [2, { COLS - 1 }], order = "F", element = i16, writable)]
+    data: SharedArray<[u16; 4]>,
+}
+
+#[pyclass]
+#[derive(PyBuffer)]
+#[buffer(crate = "::buffer_runtime", slots = "manual")]
+struct RenamedManual {
+    #[buffer(shape = [rows], readonly = locked)]
+    data: SharedVec<f32>,
+    rows: u8,
+    locked: bool,
+}
+
+#[derive(Clone, Copy, Element)]
+#[repr(C, packed)]
+#[element(crate = "::buffer_runtime")]
+struct Packed(u8, u32);
+
+#[pyclass(frozen)]
+#[derive(PyBuffer)]
+#[buffer(crate = "::buffer_runtime")]
+struct PackedRecords {
+    #[buffer]
+    data: Box<[Packed]>,
+}
+
 #[pyclass]
 #[derive(PyBuffer)]
 #[buffer(slots = "manual")]
@@ -114,6 +147,30 @@ impl Points {}
 #[buffer_methods]
 #[pymethods]
 impl Block {}
+
+#[buffer_methods(crate = "::buffer_runtime")]
+#[pymethods]
+impl Renamed {}
+#[buffer_methods(crate = "::buffer_runtime")]
+#[pymethods]
+impl PackedRecords {}
+
+#[pymethods]
+impl RenamedManual {
+    unsafe fn __getbuffer__(
+        slf: Bound<'_, Self>,
+        view: *mut pyo3::ffi::Py_buffer,
+        flags: std::os::raw::c_int,
+    ) -> PyResult<()> {
+        // SAFETY: pyo3 passes the view of this `bf_getbuffer` call.
+        unsafe { buffer_runtime::getbuffer(slf, view, flags) }
+    }
+
+    unsafe fn __releasebuffer__(slf: Bound<'_, Self>, view: *mut pyo3::ffi::Py_buffer) {
+        // SAFETY: the view was filled by `__getbuffer__` above.
+        unsafe { buffer_runtime::releasebuffer(slf, view) }
+    }
+}
 
 #[pymethods]
 impl Manual {
