@@ -59,7 +59,7 @@ pub fn expand(m: &Input<'_>) -> TokenStream {
         #storage.__buffer_export(#exporter, #shape, #strides, #readonly)
     };
     // A layout error is told in the annotation's words, built only on the error path.
-    let body = match annotation(m, p) {
+    let body = match super::annotation::annotation(m, p) {
         None => export,
         Some(annotation) => quote! {
             let __export = || -> ::core::result::Result<#p::Exported, #krate::ExportError> {
@@ -75,7 +75,7 @@ pub fn expand(m: &Input<'_>) -> TokenStream {
         impl #krate::PyBuffer for #ident
     };
     let pickle = if m.top.pickle() {
-        pickle_impl(m, p)
+        super::pickle::pickle_impl(m, p)
     } else {
         TokenStream::new()
     };
@@ -307,93 +307,8 @@ fn element(m: &Input<'_>, parts: &mut Parts) -> TokenStream {
     })
 }
 
-/// `Pickle`: the buffer field is the storage, every other field travels as a Python value
-/// (`&T: IntoPyObject`, `T: FromPyObject`; rustc reports a field that does not convert on the
-/// field's type, and `#[buffer(pickle = false)]` opts out).
-fn pickle_impl(m: &Input<'_>, p: &TokenStream) -> TokenStream {
-    let (ident, field, ty) = (m.ident, m.buffer.ident, m.buffer.ty);
-    let pyo3 = quote!(#p::pyo3);
-    let others: Vec<_> = m.fields.iter().filter(|(f, _)| *f != field).collect();
-    let n = others.len();
-    let class = ident.to_string();
-    let to_py = others.iter().map(|(f, t)| {
-        let p = respan(p, t.span());
-        quote_spanned!(t.span()=> (&#p::Probe(&self.#f)).__to_py(__py)?)
-    });
-    let from_py: Vec<_> = others
-        .iter()
-        .enumerate()
-        .map(|(i, (f, t))| {
-            let (p, name) = (respan(p, t.span()), f.to_string());
-            quote_spanned! {t.span()=>
-                #f: #p::field_from_py(__fields, #i, #name, |__item| {
-                    (&#p::TypeProbe::of(|__s: &Self| &__s.#f)).__from_py(__item)
-                })?
-            }
-        })
-        .collect();
-    let from_py2 = from_py.clone();
-    // Spanned on the field's type: a bad storage type is then the struct's own error, reported
-    // once, not again at the derive.
-    let self_probe = call_over(ty, quote!(#p::Probe), quote!(&self.#field));
-    let dump = quote_spanned!(ty.span()=> (&#self_probe).__pickle_dyn());
-    let probe = call_over(
-        ty,
-        quote!(#p::TypeProbe::of),
-        quote!(|__s: &Self| &__s.#field),
-    );
-    let load = quote_spanned!(ty.span()=> (&__probe).__unpickle_storage(__data, __meta)?);
-    let dup = quote_spanned!(ty.span()=> (&#self_probe).__duplicate_storage()?);
-    quote! {
-        #[automatically_derived]
-        impl #p::Pickle for #ident {
-            #[inline]
-            fn __storage(&self) -> ::core::option::Option<&dyn #p::PickleDyn> {
-                #[allow(unused_imports)]
-                use #p::{NotPickleDyn as _, ViaPickleDyn as _};
-                #dump
-            }
-            fn __fields<'py>(
-                &self,
-                __py: #pyo3::Python<'py>,
-            ) -> #pyo3::PyResult<#pyo3::Bound<'py, #pyo3::types::PyTuple>> {
-                #[allow(unused_imports)]
-                use #p::{BoxedIntoPy as _, ViaIntoPy as _};
-                let __values: [#pyo3::Bound<'py, #pyo3::PyAny>; #n] = [#(#to_py),*];
-                #pyo3::types::PyTuple::new(__py, __values)
-            }
-            fn __unpickle(
-                __data: &#pyo3::Bound<'_, #pyo3::PyAny>,
-                __meta: &#pyo3::Bound<'_, #pyo3::PyAny>,
-                __fields: &#pyo3::Bound<'_, #pyo3::types::PyTuple>,
-            ) -> #pyo3::PyResult<Self> {
-                #[allow(unused_imports)]
-                use #p::{BoxedFromPy as _, NotPickle as _, ViaFromPy as _, ViaPickle as _};
-                #p::expect_fields(__fields, #n, #class)?;
-                let __probe = #probe;
-                ::core::result::Result::Ok(Self {
-                    #field: #load,
-                    #(#from_py),*
-                })
-            }
-            fn __duplicate(
-                &self,
-                __fields: &#pyo3::Bound<'_, #pyo3::types::PyTuple>,
-            ) -> #pyo3::PyResult<Self> {
-                #[allow(unused_imports)]
-                use #p::{BoxedFromPy as _, NotPickle as _, ViaFromPy as _, ViaPickle as _};
-                #p::expect_fields(__fields, #n, #class)?;
-                ::core::result::Result::Ok(Self {
-                    #field: #dup,
-                    #(#from_py2),*
-                })
-            }
-        }
-    }
-}
-
 #[derive(Clone, Copy)]
-enum Kind {
+pub(super) enum Kind {
     Dim,
     Stride,
 }
@@ -454,7 +369,7 @@ fn strided_check(
 
 /// One shape or stride entry as an expression of type `usize` / `isize`, `?`-propagating a
 /// field that holds an invalid value.
-fn entry(p: &TokenStream, e: &Entry, kind: Kind) -> TokenStream {
+pub(super) fn entry(p: &TokenStream, e: &Entry, kind: Kind) -> TokenStream {
     match (e, kind) {
         // `Dim::to_dim(..)`: a field that is not an integer is reported on the field, by the
         // trait's own message (the two calls give one identical error).
@@ -495,7 +410,7 @@ fn entry(p: &TokenStream, e: &Entry, kind: Kind) -> TokenStream {
 }
 
 /// The runtime crate path of `krate::__private` (its tokens without the last `:: __private`).
-fn krate_of(p: &TokenStream) -> TokenStream {
+pub(super) fn krate_of(p: &TokenStream) -> TokenStream {
     let tokens: Vec<TokenTree> = p.clone().into_iter().collect();
     tokens[..tokens.len().saturating_sub(3)]
         .iter()
@@ -540,95 +455,6 @@ fn slots(m: &Input<'_>, p: &TokenStream) -> TokenStream {
         quote! {
             #[automatically_derived]
             impl #p::BufferSlots for #ident {}
-        }
-    }
-}
-
-/// The annotation as text and values, for [`explain`](../../buffer_runtime/__private/fn.explain.html);
-/// `None` when nothing in it can be wrong (the storage's own shape and an order).
-fn annotation(m: &Input<'_>, p: &TokenStream) -> Option<TokenStream> {
-    let buf = &m.buffer;
-    let krate = &m.top.krate;
-    let shape = buf.shape();
-    let (strides, offset) = match buf.layout() {
-        Layout::Strides { strides, offset } => (Some(strides), offset),
-        Layout::Order(_) => (None, None),
-    };
-    if shape.is_none() && strides.is_none() {
-        return None;
-    }
-    // Each value read exactly as the export reads it, with the same spans: a field of the
-    // wrong type then gives rustc's one identical error, not a second one.
-    let key = |l: Option<&List>, kind: Kind| match l {
-        None => quote!(::core::option::Option::None),
-        Some(l) => {
-            let (text, values) = match l {
-                List::Field(f) => {
-                    let krate = respan(&krate.to_token_stream(), f.span());
-                    let values = match kind {
-                        Kind::Dim => {
-                            quote_spanned!(f.span()=> #p::Values::Dims(#krate::DimsField::dims(&self.#f)))
-                        }
-                        Kind::Stride => {
-                            quote_spanned!(f.span()=> #p::Values::Strides(#krate::StridesField::strides(&self.#f)))
-                        }
-                    };
-                    (f.to_string(), values)
-                }
-                List::Entries { entries, .. } => {
-                    let text = entries
-                        .iter()
-                        .map(entry_text)
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    let values = entries.iter().map(|e| entry_value(p, e, kind));
-                    (
-                        format!("[{text}]"),
-                        quote!(#p::Values::Listed(&[#(#values),*])),
-                    )
-                }
-            };
-            quote!(::core::option::Option::Some(#p::Key { text: #text, values: #values }))
-        }
-    };
-    let shape = key(shape, Kind::Dim);
-    let strides = key(strides, Kind::Stride);
-    let offset = match offset {
-        None => quote!(::core::option::Option::None),
-        Some(e) => {
-            let (text, value) = (entry_text(e), entry_value(p, e, Kind::Stride));
-            quote!(::core::option::Option::Some(#p::Key { text: #text, values: #p::Values::One(#value) }))
-        }
-    };
-    let field = buf.ident.to_string();
-    Some(quote! {
-        #p::Annotation { field: #field, shape: #shape, strides: #strides, offset: #offset }
-    })
-}
-
-/// An entry as the user wrote it.
-fn entry_text(e: &Entry) -> String {
-    match e {
-        Entry::Field(f) => f.to_string(),
-        Entry::Int { value, .. } => value.to_string(),
-        Entry::Const(block) => block.to_token_stream().to_string(),
-    }
-}
-
-/// An entry's value as `i128`, read again (the error path only).
-fn entry_value(p: &TokenStream, e: &Entry, kind: Kind) -> TokenStream {
-    match e {
-        Entry::Field(f) => {
-            let krate = krate_of(&respan(p, f.span()));
-            quote_spanned!(f.span()=> #krate::Dim::to_i128(self.#f))
-        }
-        Entry::Int { value, .. } => {
-            let lit = Literal::i128_unsuffixed(*value);
-            quote!(#lit)
-        }
-        Entry::Const(_) => {
-            let value = entry(p, e, kind);
-            quote!((#value as ::core::primitive::i128))
         }
     }
 }

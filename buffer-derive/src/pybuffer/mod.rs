@@ -1,10 +1,12 @@
 //! `#[derive(PyBuffer)]`: parse (`ast`, `attr`), validate (`valid`), then expand (`expand`),
 //! or report every error with a stub (`fallback`).
 
+mod annotation;
 mod ast;
 mod attr;
 mod expand;
 mod fallback;
+mod pickle;
 mod valid;
 
 use proc_macro2::TokenStream;
