@@ -15,20 +15,40 @@ use crate::layout::LayoutError;
 pub enum ExportError {
     /// The request cannot be served by this layout.
     Request {
+        /// What the consumer asked for.
         request: Request,
+        /// Why it cannot have it.
         reason: &'static str,
     },
     /// The described layout is invalid for the storage.
     Layout(LayoutError),
     /// A shape or stride field holds a value that is not a valid dimension.
-    BadField { field: &'static str, value: i128 },
+    BadField {
+        /// The field's name.
+        field: &'static str,
+        /// Its value.
+        value: i128,
+    },
     /// The object is mutably borrowed by a running method.
     Borrowed,
     /// `element = T` does not fit the storage: another itemsize, or data not aligned for `T`.
     Element {
+        /// `size_of::<T>()`.
         size: usize,
+        /// `align_of::<T>()`.
         align: usize,
+        /// The storage's itemsize.
         storage: usize,
+    },
+    /// A [`Layout`](ExportError::Layout) or [`BadField`](ExportError::BadField) error of a
+    /// `#[derive(PyBuffer)]` class, told in the words of its annotation: the key, its text and
+    /// the values of the fields it names (`shape = [rows, cols] = [2, 4]: 8 elements, but
+    /// data holds 6`). Built only when an export fails.
+    Annotated {
+        /// The error as the runtime found it.
+        cause: Box<ExportError>,
+        /// The whole explanation.
+        message: String,
     },
 }
 
@@ -51,6 +71,7 @@ impl fmt::Display for ExportError {
                 "the element type ({size} bytes, alignment {align}) does not fit the storage's \
                  {storage}-byte items"
             ),
+            ExportError::Annotated { message, .. } => f.write_str(message),
             ExportError::Borrowed => {
                 write!(
                     f,

@@ -27,10 +27,38 @@ use crate::storage::Storage;
 /// lives at least as long as that borrow — a field of `self`, or a `'static` — can be exported;
 /// a local `Vec` is a compile error ("does not live long enough"), with or without `unsafe`
 /// elsewhere.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not derive `PyBuffer`",
+    label = "`#[derive(PyBuffer)]` is missing on this type",
+    note = "add `#[derive(PyBuffer)]` below `#[pyclass]` on the struct and mark its data field `#[buffer]`"
+)]
 pub trait PyBuffer: PyClass {
     /// Describes the buffer to export; generated code, not for hand use.
     #[doc(hidden)]
     fn __export<'a>(&'a self, ex: Exporter<'a>) -> Result<Exported, ExportError>;
+
+    /// Runs the checks of an export without exporting: `Err` (a `BufferError` naming the
+    /// class and the annotation) if the fields describe a layout the storage cannot back, as
+    /// `memoryview(obj)` would raise. Call it where the fields are set (a `#[new]`
+    /// constructor, a method that reshapes), because numpy swallows export errors
+    /// (`np.asarray(obj)` then builds a 0-d object array).
+    fn check_buffer(&self) -> PyResult<()> {
+        check(self)
+    }
+}
+
+/// [`PyBuffer::check_buffer`]: an export for a strided read-only request (which every valid
+/// layout serves), dropped at once.
+fn check<T: PyBuffer>(obj: &T) -> PyResult<()> {
+    let exporter = Exporter {
+        _owner: PhantomData,
+        request: Request::new(crate::flags::bits::STRIDES | crate::flags::bits::FORMAT),
+        element: None,
+        keep_borrow: false,
+    };
+    obj.__export(exporter)
+        .map(drop)
+        .map_err(|e| PyBufferError::new_err(format!("{}: {e}", T::NAME)))
 }
 
 /// Whether a pyclass is `frozen` (its fields can never be borrowed mutably).

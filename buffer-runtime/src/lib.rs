@@ -54,3 +54,7 @@ pub use storage::{Storage, WritableStorage};
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
+/// At the root so that rustc names it `BufferSlots` in the error for a missing
+/// `#[buffer_methods]`.
+#[doc(hidden)]
+pub use __private::BufferSlots;

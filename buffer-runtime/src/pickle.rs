@@ -594,7 +594,7 @@ fn class_name(obj: &Bound<'_, PyAny>) -> String {
 }
 
 /// `__reduce_ex__`, `__copy__`, `__deepcopy__`, `_buffer_restore` of a [`Pickle`] class, or
-/// a `TypeError` for a class that opted out ([`PicklingMissing`]).
+/// a `TypeError` for a class that opted out ([`NotPickling`]).
 #[doc(hidden)]
 pub struct Pickling<T>(PhantomData<T>);
 
@@ -770,7 +770,7 @@ where
 /// pickle support): what `object` does, so a class's own `__reduce__` still works and any
 /// other class gets `TypeError: cannot pickle '...' object`.
 #[doc(hidden)]
-pub trait PicklingMissing<T: PyClass> {
+pub trait NotPickling<T: PyClass> {
     fn reduce_ex<'py>(slf: &Bound<'py, T>, protocol: i64) -> PyResult<Bound<'py, PyAny>> {
         let object = slf.py().get_type::<pyo3::types::PyAny>();
         object.getattr("__reduce_ex__")?.call1((slf, protocol))
@@ -802,7 +802,7 @@ pub trait PicklingMissing<T: PyClass> {
             .call1(PyTuple::new(py, args)?)
     }
 }
-impl<T: PyClass> PicklingMissing<T> for Pickling<T> {}
+impl<T: PyClass> NotPickling<T> for Pickling<T> {}
 
 // `Order` fields pickle as "C" / "F".
 impl<'py> IntoPyObject<'py> for Order {

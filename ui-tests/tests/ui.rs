@@ -1,4 +1,5 @@
-//! Compile-time diagnostics of `#[derive(PyBuffer)]` and `#[buffer_methods]`.
+//! Compile-time diagnostics of `#[derive(PyBuffer)]`, `#[derive(Element)]` and
+//! `#[buffer_methods]`.
 //!
 //! One case per diagnostic in `tests/fail/` with the expected compiler output beside it, and
 //! tricky-but-valid inputs in `tests/pass/`. Regenerate the `.stderr` files with

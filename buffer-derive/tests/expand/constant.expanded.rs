@@ -9,22 +9,43 @@ const _: () = {
             ::buffer_runtime::__private::Exported,
             ::buffer_runtime::ExportError,
         > {
+            #[allow(unused_imports)]
             use ::buffer_runtime::__private::{NotStorage as _, ViaStorage as _};
-            let __shape: [::core::primitive::usize; 1usize] = [
-                {
-                    const __D: ::core::primitive::usize = 16;
-                    __D
-                },
-            ];
-            (&::buffer_runtime::__private::Probe(&self.cells))
-                .__buffer_export(
-                    __ex,
-                    ::buffer_runtime::__private::Shape::Dims(&__shape),
-                    ::buffer_runtime::__private::Strides::Order(
-                        ::buffer_runtime::__private::Order::C,
-                    ),
-                    false,
-                )
+            let __export = || -> ::core::result::Result<
+                ::buffer_runtime::__private::Exported,
+                ::buffer_runtime::ExportError,
+            > {
+                let __shape: [::core::primitive::usize; 1usize] = [
+                    {
+                        const __D: ::core::primitive::usize = 16;
+                        __D
+                    },
+                ];
+                (&::buffer_runtime::__private::Probe(&self.cells))
+                    .__buffer_export(
+                        __ex,
+                        ::buffer_runtime::__private::Shape::Dims(&__shape),
+                        ::buffer_runtime::__private::Strides::Order(
+                            ::buffer_runtime::__private::Order::C,
+                        ),
+                        false,
+                    )
+            };
+            ::core::result::Result::map_err(
+                __export(),
+                |__e| ::buffer_runtime::__private::explain(
+                    __e,
+                    &::buffer_runtime::__private::Annotation {
+                        field: "cells",
+                        shape: ::core::option::Option::Some(::buffer_runtime::__private::Key {
+                            text: "[16]",
+                            values: ::buffer_runtime::__private::Values::Listed(&[16]),
+                        }),
+                        strides: ::core::option::Option::None,
+                        offset: ::core::option::Option::None,
+                    },
+                ),
+            )
         }
     }
     #[automatically_derived]
@@ -33,6 +54,7 @@ const _: () = {
         fn __storage(
             &self,
         ) -> ::core::option::Option<&dyn ::buffer_runtime::__private::PickleDyn> {
+            #[allow(unused_imports)]
             use ::buffer_runtime::__private::{NotPickleDyn as _, ViaPickleDyn as _};
             (&::buffer_runtime::__private::Probe(&self.cells)).__pickle_dyn()
         }
@@ -97,19 +119,30 @@ const _: () = {
             })
         }
     }
-    #[allow(dead_code)]
+    #[allow(dead_code, unused_imports)]
     fn __buffer_checks() {
-        use ::buffer_runtime::__private::FactsUnknown as _;
-        ::buffer_runtime::__private::assert_shaped::<f32>();
-        ::buffer_runtime::__private::Facts::<
-            f32,
-        >::storage_of::<SharedArray<[[f32; 4]; 4]>>();
-        ::buffer_runtime::__private::Facts::<
-            f32,
-        >::writable_of::<SharedArray<[[f32; 4]; 4]>>();
+        #[allow(unused_imports)]
+        use ::buffer_runtime::__private::NotFacts as _;
+        fn storage<S: ?::core::marker::Sized + ::buffer_runtime::Storage>(
+            _: ::core::marker::PhantomData<S>,
+        ) {}
+        storage(
+            ::buffer_runtime::__private::Facts::<
+                f32,
+            >::field_type::<SharedArray<[[f32; 4]; 4]>>(),
+        );
+        fn writable<S: ?::core::marker::Sized + ::buffer_runtime::WritableStorage>(
+            _: ::core::marker::PhantomData<S>,
+        ) {}
+        writable(
+            ::buffer_runtime::__private::Facts::<
+                f32,
+            >::field_type::<SharedArray<[[f32; 4]; 4]>>(),
+        );
     }
     const _: () = {
-        use ::buffer_runtime::__private::FactsUnknown as _;
+        #[allow(unused_imports)]
+        use ::buffer_runtime::__private::NotFacts as _;
         if let ::core::option::Option::Some(__count) = ::buffer_runtime::__private::Facts::<
             SharedArray<[[f32; 4]; 4]>,
         >::FIXED_COUNT {
@@ -119,4 +152,13 @@ const _: () = {
             );
         }
     };
+    #[allow(dead_code, unused_imports)]
+    fn __buffer_slots() {
+        #[allow(unused_imports)]
+        use ::buffer_runtime::__private::NotFacts as _;
+        fn buffer_methods<T: ::buffer_runtime::BufferSlots>(
+            _: ::core::marker::PhantomData<T>,
+        ) {}
+        buffer_methods(::buffer_runtime::__private::Facts::<Mat4>::py_class());
+    }
 };

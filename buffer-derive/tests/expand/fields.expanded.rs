@@ -9,29 +9,68 @@ const _: () = {
             ::buffer_runtime::__private::Exported,
             ::buffer_runtime::ExportError,
         > {
+            #[allow(unused_imports)]
             use ::buffer_runtime::__private::{NotStorage as _, ViaStorage as _};
-            let __shape: [::core::primitive::usize; 3usize] = [
-                ::buffer_runtime::__private::dim(self.height, "height")?,
-                ::buffer_runtime::__private::dim(self.width, "width")?,
-                {
-                    #[allow(unused_braces)]
-                    const __D: ::core::primitive::usize = { CHANNELS };
-                    __D
-                },
-            ];
-            (&::buffer_runtime::__private::Probe(&self.pixels))
-                .__buffer_export(
-                    __ex,
-                    ::buffer_runtime::__private::Shape::Dims(&__shape),
-                    ::buffer_runtime::__private::Strides::Order({
-                        let __order: ::buffer_runtime::Order = self.order;
-                        __order
-                    }),
+            let __export = || -> ::core::result::Result<
+                ::buffer_runtime::__private::Exported,
+                ::buffer_runtime::ExportError,
+            > {
+                let __shape: [::core::primitive::usize; 3usize] = [
+                    ::buffer_runtime::__private::dim_of(
+                        ::buffer_runtime::Dim::to_dim(self.height),
+                        ::buffer_runtime::Dim::to_i128(self.height),
+                        "height",
+                    )?,
+                    ::buffer_runtime::__private::dim_of(
+                        ::buffer_runtime::Dim::to_dim(self.width),
+                        ::buffer_runtime::Dim::to_i128(self.width),
+                        "width",
+                    )?,
                     {
-                        let __readonly: ::core::primitive::bool = self.locked;
-                        __readonly
+                        #[allow(unused_braces)]
+                        const __D: ::core::primitive::usize = { CHANNELS };
+                        __D
                     },
-                )
+                ];
+                (&::buffer_runtime::__private::Probe(&self.pixels))
+                    .__buffer_export(
+                        __ex,
+                        ::buffer_runtime::__private::Shape::Dims(&__shape),
+                        ::buffer_runtime::__private::Strides::Order({
+                            let __order: ::buffer_runtime::Order = self.order;
+                            __order
+                        }),
+                        {
+                            let __readonly: ::core::primitive::bool = self.locked;
+                            __readonly
+                        },
+                    )
+            };
+            ::core::result::Result::map_err(
+                __export(),
+                |__e| ::buffer_runtime::__private::explain(
+                    __e,
+                    &::buffer_runtime::__private::Annotation {
+                        field: "pixels",
+                        shape: ::core::option::Option::Some(::buffer_runtime::__private::Key {
+                            text: "[height, width, { CHANNELS }]",
+                            values: ::buffer_runtime::__private::Values::Listed(
+                                &[
+                                    ::buffer_runtime::Dim::to_i128(self.height),
+                                    ::buffer_runtime::Dim::to_i128(self.width),
+                                    ({
+                                        #[allow(unused_braces)]
+                                        const __D: ::core::primitive::usize = { CHANNELS };
+                                        __D
+                                    } as ::core::primitive::i128),
+                                ],
+                            ),
+                        }),
+                        strides: ::core::option::Option::None,
+                        offset: ::core::option::Option::None,
+                    },
+                ),
+            )
         }
     }
     #[automatically_derived]
@@ -40,6 +79,7 @@ const _: () = {
         fn __storage(
             &self,
         ) -> ::core::option::Option<&dyn ::buffer_runtime::__private::PickleDyn> {
+            #[allow(unused_imports)]
             use ::buffer_runtime::__private::{NotPickleDyn as _, ViaPickleDyn as _};
             (&::buffer_runtime::__private::Probe(&self.pixels)).__pickle_dyn()
         }
@@ -197,11 +237,28 @@ const _: () = {
             })
         }
     }
-    #[allow(dead_code)]
+    #[allow(dead_code, unused_imports)]
     fn __buffer_checks() {
-        use ::buffer_runtime::__private::FactsUnknown as _;
-        ::buffer_runtime::__private::assert_shaped::<u8>();
-        ::buffer_runtime::__private::Facts::<u8>::storage_of::<SharedVec<u8>>();
-        ::buffer_runtime::__private::Facts::<u8>::writable_of::<SharedVec<u8>>();
+        #[allow(unused_imports)]
+        use ::buffer_runtime::__private::NotFacts as _;
+        fn storage<S: ?::core::marker::Sized + ::buffer_runtime::Storage>(
+            _: ::core::marker::PhantomData<S>,
+        ) {}
+        storage(::buffer_runtime::__private::Facts::<u8>::field_type::<SharedVec<u8>>());
+        fn writable<S: ?::core::marker::Sized + ::buffer_runtime::WritableStorage>(
+            _: ::core::marker::PhantomData<S>,
+        ) {}
+        writable(
+            ::buffer_runtime::__private::Facts::<u8>::field_type::<SharedVec<u8>>(),
+        );
+    }
+    #[allow(dead_code, unused_imports)]
+    fn __buffer_slots() {
+        #[allow(unused_imports)]
+        use ::buffer_runtime::__private::NotFacts as _;
+        fn buffer_methods<T: ::buffer_runtime::BufferSlots>(
+            _: ::core::marker::PhantomData<T>,
+        ) {}
+        buffer_methods(::buffer_runtime::__private::Facts::<Image>::py_class());
     }
 };

@@ -9,40 +9,67 @@ const _: () = {
             ::my_runtime::__private::Exported,
             ::my_runtime::ExportError,
         > {
+            #[allow(unused_imports)]
             use ::my_runtime::__private::{NotStorage as _, ViaStorage as _};
-            let __shape: [::core::primitive::usize; 2usize] = [
-                {
-                    const __D: ::core::primitive::usize = 2;
-                    __D
-                },
-                {
-                    const __D: ::core::primitive::usize = 3;
-                    __D
-                },
-            ];
-            let __strides: [::core::primitive::isize; 2usize] = [
-                {
-                    const __S: ::core::primitive::isize = -24;
-                    __S
-                },
-                {
-                    const __S: ::core::primitive::isize = 8;
-                    __S
-                },
-            ];
-            (&::my_runtime::__private::Probe(&self.cells))
-                .__buffer_export(
-                    __ex,
-                    ::my_runtime::__private::Shape::Dims(&__shape),
-                    ::my_runtime::__private::Strides::Bytes {
-                        strides: &__strides,
-                        offset: {
-                            const __S: ::core::primitive::isize = 24;
-                            __S
-                        },
+            let __export = || -> ::core::result::Result<
+                ::my_runtime::__private::Exported,
+                ::my_runtime::ExportError,
+            > {
+                let __shape: [::core::primitive::usize; 2usize] = [
+                    {
+                        const __D: ::core::primitive::usize = 2;
+                        __D
                     },
-                    true,
-                )
+                    {
+                        const __D: ::core::primitive::usize = 3;
+                        __D
+                    },
+                ];
+                let __strides: [::core::primitive::isize; 2usize] = [
+                    {
+                        const __S: ::core::primitive::isize = -24;
+                        __S
+                    },
+                    {
+                        const __S: ::core::primitive::isize = 8;
+                        __S
+                    },
+                ];
+                (&::my_runtime::__private::Probe(&self.cells))
+                    .__buffer_export(
+                        __ex,
+                        ::my_runtime::__private::Shape::Dims(&__shape),
+                        ::my_runtime::__private::Strides::Bytes {
+                            strides: &__strides,
+                            offset: {
+                                const __S: ::core::primitive::isize = 24;
+                                __S
+                            },
+                        },
+                        true,
+                    )
+            };
+            ::core::result::Result::map_err(
+                __export(),
+                |__e| ::my_runtime::__private::explain(
+                    __e,
+                    &::my_runtime::__private::Annotation {
+                        field: "cells",
+                        shape: ::core::option::Option::Some(::my_runtime::__private::Key {
+                            text: "[2, 3]",
+                            values: ::my_runtime::__private::Values::Listed(&[2, 3]),
+                        }),
+                        strides: ::core::option::Option::Some(::my_runtime::__private::Key {
+                            text: "[-24, 8]",
+                            values: ::my_runtime::__private::Values::Listed(&[-24, 8]),
+                        }),
+                        offset: ::core::option::Option::Some(::my_runtime::__private::Key {
+                            text: "24",
+                            values: ::my_runtime::__private::Values::One(24),
+                        }),
+                    },
+                ),
+            )
         }
     }
     #[automatically_derived]
@@ -51,6 +78,7 @@ const _: () = {
         fn __storage(
             &self,
         ) -> ::core::option::Option<&dyn ::my_runtime::__private::PickleDyn> {
+            #[allow(unused_imports)]
             use ::my_runtime::__private::{NotPickleDyn as _, ViaPickleDyn as _};
             (&::my_runtime::__private::Probe(&self.cells)).__pickle_dyn()
         }
@@ -115,15 +143,19 @@ const _: () = {
             })
         }
     }
-    #[allow(dead_code)]
+    #[allow(dead_code, unused_imports)]
     fn __buffer_checks() {
-        use ::my_runtime::__private::FactsUnknown as _;
-        ::my_runtime::__private::assert_shaped::<f64>();
-        ::my_runtime::__private::Facts::<f64>::storage_of::<[[f64; 3]; 2]>();
+        #[allow(unused_imports)]
+        use ::my_runtime::__private::NotFacts as _;
+        let _ = <f64 as ::my_runtime::Shaped>::HAS_PADDING;
+        fn storage<S: ?::core::marker::Sized + ::my_runtime::Storage>(
+            _: ::core::marker::PhantomData<S>,
+        ) {}
+        storage(::my_runtime::__private::Facts::<f64>::field_type::<[[f64; 3]; 2]>());
     }
     const _: () = {
         #[allow(unused_imports)]
-        use ::my_runtime::__private::FactsUnknown as _;
+        use ::my_runtime::__private::NotFacts as _;
         ::core::assert!(
             ! ::my_runtime::__private::Facts:: < f64 > ::HAS_PADDING,
             "these elements have padding bytes, which plain storage would show Python uninitialised: store them in `SharedVec`/`SharedArray` (they zero padding) or add explicit padding fields",
@@ -131,7 +163,7 @@ const _: () = {
     };
     const _: () = {
         #[allow(unused_imports)]
-        use ::my_runtime::__private::FactsUnknown as _;
+        use ::my_runtime::__private::NotFacts as _;
         if let (
             ::core::option::Option::Some(__count),
             ::core::option::Option::Some(__itemsize),
@@ -150,6 +182,15 @@ const _: () = {
             );
         }
     };
+    #[allow(dead_code, unused_imports)]
+    fn __buffer_slots() {
+        #[allow(unused_imports)]
+        use ::my_runtime::__private::NotFacts as _;
+        fn buffer_methods<T: ::my_runtime::BufferSlots>(
+            _: ::core::marker::PhantomData<T>,
+        ) {}
+        buffer_methods(::my_runtime::__private::Facts::<Flipped>::py_class());
+    }
 };
 #[pymethods]
 impl Flipped {
@@ -159,8 +200,9 @@ impl Flipped {
         view: *mut ::my_runtime::__private::pyo3::ffi::Py_buffer,
         flags: ::std::os::raw::c_int,
     ) -> ::my_runtime::__private::pyo3::PyResult<()> {
-        use ::my_runtime::__private::SlotsMissing as _;
-        ::my_runtime::__private::assert_py_buffer::<Self>();
+        #[allow(unused_imports)]
+        use ::my_runtime::__private::NotSlots as _;
+        let _ = <Self as ::my_runtime::PyBuffer>::__export;
         unsafe { ::my_runtime::__private::Slots::<Self>::getbuffer(slf, view, flags) }
     }
     /// `bf_releasebuffer`, generated by `#[buffer_methods]`.
@@ -168,7 +210,8 @@ impl Flipped {
         slf: ::my_runtime::__private::pyo3::Bound<'_, Self>,
         view: *mut ::my_runtime::__private::pyo3::ffi::Py_buffer,
     ) {
-        use ::my_runtime::__private::SlotsMissing as _;
+        #[allow(unused_imports)]
+        use ::my_runtime::__private::NotSlots as _;
         unsafe { ::my_runtime::__private::Slots::<Self>::releasebuffer(slf, view) }
     }
     /// Pickle support (protocol 5 out of band), generated by `#[buffer_methods]`.
@@ -178,7 +221,8 @@ impl Flipped {
     ) -> ::my_runtime::__private::pyo3::PyResult<
         ::my_runtime::__private::pyo3::Bound<'py, ::my_runtime::__private::pyo3::PyAny>,
     > {
-        use ::my_runtime::__private::PicklingMissing as _;
+        #[allow(unused_imports)]
+        use ::my_runtime::__private::NotPickling as _;
         ::my_runtime::__private::Pickling::<Self>::reduce_ex(slf, protocol)
     }
     /// Rebuilds a pickled object, generated by `#[buffer_methods]`.
@@ -203,7 +247,8 @@ impl Flipped {
     ) -> ::my_runtime::__private::pyo3::PyResult<
         ::my_runtime::__private::pyo3::Bound<'py, ::my_runtime::__private::pyo3::PyAny>,
     > {
-        use ::my_runtime::__private::PicklingMissing as _;
+        #[allow(unused_imports)]
+        use ::my_runtime::__private::NotPickling as _;
         ::my_runtime::__private::Pickling::<Self>::restore(cls, data, meta, fields)
     }
     /// `copy.copy`: an independent object, generated by `#[buffer_methods]`.
@@ -212,7 +257,8 @@ impl Flipped {
     ) -> ::my_runtime::__private::pyo3::PyResult<
         ::my_runtime::__private::pyo3::Bound<'py, ::my_runtime::__private::pyo3::PyAny>,
     > {
-        use ::my_runtime::__private::PicklingMissing as _;
+        #[allow(unused_imports)]
+        use ::my_runtime::__private::NotPickling as _;
         ::my_runtime::__private::Pickling::<
             Self,
         >::copy(slf, ::core::option::Option::None)
@@ -227,7 +273,8 @@ impl Flipped {
     ) -> ::my_runtime::__private::pyo3::PyResult<
         ::my_runtime::__private::pyo3::Bound<'py, ::my_runtime::__private::pyo3::PyAny>,
     > {
-        use ::my_runtime::__private::PicklingMissing as _;
+        #[allow(unused_imports)]
+        use ::my_runtime::__private::NotPickling as _;
         ::my_runtime::__private::Pickling::<
             Self,
         >::copy(slf, ::core::option::Option::Some(memo))
@@ -286,3 +333,7 @@ impl Flipped {
         ::my_runtime::__private::dlpack_device()
     }
 }
+const _: () = {
+    #[automatically_derived]
+    impl ::my_runtime::__private::BufferSlots for Flipped {}
+};

@@ -1,6 +1,8 @@
 //! Compiles only if the generated code uses absolute paths: no prelude, and the runtime is
 //! known here as `renamed_runtime` (named through `crate = "..."`).
 #![no_implicit_prelude]
+#![deny(warnings, unused, rust_2018_idioms)]
+#![deny(clippy::all, clippy::pedantic)]
 
 use ::pyo3::prelude::pyclass;
 use ::pyo3::prelude::pymethods;

@@ -9,4 +9,8 @@ struct Data {
     values: [f64; 6],
 }
 
+#[buffer_methods]
+#[pymethods]
+impl Data {}
+
 fn main() {}

@@ -9,4 +9,8 @@ struct Text {
     chars: Box<[char]>,
 }
 
+#[buffer_methods]
+#[pymethods]
+impl Text {}
+
 fn main() {}

@@ -9,4 +9,8 @@ struct Chars {
     values: SharedArray<[char; 4]>,
 }
 
+#[buffer_methods]
+#[pymethods]
+impl Chars {}
+
 fn main() {}

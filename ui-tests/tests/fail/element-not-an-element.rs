@@ -9,4 +9,8 @@ struct Data {
     words: SharedVec<u32>,
 }
 
+#[buffer_methods]
+#[pymethods]
+impl Data {}
+
 fn main() {}

@@ -9,4 +9,8 @@ struct Pointers {
     values: Vec<*const u8>,
 }
 
+#[buffer_methods]
+#[pymethods]
+impl Pointers {}
+
 fn main() {}

@@ -9,4 +9,8 @@ struct Refs {
     values: [&'static u8; 4],
 }
 
+#[buffer_methods]
+#[pymethods]
+impl Refs {}
+
 fn main() {}

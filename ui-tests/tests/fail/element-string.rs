@@ -9,4 +9,8 @@ struct Names {
     names: Vec<String>,
 }
 
+#[buffer_methods]
+#[pymethods]
+impl Names {}
+
 fn main() {}

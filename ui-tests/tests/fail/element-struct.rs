@@ -15,4 +15,8 @@ struct Points {
     points: Vec<Point>,
 }
 
+#[buffer_methods]
+#[pymethods]
+impl Points {}
+
 fn main() {}

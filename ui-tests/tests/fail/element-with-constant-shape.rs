@@ -17,4 +17,12 @@ struct Strided {
     names: [char; 4],
 }
 
+#[buffer_methods]
+#[pymethods]
+impl Names {}
+
+#[buffer_methods]
+#[pymethods]
+impl Strided {}
+
 fn main() {}

@@ -10,4 +10,8 @@ struct Data {
     rows: usize,
 }
 
+#[buffer_methods]
+#[pymethods]
+impl Data {}
+
 fn main() {}

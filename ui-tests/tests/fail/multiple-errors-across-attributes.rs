@@ -13,4 +13,8 @@ struct Data {
     other: Vec<f64>,
 }
 
+#[buffer_methods]
+#[pymethods]
+impl Data {}
+
 fn main() {}

@@ -8,4 +8,8 @@ struct Empty {
     data: Vec<f64>,
 }
 
+#[buffer_methods]
+#[pymethods]
+impl Empty {}
+
 fn main() {}

@@ -9,4 +9,8 @@ struct Data {
     values: std::collections::HashMap<u32, f64>,
 }
 
+#[buffer_methods]
+#[pymethods]
+impl Data {}
+
 fn main() {}

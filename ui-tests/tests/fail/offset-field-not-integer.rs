@@ -10,4 +10,8 @@ struct Data {
     start: f32,
 }
 
+#[buffer_methods]
+#[pymethods]
+impl Data {}
+
 fn main() {}

@@ -10,4 +10,8 @@ struct Data {
     layout: String,
 }
 
+#[buffer_methods]
+#[pymethods]
+impl Data {}
+
 fn main() {}

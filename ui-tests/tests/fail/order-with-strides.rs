@@ -9,4 +9,8 @@ struct Data {
     values: [f64; 4],
 }
 
+#[buffer_methods]
+#[pymethods]
+impl Data {}
+
 fn main() {}

@@ -10,4 +10,8 @@ struct Data {
     locked: i32,
 }
 
+#[buffer_methods]
+#[pymethods]
+impl Data {}
+
 fn main() {}

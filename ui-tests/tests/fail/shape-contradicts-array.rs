@@ -9,4 +9,8 @@ struct Mat4 {
     cells: [[f32; 4]; 4],
 }
 
+#[buffer_methods]
+#[pymethods]
+impl Mat4 {}
+
 fn main() {}

@@ -10,4 +10,8 @@ struct Data {
     dims: Vec<u32>,
 }
 
+#[buffer_methods]
+#[pymethods]
+impl Data {}
+
 fn main() {}

@@ -9,4 +9,8 @@ struct Data {
     values: Vec<f64>,
 }
 
+#[buffer_methods]
+#[pymethods]
+impl Data {}
+
 fn main() {}

@@ -11,4 +11,8 @@ struct Data {
     steps: Vec<usize>,
 }
 
+#[buffer_methods]
+#[pymethods]
+impl Data {}
+
 fn main() {}

@@ -9,4 +9,8 @@ struct Flipped {
     cells: [[f64; 3]; 2],
 }
 
+#[buffer_methods]
+#[pymethods]
+impl Flipped {}
+
 fn main() {}

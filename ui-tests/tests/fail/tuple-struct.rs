@@ -6,4 +6,8 @@ use pyo3::prelude::*;
 #[derive(PyBuffer)]
 struct Data(#[buffer] Vec<f64>);
 
+#[buffer_methods]
+#[pymethods]
+impl Data {}
+
 fn main() {}

@@ -11,4 +11,8 @@ struct Two {
     b: Vec<f64>,
 }
 
+#[buffer_methods]
+#[pymethods]
+impl Two {}
+
 fn main() {}

@@ -11,4 +11,8 @@ struct Image {
     w: usize,
 }
 
+#[buffer_methods]
+#[pymethods]
+impl Image {}
+
 fn main() {}

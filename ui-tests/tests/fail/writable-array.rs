@@ -10,4 +10,8 @@ struct Data {
     locked: bool,
 }
 
+#[buffer_methods]
+#[pymethods]
+impl Data {}
+
 fn main() {}

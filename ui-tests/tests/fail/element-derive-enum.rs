@@ -1,0 +1,10 @@
+use buffer_runtime::Element;
+
+#[derive(Clone, Copy, Element)]
+#[repr(C)]
+enum Kind {
+    A,
+    B,
+}
+
+fn main() {}

@@ -1,0 +1,10 @@
+use buffer_runtime::Element;
+
+#[derive(Clone, Copy, Element)]
+#[repr(C)]
+struct Pair<T> {
+    a: T,
+    b: T,
+}
+
+fn main() {}

@@ -1,0 +1,17 @@
+#![allow(unused_imports)]
+use buffer_runtime::{buffer_methods, PyBuffer, SharedArray, SharedVec};
+use pyo3::prelude::*;
+
+#[pyclass]
+#[derive(PyBuffer)]
+#[buffer(slots = "generated")]
+struct Data {
+    #[buffer]
+    values: SharedVec<f64>,
+}
+
+#[buffer_methods]
+#[pymethods]
+impl Data {}
+
+fn main() {}
