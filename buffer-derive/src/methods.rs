@@ -56,7 +56,7 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     } else if !has_pymethods {
         errors.error_at(
             Span::call_site(),
-            "#[buffer_methods] must be placed above #[pymethods]: below it, or without it, the buffer methods would never reach Python",
+            "#[buffer_methods] must be placed above #[pymethods]: below it, the buffer methods would never reach Python",
         );
     }
     for it in &imp.items {
