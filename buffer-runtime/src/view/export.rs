@@ -9,7 +9,7 @@ use std::os::raw::c_int;
 use pyo3::ffi;
 use pyo3::{Bound, PyAny, PyErr, Python};
 
-use crate::layout::{byte_extent, contiguous_strides, element_count, Order, MAX_NDIM};
+use crate::layout::{byte_extent, contiguous_strides, element_count, Order, Table, MAX_NDIM};
 
 use super::format;
 use super::rank::Rank;
@@ -100,6 +100,25 @@ impl Fields {
         }))
     }
 
+    /// Whether the exporter's format is exactly `want` (a NULL format is `B`): compared byte by
+    /// byte in place, without measuring the exporter's string first.
+    #[inline]
+    pub fn format_is(&self, want: &CStr) -> bool {
+        let f = self.view.format;
+        if f.is_null() {
+            return want.to_bytes() == b"B";
+        }
+        for (i, &w) in want.to_bytes_with_nul().iter().enumerate() {
+            // SAFETY: a non-null format is NUL-terminated and valid while the view is; bytes
+            // `0..i` of it equalled `want`'s, which are not NUL, so its NUL is not before `i`.
+            let b = unsafe { *f.add(i) } as u8;
+            if b != w {
+                return false;
+            }
+        }
+        true
+    }
+
     /// The exporter's `ndim`, if it is one a buffer may have.
     fn ndim(&self) -> Option<usize> {
         usize::try_from(self.view.ndim)
@@ -141,8 +160,7 @@ impl Fields {
     /// addresses memory checked, and the result in tables of rank `D`.
     pub fn layout<D: Rank>(&self) -> Result<Layout<D>, String> {
         let v = &self.view;
-        let ndim = self
-            .ndim()
+        self.ndim()
             .ok_or_else(|| format!("the exporter reported ndim = {}", v.ndim))?;
         let itemsize = usize::try_from(v.itemsize)
             .ok()
@@ -150,18 +168,19 @@ impl Fields {
             .ok_or_else(|| format!("the exporter reported itemsize = {}", v.itemsize))?;
         let len =
             usize::try_from(v.len).map_err(|_| format!("the exporter reported len = {}", v.len))?;
-        let mut shape = [0usize; MAX_NDIM];
-        let ndim = match self.raw_shape() {
+        // Tables of `ndim` entries, uninitialised beyond (zeroing 2 x 64 entries per view costs
+        // more than the rest of the checks).
+        let mut shape = Table::<usize>::new();
+        match self.raw_shape() {
             Some(raw) => {
-                for (slot, &d) in shape.iter_mut().zip(raw) {
-                    *slot = usize::try_from(d)
+                for &d in raw {
+                    let d = usize::try_from(d)
                         .map_err(|_| format!("the exporter reported shape {raw:?}"))?;
+                    shape.push(d).map_err(|_| "too many dimensions".to_string())?;
                 }
-                ndim
             }
             None if len % itemsize == 0 => {
-                shape[0] = len / itemsize;
-                1
+                shape.filled(1, len / itemsize);
             }
             None => {
                 return Err(format!(
@@ -169,7 +188,8 @@ impl Fields {
                 ))
             }
         };
-        let shape = &shape[..ndim];
+        let shape = shape.as_slice();
+        let ndim = shape.len();
         if let Some(want) = D::NDIM {
             if want != ndim {
                 return Err(String::new()); // described by the caller, who knows the want
@@ -187,15 +207,16 @@ impl Fields {
                 "it has PIL-style suboffsets (indirect memory), which views do not follow".into(),
             );
         }
-        let mut strides = [0isize; MAX_NDIM];
-        match self.raw_strides() {
+        let mut own_strides = Table::<isize>::new();
+        let strides: &[isize] = match self.raw_strides() {
             // Strides belong to the exporter's shape: without one, the data is 1-d bytes.
-            Some(raw) if raw.len() == ndim && self.raw_shape().is_some() => {
-                strides[..ndim].copy_from_slice(raw)
+            Some(raw) if raw.len() == ndim && self.raw_shape().is_some() => raw,
+            _ => {
+                let out = own_strides.filled(ndim, 0);
+                contiguous_strides(shape, itemsize, Order::C, out);
+                out
             }
-            _ => contiguous_strides(shape, itemsize, Order::C, &mut strides),
-        }
-        let strides = &strides[..ndim];
+        };
         byte_extent(shape, strides, itemsize).ok_or("its strides overflow the address space")?;
         if count > 0 && v.buf.is_null() {
             return Err("the exporter reported a NULL buf".into());

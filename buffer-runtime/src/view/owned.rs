@@ -2,6 +2,7 @@
 //! function arguments like any other PyO3 type.
 
 use std::marker::PhantomData;
+use std::mem::size_of;
 use std::ops::Deref;
 use std::os::raw::c_int;
 
@@ -211,7 +212,9 @@ pub(crate) fn check<T: Element, D: Rank, L: Contiguity, A: AccessFlags>(
             "the exporter granted PyBUF_WRITABLE but reports read-only memory",
         ));
     }
-    if !format::matches::<T>(fields.format(), fields.itemsize().max(0) as usize) {
+    // The exporter's format spelled exactly as `T`'s (the common case) needs no parsing.
+    let exact = fields.itemsize() == size_of::<T>() as isize && fields.format_is(T::FORMAT);
+    if !exact && !format::matches::<T>(fields.format(), fields.itemsize().max(0) as usize) {
         return Err(reject(""));
     }
     let Layout {
