@@ -7,6 +7,8 @@ class and runs bench_helper.counted_loop(x, N, flags, label) for each: callgrind
 inside that C loop (`PyObject_GetBuffer` + `PyBuffer_Release`, N times, after a warm-up of the
 same loop uncounted) and dumps the counts under the label. Reported: instructions (Ir) per
 get+release pair, the loop's own few instructions included, the same for every provider.
+The consumer side (`consumer`): the C, PyView<f64> and PyBuffer<f64> loops of bench.py, each
+called once through bench_helper.counted_call, per view created and dropped.
 """
 from __future__ import annotations
 
@@ -51,6 +53,15 @@ def worker(n: int, flag_names: list[str], only: list[str] | None) -> None:
                 bench_helper.counted_loop(obj, n, FLAGS[name], f"{key}:{name}")
             except Exception:
                 pass  # refused (e.g. a contiguity request): no count
+    if only and "consumer" not in only:
+        return
+    import numpy as np
+
+    import bench
+
+    for key, loop in bench.consumer_loops(bench_helper, np).items():
+        loop(200)  # warm-up
+        bench_helper.counted_call(lambda: loop(n), f"consumer:{key}")
 
 
 def count(n: int = 2000, flag_names=("FULL_RO",), only=None) -> dict:

@@ -160,6 +160,69 @@ def generated_vs_hand(results: dict) -> str:
     return "\n".join(lines)
 
 
+def _ratio(v, b) -> str:
+    return f"{v / b:.2f}x" if v is not None and b else "-"
+
+
+def _num(v, fmt="{:.1f}") -> str:
+    return "-" if v is None else fmt.format(v)
+
+
+def classes_table(results: dict) -> str:
+    """Every example class beside the C baseline and the PyO3 peers: times (same interleaved
+    rounds) and callgrind instructions per get+release pair."""
+    instr = results.get("instructions") or {}
+    base = _peer(results, "c")
+    c_ir = (instr.get("c") or {}).get("FULL_RO")
+    head = ("| provider | layout | raw ns | vs C | Ir/export | vs C | SIMPLE Ir | ND Ir | "
+            "memoryview ns | vs C | np.asarray ns | vs C | malloc+PyMem/export |")
+    lines = [head, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    refs = [(p["label"], "hand-written", p, instr.get(p["key"]) or {}, p.get("allocs"))
+            for p in results["peers"] if p["key"] in ("c", "cython", "pyo3_bound", "pyo3_ref")]
+    cases = [(c["label"], c["layout"], c, c.get("instructions") or {}, c.get("allocs"))
+             for c in results.get("classes", [])]
+    for label, layout, p, ir, a in refs + cases:
+        if p.get("status") != "ok":
+            lines.append(f"| {label} | {layout} | {p.get('status')} |" + " |" * 10)
+            continue
+        cells = [label, layout]
+        raw = _median(p, "raw")
+        cells += [_num(raw), _ratio(raw, _median(base, "raw") if base else None)]
+        full = ir.get("FULL_RO")
+        cells += [_num(full, "{:.0f}"), _ratio(full, c_ir)]
+        cells += [_num(ir.get("SIMPLE"), "{:.0f}"), _num(ir.get("ND"), "{:.0f}")]
+        for metric in ("mv", "np"):
+            v = _median(p, metric)
+            cells += [_num(v), _ratio(v, _median(base, metric) if base else None)]
+        if a and a.get("status") == "ok":
+            cells.append(f"{a['libc'] + a['py']:.2f}")
+        else:
+            cells.append("n/a")
+        lines.append("| " + " | ".join(cells) + " |")
+    if "error" in instr:
+        lines.append("")
+        lines.append(f"Instruction counts unavailable: {instr['error']}")
+    return "\n".join(lines)
+
+
+def consumer_table(results: dict) -> str:
+    c = results.get("consumer") or {}
+    t, a, ir = c.get("timing") or {}, c.get("allocs") or {}, c.get("instructions") or {}
+    if not t:
+        return "Consumer side: bench_consumer not importable (build.py builds it)."
+    labels = c.get("labels") or {}
+    base_t = (t.get("c_consumer") or {}).get("median")
+    base_ir = ir.get("c_consumer")
+    lines = ["| consumer (typed f64 view of a 1 KiB numpy array, created and dropped) | ns/view "
+             "| vs C | Ir/view | vs C | malloc+PyMem/view |", "|---|---:|---:|---:|---:|---:|"]
+    for key, m in t.items():
+        al = a.get(key) or {}
+        alloc = f"{al['libc'] + al['py']:.3f}" if al.get("status") == "ok" else "n/a"
+        lines.append(f"| {labels.get(key, key)} | {m['median']:.1f} | {_ratio(m['median'], base_t)} "
+                     f"| {_num(ir.get(key), '{:.0f}')} | {_ratio(ir.get(key), base_ir)} | {alloc} |")
+    return "\n".join(lines)
+
+
 def _load(results: dict, which: str) -> str:
     la = (results.get("load") or {}).get(which)
     return "/".join(f"{x:.2f}" for x in la) if la else "?"
@@ -217,6 +280,20 @@ def markdown(results: dict) -> str:
               "Raw get+release by request (where the per-export cost comes from: SIMPLE asks "
               "for no shape/strides/format, ND for a shape, FULL_RO for everything):", "",
               by_request_table(results), "",
+              "## Every example class", "",
+              "Each class as a ~1 KiB provider, measured in the same interleaved rounds as the "
+              "peers above (times: medians, ns per operation, `vs C` against the hand-written C "
+              "provider), with callgrind's instruction count (Ir) per get+release pair "
+              "(`instr.py`: collection on only inside the C loop, the loop's few instructions "
+              "included for every provider; FULL_RO unless named).", "",
+              classes_table(results), "",
+              "## Consumer side", "",
+              "A typed float64 view of `np.zeros(128)` created and dropped in a Rust (or C) loop: "
+              "`PyView::<f64>::new` requests FORMAT|STRIDES and checks format, itemsize, ndim, "
+              "len, suboffsets and extent; pyo3's `PyBuffer::<f64>::get` requests FULL_RO; the C "
+              "consumer (`bench_helper.c_consumer_loop`) requests FORMAT|STRIDES and checks the "
+              "format, itemsize, ndim, suboffsets and len.", "",
+              consumer_table(results), "",
               f"## Zero-copy check ({results['config']['big_elements'] * 8 >> 20} MiB)", "",
               bigmem_text(results), "", "## Flag probe details", "",
               conformance_text(results, limit=40), "", "## Peers", ""]

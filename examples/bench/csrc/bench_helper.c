@@ -257,6 +257,29 @@ require_counters(void)
     return c;
 }
 
+/* count_allocs_call(callable) -> dict: allocations made while callable() runs (the consumer
+ * loops of the consumer-side benchmark). The call's result is dropped after counting. */
+static PyObject *
+count_allocs_call(PyObject *mod, PyObject *fn)
+{
+    PyObject *res, *out;
+    struct bench_alloc_counters *c, a, b;
+    if ((c = require_counters()) == NULL)
+        return NULL;
+    hooks_install();
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    a = *c;
+    res = PyObject_CallNoArgs(fn);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    b = *c;
+    hooks_remove();
+    if (res == NULL)
+        return NULL;
+    out = counts_dict(&a, &b);
+    Py_DECREF(res);
+    return out;
+}
+
 static PyObject *
 count_allocs(PyObject *mod, PyObject *args)
 {
@@ -437,6 +460,8 @@ static PyMethodDef helper_methods[] = {
      "c_consumer_loop(obj, n) -> ns: GetBuffer(FORMAT|STRIDES) + f64 checks + Release, n times"},
     {"counted_call", counted_call, METH_VARARGS,
      "counted_call(callable, label): callable() counted by callgrind, dumped as label"},
+    {"count_allocs_call", count_allocs_call, METH_O,
+     "count_allocs_call(callable) -> allocations counted while callable() runs"},
     {"have_callgrind", have_callgrind, METH_NOARGS, "compiled with <valgrind/callgrind.h>?"},
     {"count_allocs", count_allocs, METH_VARARGS,
      "count_allocs(obj, n, flags=PyBUF_FULL_RO) -> dict of allocation calls during the loop"},
