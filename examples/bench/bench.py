@@ -225,6 +225,33 @@ def alloc_worker(cfg: dict) -> dict:
     return out
 
 
+ABI3_CASES = ["growable", "intarray", "intmatrix", "image", "frozen", "readings"]
+
+
+def abi3_worker(cfg: dict) -> dict:
+    """The example classes from the abi3 build (PyO3's slots) against the hand-written PyO3
+    peers, interleaved in this process (the abi3 module shadows the venv's)."""
+    sys.path.insert(0, str(build.ABI3_SITE))
+    import buffer_examples
+
+    where = Path(buffer_examples.__file__ or ".").parent
+    if not any(p.name.endswith(".abi3.so") for p in where.glob("*.so")):
+        return {"error": f"not the abi3 build: {buffer_examples.__file__}"}
+    import numpy as np
+
+    import classes
+    import peers
+
+    helper = import_built()
+    objs = {k: peers.BY_KEY[k].factory() for k in ("c", "pyo3_bound", "pyo3_ref")}
+    for key in ABI3_CASES:
+        obj, st = classes.make(classes.BY_KEY[key])
+        if st == "ok":
+            objs[key] = obj
+    timing = measure(objs, cfg, helper, np)
+    return {"timing": timing, "module": buffer_examples.__file__}
+
+
 def proc_status() -> dict:
     out = {}
     with open("/proc/self/status") as f:
@@ -358,12 +385,18 @@ def main() -> int:
     ap.add_argument("--no-build", action="store_true", help="skip build.py")
     ap.add_argument("--alloc-worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--bigmem-worker", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--abi3-worker", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--no-abi3", action="store_true",
+                    help="skip the abi3 build of the examples and its measurement")
     ap.add_argument("--config", help=argparse.SUPPRESS)
     args = ap.parse_args()
 
-    if args.alloc_worker or args.bigmem_worker:
+    if args.alloc_worker or args.bigmem_worker or args.abi3_worker:
         cfg = json.loads(args.config)
-        res = alloc_worker(cfg) if args.alloc_worker else bigmem_worker(cfg)
+        if args.abi3_worker:
+            res = abi3_worker(cfg)
+        else:
+            res = alloc_worker(cfg) if args.alloc_worker else bigmem_worker(cfg)
         print(json.dumps(res))
         return 0
 
@@ -422,6 +455,11 @@ def main() -> int:
     allocs = run_worker("alloc", cfg, {"LD_PRELOAD": str(build.PRELOAD)})
     log(f"zero-copy check, {cfg['big_elements'] * 8 >> 20} MiB (worker)")
     bigmem = run_worker("bigmem", cfg)
+    abi3 = {"error": "skipped (--no-abi3)"}
+    if not args.no_abi3:
+        log("abi3 build of the examples (PyO3's slots) vs the PyO3 peers (worker)")
+        site = build.ensure_abi3()
+        abi3 = run_worker("abi3", cfg) if site else {"error": "abi3 build failed"}
 
     command = os.environ.get("BENCH_COMMAND") or " ".join(
         [Path(sys.executable).name, "examples/bench/bench.py", *sys.argv[1:]])
@@ -441,6 +479,7 @@ def main() -> int:
                      "instructions": instructions.get("consumer"),
                      "labels": dict(CONSUMERS)},
         "instructions": instructions,
+        "abi3": abi3,
         "alloc_calibration": allocs.get("calibration"), "alloc_error": allocs.get("error"),
         "bigmem": bigmem, "seconds": None,
         "load": {"start": load_start, "end": os.getloadavg()},
@@ -453,6 +492,8 @@ def main() -> int:
     print(report.classes_table(results))
     print()
     print(report.consumer_table(results))
+    print()
+    print(report.abi3_table(results))
     print()
     print(report.bigmem_text(results))
     print(report.conformance_text(results))

@@ -58,7 +58,7 @@ def digest(inputs: list[Path], cmd: list[str]) -> str:
     for c in cmd:
         h.update(str(c).encode() + b"\0")
     for p in inputs:
-        h.update(str(p.relative_to(BENCH)).encode() + b"\0")
+        h.update(os.path.relpath(p, BENCH).encode() + b"\0")
         h.update(p.read_bytes() if p.exists() else b"<missing>")
     return h.hexdigest()
 
@@ -231,6 +231,46 @@ def finish_pyo3(proc: subprocess.Popen | None) -> None:
     # Cargo.lock exists only after the first build: hash after building.
     for name, crate_dir, _module, extra in proc.crates:  # type: ignore[attr-defined]
         mark(name, digest(crate_inputs(crate_dir, extra), crate_command(crate_dir)))
+
+
+# ---- the example module built for abi3 (PyO3's slots: the type object cannot be patched) ---
+
+ABI3_SITE = BUILD / "abi3" / "site"
+EXAMPLES_DIR = BENCH.parent
+
+
+def abi3_inputs() -> list[Path]:
+    root = BENCH.parent.parent
+    files = [root / "Cargo.toml", root / "Cargo.lock", EXAMPLES_DIR / "Cargo.toml"]
+    for d in (root / "buffer-runtime", root / "buffer-derive", EXAMPLES_DIR):
+        files += sorted(d.glob("src/**/*.rs"))
+    return files
+
+
+def ensure_abi3() -> Path | None:
+    """`buffer_examples` built with `--features abi3` into build/abi3/site (its own import path,
+    never the venv's); returns the directory, or None if the build failed."""
+    maturin = Path(sys.executable).parent / "maturin"
+    dist = BUILD / "abi3" / "dist"
+    cmd = [str(maturin), "build", "--release", "--quiet", "--features", "abi3",
+           "-m", str(EXAMPLES_DIR / "Cargo.toml"), "-o", str(dist)]
+    key = digest(abi3_inputs(), cmd)
+    if fresh("abi3", [ABI3_SITE / "buffer_examples"], key):
+        return ABI3_SITE
+    for old in dist.glob("*.whl") if dist.exists() else []:
+        old.unlink()
+    env = dict(os.environ, PYO3_PYTHON=sys.executable)
+    try:
+        run(cmd, env=env, cwd=EXAMPLES_DIR)
+        wheels = sorted(dist.glob("buffer_examples-*abi3*.whl"))
+        if not wheels:
+            return None
+        run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--upgrade",
+             "--target", str(ABI3_SITE), str(wheels[-1])])
+    except subprocess.CalledProcessError:
+        return None
+    mark("abi3", key)
+    return ABI3_SITE
 
 
 # ---- everything -----------------------------------------------------------------------------

@@ -223,6 +223,29 @@ def consumer_table(results: dict) -> str:
     return "\n".join(lines)
 
 
+def abi3_table(results: dict) -> str:
+    a = results.get("abi3") or {}
+    if "timing" not in a:
+        return f"abi3 build: {a.get('error', 'not measured')}"
+    t = a["timing"]
+    names = {c["key"]: c["label"] for c in results.get("classes", [])}
+    names.update({"c": "C hand-written", "pyo3_bound": "PyO3 hand (Bound)",
+                  "pyo3_ref": "PyO3 hand (PyRef)"})
+
+    def med(key, metric):
+        return ((t.get(key) or {}).get(metric) or {}).get("median")
+
+    lines = ["| provider (abi3 build: PyO3's slots) | raw ns | vs PyO3 hand | memoryview ns "
+             "| vs PyO3 hand | np.asarray ns | vs PyO3 hand |", "|---|---:|---:|---:|---:|---:|---:|"]
+    for key in t:
+        cells = [names.get(key, key)]
+        for metric in ("raw", "mv", "np"):
+            v, h = med(key, metric), med("pyo3_bound", metric)
+            cells += [_num(v), _ratio(v, h)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def _load(results: dict, which: str) -> str:
     la = (results.get("load") or {}).get(which)
     return "/".join(f"{x:.2f}" for x in la) if la else "?"
@@ -294,6 +317,12 @@ def markdown(results: dict) -> str:
               "consumer (`bench_helper.c_consumer_loop`) requests FORMAT|STRIDES and checks the "
               "format, itemsize, ndim, suboffsets and len.", "",
               consumer_table(results), "",
+              "## abi3 build", "",
+              "The example module built with `--features abi3` (`pyo3/abi3-py311`), where the "
+              "type object is opaque and the classes keep PyO3's slot trampolines around the same "
+              "export body; measured in a worker process against the hand-written PyO3 peers "
+              "(interleaved rounds; ratios to `PyO3 hand (Bound)`).", "",
+              abi3_table(results), "",
               f"## Zero-copy check ({results['config']['big_elements'] * 8 >> 20} MiB)", "",
               bigmem_text(results), "", "## Flag probe details", "",
               conformance_text(results, limit=40), "", "## Peers", ""]

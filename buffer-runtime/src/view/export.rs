@@ -43,6 +43,7 @@ impl Export {
     /// Asks `obj` for a buffer with `flags` and lets `inspect` read it in place; the exporter's
     /// exception on refusal. Whatever `inspect` returns, the export is owned (and released on
     /// drop) by the returned `Export`.
+    #[inline(always)]
     pub fn acquire<R>(
         obj: &Bound<'_, PyAny>,
         flags: c_int,
@@ -74,6 +75,39 @@ impl Export {
             },
             seen,
         ))
+    }
+
+    /// The view inside an `Export` being built in place.
+    ///
+    /// # Safety
+    /// `export` is valid for writes (it may be uninitialised).
+    #[inline(always)]
+    pub unsafe fn view_ptr(export: *mut Export) -> *mut ffi::Py_buffer {
+        // SAFETY: a field address of a valid pointer (contract).
+        unsafe { std::ptr::addr_of_mut!((*export).view) }
+    }
+
+    /// Asks `obj` for a buffer with `flags` into `*view` (zeroed first, so that every field is
+    /// initialised whatever the exporter writes); the exporter's exception on refusal.
+    ///
+    /// # Safety
+    /// `view` is valid for writes; on `Ok` the caller owns the export and releases it once
+    /// (`PyBuffer_Release`, or by making the memory an `Export` and dropping it).
+    #[inline(always)]
+    pub unsafe fn fill(
+        obj: &Bound<'_, PyAny>,
+        flags: c_int,
+        view: *mut ffi::Py_buffer,
+    ) -> Result<(), PyErr> {
+        // SAFETY: `view` is valid for writes (contract).
+        let rc = unsafe {
+            view.write_bytes(0, 1);
+            ffi::PyObject_GetBuffer(obj.as_ptr(), view, flags)
+        };
+        if rc != 0 {
+            return Err(PyErr::fetch(obj.py()));
+        }
+        Ok(())
     }
 
     /// Whether the exporter reported read-only memory.
@@ -158,7 +192,72 @@ impl Fields {
     /// The layout as a consumer may use it: CPython's rules for sloppy exporters applied
     /// (NULL strides are C strides, NULL shape is 1-D of `len / itemsize`), every field that
     /// addresses memory checked, and the result in tables of rank `D`.
+    #[inline(always)]
     pub fn layout<D: Rank>(&self) -> Result<Layout<D>, String> {
+        match self.layout_fast::<D>() {
+            Some(layout) => Ok(layout),
+            None => self.layout_checked::<D>(),
+        }
+    }
+
+    /// [`layout`](Self::layout) for the common answer, in one pass: shape and strides given,
+    /// no suboffsets, no empty dimension, a non-null `buf`. `None` means "not that case" (or a
+    /// refusal), and the full path decides, so the result is always the full path's.
+    #[inline(always)]
+    pub(crate) fn layout_fast<D: Rank>(&self) -> Option<Layout<D>> {
+        let v = &self.view;
+        let n = self.ndim()?;
+        if n == 0
+            || v.shape.is_null()
+            || v.strides.is_null()
+            || !v.suboffsets.is_null()
+            || v.buf.is_null()
+            || D::NDIM.is_some_and(|want| want != n)
+        {
+            return None;
+        }
+        let itemsize = usize::try_from(v.itemsize).ok().filter(|&s| s > 0)?;
+        // SAFETY: non-null shape and strides have `ndim` entries valid while the view is
+        // (exporter's contract, as in `raw_shape`).
+        let (shape, strides) = unsafe {
+            (
+                std::slice::from_raw_parts(v.shape, n),
+                std::slice::from_raw_parts(v.strides, n),
+            )
+        };
+        // The full path's checks, fused: every dim > 0, the element count and `len`, and the
+        // byte extent without overflow (`byte_extent`).
+        let (mut count, mut low, mut high) = (1usize, 0isize, 0isize);
+        for (&d, &st) in shape.iter().zip(strides) {
+            if d <= 0 {
+                return None;
+            }
+            count = count.checked_mul(d as usize)?;
+            let reach = st.checked_mul(d - 1)?;
+            if reach < 0 {
+                low = low.checked_add(reach)?;
+            } else {
+                high = high.checked_add(reach)?;
+            }
+        }
+        debug_assert!(low <= 0);
+        high.checked_add(v.itemsize)?;
+        if count > isize::MAX as usize || count.checked_mul(itemsize)? as isize != v.len {
+            return None;
+        }
+        // SAFETY: every entry was checked positive, and `isize` and `usize` have one layout.
+        let shape = unsafe { std::slice::from_raw_parts(v.shape.cast::<usize>(), n) };
+        Some(Layout {
+            ptr: v.buf.cast(),
+            shape: D::table(shape),
+            strides: D::table(strides),
+            itemsize,
+        })
+    }
+
+    /// [`layout`](Self::layout), every case.
+    #[inline(never)]
+    pub(crate) fn layout_checked<D: Rank>(&self) -> Result<Layout<D>, String> {
         let v = &self.view;
         self.ndim()
             .ok_or_else(|| format!("the exporter reported ndim = {}", v.ndim))?;
@@ -176,7 +275,9 @@ impl Fields {
                 for &d in raw {
                     let d = usize::try_from(d)
                         .map_err(|_| format!("the exporter reported shape {raw:?}"))?;
-                    shape.push(d).map_err(|_| "too many dimensions".to_string())?;
+                    shape
+                        .push(d)
+                        .map_err(|_| "too many dimensions".to_string())?;
                 }
             }
             None if len % itemsize == 0 => {

@@ -139,6 +139,7 @@ impl<T: Element, D: Rank, A: Access> Span<T, D, A> {
     /// # Safety
     /// Every index inside `shape` addresses, at `ptr + Σ index·stride`, an element valid for
     /// reads (and writes if `A` is [`Writable`]) for as long as the span lives.
+    #[inline(always)]
     pub(crate) unsafe fn new(
         ptr: *mut u8,
         shape: D::Table<usize>,
