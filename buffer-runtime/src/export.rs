@@ -370,14 +370,11 @@ impl<'a> Exporter<'a> {
         r.holds[0] = hold;
         let p = rec.into_raw();
         let rp = p.as_ptr().cast::<crate::record::Record>();
-        // SAFETY: `rp` is the live record just given up (owned by the returned `internal`);
-        // only field addresses are taken.
-        let (shape_t, strides_t) = unsafe {
-            (
-                ptr::addr_of_mut!((*rp).shape).cast::<ffi::Py_ssize_t>(),
-                ptr::addr_of_mut!((*rp).strides).cast::<ffi::Py_ssize_t>(),
-            )
-        };
+        // SAFETY: `rp` is the live record just given up (owned by the returned
+        // `internal`); only field addresses are taken.
+        let shape_t = unsafe { ptr::addr_of_mut!((*rp).shape) }.cast::<ffi::Py_ssize_t>();
+        // SAFETY: as above.
+        let strides_t = unsafe { ptr::addr_of_mut!((*rp).strides) }.cast::<ffi::Py_ssize_t>();
         (shape_t, strides_t, p.as_ptr())
     }
 }
@@ -482,10 +479,9 @@ pub(crate) unsafe fn release_view(view: *mut ffi::Py_buffer) {
     }
     // SAFETY: `view` is valid (contract); its `internal` is taken back once because a view is
     // released once.
-    unsafe {
-        let internal = std::mem::replace(&mut (*view).internal, ptr::null_mut());
-        release_internal(internal);
-    }
+    let internal = unsafe { std::mem::replace(&mut (*view).internal, ptr::null_mut()) };
+    // SAFETY: `internal` came from `getbuffer` and is given up here, once (contract).
+    unsafe { release_internal(internal) };
 }
 
 /// Gives back what an export's `internal` owns.
@@ -495,12 +491,13 @@ pub(crate) unsafe fn release_view(view: *mut ffi::Py_buffer) {
 /// the caller, who gives it up; attached to the interpreter.
 #[inline]
 unsafe fn release_internal(internal: *mut c_void) {
-    // SAFETY: forwarded contract.
-    unsafe {
-        if !Direct::release(internal) {
-            if let Some(rec) = NonNull::new(internal) {
-                drop(RecordBox::from_raw(rec));
-            }
-        }
+    // SAFETY: forwarded contract: a tagged `internal` is a direct export, released once.
+    if unsafe { Direct::release(internal) } {
+        return;
+    }
+    if let Some(rec) = NonNull::new(internal) {
+        // SAFETY: an untagged non-null `internal` is a record given up by `into_raw`, taken
+        // back once (contract).
+        drop(unsafe { RecordBox::from_raw(rec) });
     }
 }

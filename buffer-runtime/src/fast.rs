@@ -102,20 +102,22 @@ where
 {
     let ty = T::type_object(py);
     let tp = ty.as_type_ptr();
-    // SAFETY: `tp` is a live type object. A PyO3 class is a heap type whose `tp_as_buffer`
-    // points at its own `PyHeapTypeObject::as_buffer`, writable; this runs at module init,
-    // before any instance can be exported, and `PyType_Modified` drops any cached lookup.
-    unsafe {
-        let procs = (*tp).tp_as_buffer;
-        if procs.is_null() || (*tp).tp_flags & ffi::Py_TPFLAGS_HEAPTYPE == 0 {
-            return Err(PyBufferError::new_err(
-                "add_class: the type has no buffer slots to replace",
-            ));
-        }
-        (*procs).bf_getbuffer = Some(slot_getbuffer::<T>);
-        (*procs).bf_releasebuffer = Some(slot_releasebuffer);
-        ffi::PyType_Modified(tp);
+    // SAFETY: `tp` is a live type object (held by `ty`); reading a field.
+    let procs = unsafe { (*tp).tp_as_buffer };
+    // SAFETY: as above.
+    let flags = unsafe { (*tp).tp_flags };
+    if procs.is_null() || flags & ffi::Py_TPFLAGS_HEAPTYPE == 0 {
+        return Err(PyBufferError::new_err(
+            "add_class: the type has no buffer slots to replace",
+        ));
     }
+    // SAFETY: a heap type's `tp_as_buffer` points at its own `PyHeapTypeObject::as_buffer`,
+    // writable; this runs at module init, before any instance can be exported.
+    unsafe { (*procs).bf_getbuffer = Some(slot_getbuffer::<T>) };
+    // SAFETY: as above.
+    unsafe { (*procs).bf_releasebuffer = Some(slot_releasebuffer) };
+    // SAFETY: `tp` is a live type object; drops any cached slot lookup.
+    unsafe { ffi::PyType_Modified(tp) };
     Ok(())
 }
 

@@ -69,12 +69,8 @@ impl Export {
         let seen = inspect(unsafe { &*guard.0.as_ptr().cast::<Fields>() });
         std::mem::forget(guard);
         // SAFETY: as above; from here on only `obj`, `internal` and `readonly` are used.
-        Ok((
-            Export {
-                view: unsafe { view.assume_init() },
-            },
-            seen,
-        ))
+        let view = unsafe { view.assume_init() };
+        Ok((Export { view }, seen))
     }
 
     /// The view inside an `Export` being built in place.
@@ -100,10 +96,9 @@ impl Export {
         view: *mut ffi::Py_buffer,
     ) -> Result<(), PyErr> {
         // SAFETY: `view` is valid for writes (contract).
-        let rc = unsafe {
-            view.write_bytes(0, 1);
-            ffi::PyObject_GetBuffer(obj.as_ptr(), view, flags)
-        };
+        unsafe { view.write_bytes(0, 1) };
+        // SAFETY: `obj` is live, `view` valid for writes; on success the caller owns the export.
+        let rc = unsafe { ffi::PyObject_GetBuffer(obj.as_ptr(), view, flags) };
         if rc != 0 {
             return Err(PyErr::fetch(obj.py()));
         }
@@ -145,7 +140,7 @@ impl Fields {
         for (i, &w) in want.to_bytes_with_nul().iter().enumerate() {
             // SAFETY: a non-null format is NUL-terminated and valid while the view is; bytes
             // `0..i` of it equalled `want`'s, which are not NUL, so its NUL is not before `i`.
-            let b = unsafe { *f.add(i) } as u8;
+            let b = unsafe { *f.wrapping_add(i) } as u8;
             if b != w {
                 return false;
             }
@@ -189,18 +184,7 @@ impl Fields {
         Some(unsafe { std::slice::from_raw_parts(self.view.suboffsets, n) })
     }
 
-    /// The layout as a consumer may use it: CPython's rules for sloppy exporters applied
-    /// (NULL strides are C strides, NULL shape is 1-D of `len / itemsize`), every field that
-    /// addresses memory checked, and the result in tables of rank `D`.
-    #[inline(always)]
-    pub fn layout<D: Rank>(&self) -> Result<Layout<D>, String> {
-        match self.layout_fast::<D>() {
-            Some(layout) => Ok(layout),
-            None => self.layout_checked::<D>(),
-        }
-    }
-
-    /// [`layout`](Self::layout) for the common answer, in one pass: shape and strides given,
+    /// [`layout_checked`](Self::layout_checked) for the common answer, in one pass: shape and strides given,
     /// no suboffsets, no empty dimension, a non-null `buf`. `None` means "not that case" (or a
     /// refusal), and the full path decides, so the result is always the full path's.
     #[inline(always)]
@@ -217,14 +201,11 @@ impl Fields {
             return None;
         }
         let itemsize = usize::try_from(v.itemsize).ok().filter(|&s| s > 0)?;
-        // SAFETY: non-null shape and strides have `ndim` entries valid while the view is
-        // (exporter's contract, as in `raw_shape`).
-        let (shape, strides) = unsafe {
-            (
-                std::slice::from_raw_parts(v.shape, n),
-                std::slice::from_raw_parts(v.strides, n),
-            )
-        };
+        // SAFETY: a non-null shape has `ndim` entries valid while the view is (exporter's
+        // contract, as in `raw_shape`).
+        let shape = unsafe { std::slice::from_raw_parts(v.shape, n) };
+        // SAFETY: as above, for the strides.
+        let strides = unsafe { std::slice::from_raw_parts(v.strides, n) };
         // The full path's checks, fused: every dim > 0, the element count and `len`, and the
         // byte extent without overflow (`byte_extent`).
         let (mut count, mut low, mut high) = (1usize, 0isize, 0isize);
@@ -255,7 +236,9 @@ impl Fields {
         })
     }
 
-    /// [`layout`](Self::layout), every case.
+    /// The layout as a consumer may use it: CPython's rules for sloppy exporters applied
+    /// (NULL strides are C strides, NULL shape is 1-D of `len / itemsize`), every field that
+    /// addresses memory checked, and the result in tables of rank `D`.
     #[inline(never)]
     pub(crate) fn layout_checked<D: Rank>(&self) -> Result<Layout<D>, String> {
         let v = &self.view;

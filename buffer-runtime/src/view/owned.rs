@@ -83,16 +83,16 @@ impl<T: Element, D: Rank, L: Contiguity> PyView<T, D, L> {
         // moved through the intermediate results (a few hundred bytes, copied several times).
         let mut out = std::mem::MaybeUninit::<Self>::uninit();
         let p = out.as_mut_ptr();
-        // SAFETY: field pointers of `out`, valid for writes; on success both fields are
-        // initialised (and `_layout` is a ZST), on failure nothing in `out` needs dropping.
-        unsafe {
-            acquire_into::<T, D, L, ReadOnly>(
-                obj,
-                std::ptr::addr_of_mut!((*p).export),
-                std::ptr::addr_of_mut!((*p).span),
-            )?;
-            Ok(out.assume_init())
-        }
+        // SAFETY: field addresses of `out`, valid for writes; on success
+        // both fields are initialised (and `_layout` is a ZST), on failure nothing in `out`
+        // needs dropping.
+        let export = unsafe { std::ptr::addr_of_mut!((*p).export) };
+        // SAFETY: as above.
+        let span = unsafe { std::ptr::addr_of_mut!((*p).span) };
+        // SAFETY: as above.
+        unsafe { acquire_into::<T, D, L, ReadOnly>(obj, export, span)? };
+        // SAFETY: both fields were initialised by `acquire_into`.
+        Ok(unsafe { out.assume_init() })
     }
 
     /// Whether the exporter reports its memory read-only (a read-only view of a `bytearray`
@@ -119,15 +119,14 @@ impl<T: Element, D: Rank, L: Contiguity> PyViewMut<T, D, L> {
     pub fn new(obj: &Bound<'_, PyAny>) -> PyResult<Self> {
         let mut out = std::mem::MaybeUninit::<Self>::uninit();
         let p = out.as_mut_ptr();
-        // SAFETY: as in `PyView::new`.
-        unsafe {
-            acquire_into::<T, D, L, Writable>(
-                obj,
-                std::ptr::addr_of_mut!((*p).export),
-                std::ptr::addr_of_mut!((*p).span),
-            )?;
-            Ok(out.assume_init())
-        }
+        // SAFETY: as in `PyView::new`: field addresses of `out`, valid for writes.
+        let export = unsafe { std::ptr::addr_of_mut!((*p).export) };
+        // SAFETY: as above.
+        let span = unsafe { std::ptr::addr_of_mut!((*p).span) };
+        // SAFETY: as above.
+        unsafe { acquire_into::<T, D, L, Writable>(obj, export, span)? };
+        // SAFETY: both fields were initialised by `acquire_into`.
+        Ok(unsafe { out.assume_init() })
     }
 
     /// Always `false`: the exporter granted `PyBUF_WRITABLE`.
@@ -268,11 +267,10 @@ pub(crate) fn check<T: Element, D: Rank, L: Contiguity, A: AccessFlags>(
     fields: &Fields,
 ) -> PyResult<Span<T, D, A>> {
     let mut out = std::mem::MaybeUninit::uninit();
-    // SAFETY: `out` is valid for writes and initialised on `Ok`.
-    unsafe {
-        check_into::<T, D, L, A>(py, fields, out.as_mut_ptr())?;
-        Ok(out.assume_init())
-    }
+    // SAFETY: `out` is valid for writes.
+    unsafe { check_into::<T, D, L, A>(py, fields, out.as_mut_ptr())? };
+    // SAFETY: `check_into` initialised it (it returned `Ok`).
+    Ok(unsafe { out.assume_init() })
 }
 
 /// [`check`], writing the span into `*out` (initialised on `Ok`, untouched on `Err`).
@@ -311,8 +309,10 @@ pub(crate) unsafe fn check_into<T: Element, D: Rank, L: Contiguity, A: AccessFla
     }
     // SAFETY: `layout` checked the exporter's fields; the export, held beside the span for its
     // whole life, keeps every element of the layout valid (and writable when `PyBUF_WRITABLE`
-    // was granted and the memory is not read-only). `out` is valid for writes (contract).
-    unsafe { out.write(Span::new(ptr, shape, strides)) };
+    // was granted and the memory is not read-only).
+    let span = unsafe { Span::new(ptr, shape, strides) };
+    // SAFETY: `out` is valid for writes (contract).
+    unsafe { out.write(span) };
     Ok(())
 }
 

@@ -30,31 +30,43 @@ use crate::element::Element;
 pub(crate) unsafe fn load_bytes(src: *const u8, dst: *mut u8, n: usize) {
     let mut i = 0;
     // Head bytes until `src + i` is 8-aligned, then 8-byte words, then the tail.
-    while i < n && (src as usize + i) % 8 != 0 {
-        // SAFETY: byte `i` is inside `src` and `dst` (contract); any address is aligned for u8.
-        unsafe {
-            dst.add(i)
-                .write((*src.add(i).cast::<AtomicU8>()).load(Relaxed))
-        };
+    while i < n && !(src as usize + i).is_multiple_of(8) {
+        // SAFETY: byte `i` is inside `src` and `dst` (contract).
+        unsafe { load_byte(src, dst, i) };
         i += 1;
     }
     while i + 8 <= n {
-        // SAFETY: `src + i` is 8-aligned and the word is inside `src`; `dst + i` is valid for 8
-        // bytes (unaligned write).
-        unsafe {
-            let w = (*src.add(i).cast::<AtomicU64>()).load(Relaxed);
-            dst.add(i).cast::<u64>().write_unaligned(w);
-        }
+        // SAFETY: byte `i` is inside `src` (contract).
+        let s = unsafe { src.add(i) };
+        // SAFETY: `s` is 8-aligned (the head loop) and the word is inside `src`, read atomically.
+        let w = unsafe { &*s.cast::<AtomicU64>() }.load(Relaxed);
+        // SAFETY: byte `i` is inside `dst` (contract).
+        let d = unsafe { dst.add(i) };
+        // SAFETY: `d` is valid for 8 bytes of writes (contract); unaligned write.
+        unsafe { d.cast::<u64>().write_unaligned(w) };
         i += 8;
     }
     while i < n {
         // SAFETY: as for the head.
-        unsafe {
-            dst.add(i)
-                .write((*src.add(i).cast::<AtomicU8>()).load(Relaxed))
-        };
+        unsafe { load_byte(src, dst, i) };
         i += 1;
     }
+}
+
+/// Copies byte `i` of `src` (read atomically) to byte `i` of `dst`.
+///
+/// # Safety
+/// Byte `i` is inside `src` (valid for reads) and inside `dst` (valid for writes).
+#[inline(always)]
+unsafe fn load_byte(src: *const u8, dst: *mut u8, i: usize) {
+    // SAFETY: byte `i` is inside `src` (contract).
+    let s = unsafe { src.add(i) };
+    // SAFETY: `s` is valid for reads; any address is aligned for `u8`.
+    let b = unsafe { &*s.cast::<AtomicU8>() }.load(Relaxed);
+    // SAFETY: byte `i` is inside `dst` (contract).
+    let d = unsafe { dst.add(i) };
+    // SAFETY: `d` is valid for writes (contract).
+    unsafe { d.write(b) };
 }
 
 /// Copies `n` initialised bytes from `src` (private memory) to `dst` (exported memory).
@@ -65,25 +77,44 @@ pub(crate) unsafe fn load_bytes(src: *const u8, dst: *mut u8, n: usize) {
 #[inline]
 pub(crate) unsafe fn store_bytes(src: *const u8, dst: *mut u8, n: usize) {
     let mut i = 0;
-    while i < n && (dst as usize + i) % 8 != 0 {
-        // SAFETY: byte `i` is inside `src` and `dst` (contract); any address is aligned for u8.
-        unsafe { (*dst.add(i).cast::<AtomicU8>()).store(src.add(i).read(), Relaxed) };
+    while i < n && !(dst as usize + i).is_multiple_of(8) {
+        // SAFETY: byte `i` is inside `src` and `dst` (contract).
+        unsafe { store_byte(src, dst, i) };
         i += 1;
     }
     while i + 8 <= n {
-        // SAFETY: `dst + i` is 8-aligned and the word is inside `dst`; `src + i` holds 8
-        // initialised bytes (unaligned read).
-        unsafe {
-            let w = src.add(i).cast::<u64>().read_unaligned();
-            (*dst.add(i).cast::<AtomicU64>()).store(w, Relaxed);
-        }
+        // SAFETY: byte `i` is inside `src` (contract).
+        let s = unsafe { src.add(i) };
+        // SAFETY: `s` holds 8 initialised bytes (contract); unaligned read.
+        let w = unsafe { s.cast::<u64>().read_unaligned() };
+        // SAFETY: byte `i` is inside `dst` (contract).
+        let d = unsafe { dst.add(i) };
+        // SAFETY: `d` is 8-aligned (the head loop) and the word is inside `dst`, written
+        // atomically.
+        unsafe { &*d.cast::<AtomicU64>() }.store(w, Relaxed);
         i += 8;
     }
     while i < n {
         // SAFETY: as for the head.
-        unsafe { (*dst.add(i).cast::<AtomicU8>()).store(src.add(i).read(), Relaxed) };
+        unsafe { store_byte(src, dst, i) };
         i += 1;
     }
+}
+
+/// Copies byte `i` of `src` to byte `i` of `dst` (written atomically).
+///
+/// # Safety
+/// Byte `i` is inside `src` (valid for reads, initialised) and inside `dst` (valid for writes).
+#[inline(always)]
+unsafe fn store_byte(src: *const u8, dst: *mut u8, i: usize) {
+    // SAFETY: byte `i` is inside `src` (contract).
+    let s = unsafe { src.add(i) };
+    // SAFETY: `s` is valid for reads of an initialised byte (contract).
+    let b = unsafe { s.read() };
+    // SAFETY: byte `i` is inside `dst` (contract).
+    let d = unsafe { dst.add(i) };
+    // SAFETY: `d` is valid for writes; any address is aligned for `u8`.
+    unsafe { &*d.cast::<AtomicU8>() }.store(b, Relaxed);
 }
 
 /// Reads the element at `p`.
@@ -137,8 +168,10 @@ pub(crate) unsafe fn load_run<T: Element>(src: *const u8, dst: &mut [T], aligned
         unsafe { load_bytes(src, dst.as_mut_ptr().cast(), std::mem::size_of_val(dst)) };
     } else {
         for (i, slot) in dst.iter_mut().enumerate() {
-            // SAFETY: element `i` of the run is valid for reads (contract).
-            *slot = unsafe { load(src.add(i * size_of::<T>()), aligned) };
+            // SAFETY: element `i` of the run is inside `src` (contract).
+            let p = unsafe { src.add(i * size_of::<T>()) };
+            // SAFETY: `p` is valid for reads, aligned if `aligned` (contract).
+            *slot = unsafe { load(p, aligned) };
         }
     }
 }
@@ -151,9 +184,10 @@ pub(crate) unsafe fn load_run<T: Element>(src: *const u8, dst: &mut [T], aligned
 pub(crate) unsafe fn store_run<T: Element>(src: &[T], dst: *mut u8) {
     if T::HAS_PADDING {
         for (i, &v) in src.iter().enumerate() {
-            // SAFETY: element `i` of the run is valid for writes (contract); alignment is not
-            // assumed.
-            unsafe { store(dst.add(i * size_of::<T>()), v, false) };
+            // SAFETY: element `i` of the run is inside `dst` (contract).
+            let p = unsafe { dst.add(i * size_of::<T>()) };
+            // SAFETY: `p` is valid for writes (contract); alignment is not assumed.
+            unsafe { store(p, v, false) };
         }
     } else {
         // SAFETY: a `T` without padding is initialised bytes; `dst` is valid (contract).
@@ -172,11 +206,11 @@ mod tests {
             for n in [0, 1, 2, 3, 63, 64, 65, 200, 600] {
                 let mut dst = vec![0u8; n];
                 // SAFETY: both ranges are inside their vectors.
-                unsafe { load_bytes(src.as_ptr().add(offset), dst.as_mut_ptr(), n) };
+                unsafe { load_bytes(src.as_ptr().wrapping_add(offset), dst.as_mut_ptr(), n) };
                 assert_eq!(dst, src[offset..offset + n]);
                 let mut back = vec![0u8; n + offset];
                 // SAFETY: as above.
-                unsafe { store_bytes(dst.as_ptr(), back.as_mut_ptr().add(offset), n) };
+                unsafe { store_bytes(dst.as_ptr(), back.as_mut_ptr().wrapping_add(offset), n) };
                 assert_eq!(back[offset..], src[offset..offset + n]);
             }
         }

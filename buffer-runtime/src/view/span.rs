@@ -101,7 +101,9 @@ struct ChunkBuf([MaybeUninit<u8>; CHUNK_BYTES]);
 
 /// Local room for a chunk of elements: 16 KiB on the stack (however large the element, the
 /// stack use is bounded), or one element on the heap when an element is larger than that or
-/// more aligned than 64 bytes.
+/// more aligned than 64 bytes. The size difference between the variants is the point (no
+/// allocation for the common case), hence the `allow`.
+#[allow(clippy::large_enum_variant)]
 enum Scratch<T> {
     Stack(ChunkBuf),
     Heap(Vec<MaybeUninit<T>>),
@@ -112,9 +114,7 @@ impl<T> Scratch<T> {
         if size_of::<T>() <= CHUNK_BYTES && std::mem::align_of::<T>() <= 64 {
             Scratch::Stack(ChunkBuf([MaybeUninit::uninit(); CHUNK_BYTES]))
         } else {
-            let mut v = Vec::with_capacity(1);
-            v.push(MaybeUninit::uninit());
-            Scratch::Heap(v)
+            Scratch::Heap(vec![MaybeUninit::uninit()])
         }
     }
 
@@ -146,7 +146,7 @@ impl<T: Element, D: Rank, A: Access> Span<T, D, A> {
         strides: D::Table<isize>,
     ) -> Self {
         let align = std::mem::align_of::<T>();
-        let aligned = ptr as usize % align == 0
+        let aligned = (ptr as usize).is_multiple_of(align)
             && strides
                 .as_ref()
                 .iter()
@@ -445,14 +445,14 @@ unsafe fn load_chunk<T: Element>(
     buf: &mut [MaybeUninit<T>],
     aligned: bool,
 ) -> &mut [T] {
+    let len = buf.len();
     // SAFETY: `buf` is private; `raw::load_run` writes a valid `T` (or, for `ANY_BITS` types,
-    // bytes that are one) into each slot, after which the slots are initialised.
-    unsafe {
-        let len = buf.len();
-        let slots = std::slice::from_raw_parts_mut(buf.as_mut_ptr().cast::<T>(), len);
-        raw::load_run(p, slots, aligned);
-        slots
-    }
+    // bytes that are one) into each slot before anything reads it, after which the slots are
+    // initialised.
+    let slots = unsafe { std::slice::from_raw_parts_mut(buf.as_mut_ptr().cast::<T>(), len) };
+    // SAFETY: `p` addresses `len` consecutive readable elements (the caller's contract).
+    unsafe { raw::load_run(p, slots, aligned) };
+    slots
 }
 
 impl<T: Element, D: Rank> Span<T, D, Writable> {
@@ -515,11 +515,10 @@ impl<T: Element, D: Rank> Span<T, D, Writable> {
                 let start = p.wrapping_offset(done as isize * step);
                 if step == size {
                     // SAFETY: `n` consecutive elements from `start` lie in the writable run.
-                    unsafe {
-                        let chunk = load_chunk(start, &mut buf[..n], aligned);
-                        f(chunk);
-                        raw::store_run(chunk, start);
-                    }
+                    let chunk = unsafe { load_chunk(start, &mut buf[..n], aligned) };
+                    f(chunk);
+                    // SAFETY: as above.
+                    unsafe { raw::store_run(chunk, start) };
                 } else {
                     for (i, slot) in buf[..n].iter_mut().enumerate() {
                         // SAFETY: element `i` from `start` lies in the run.
