@@ -455,8 +455,8 @@ def main() -> int:
     allocs = run_worker("alloc", cfg, {"LD_PRELOAD": str(build.PRELOAD)})
     log(f"zero-copy check, {cfg['big_elements'] * 8 >> 20} MiB (worker)")
     bigmem = run_worker("bigmem", cfg)
-    abi3 = {"error": "skipped (--no-abi3)"}
-    if not args.no_abi3:
+    abi3 = {"error": "skipped (--no-abi3)" if args.no_abi3 else "skipped in smoke mode"}
+    if not args.no_abi3 and not args.smoke:
         log("abi3 build of the examples (PyO3's slots) vs the PyO3 peers (worker)")
         site = build.ensure_abi3()
         abi3 = run_worker("abi3", cfg) if site else {"error": "abi3 build failed"}
@@ -502,6 +502,10 @@ def main() -> int:
     json_path.write_text(json.dumps(results, indent=1))
     (out_dir / "results.md").write_text(report.markdown(results))
     report.chart(results, out_dir / "bench.png")
+    report.chart_classes(results, out_dir / "classes.png")
+    readme = BENCH.parent.parent / "README.md"
+    if mode == "full" and args.out is None and report.update_readme(results, readme):
+        log(f"updated the performance table in {readme}")
     log(f"wrote {out_dir / 'results.md'}, {out_dir / 'bench.png'}, {json_path} "
         f"({results['seconds']} s)")
     return 0

@@ -291,7 +291,10 @@ def _ensure_all() -> None:
     proc = start_pyo3()
     try:
         csrc = BENCH / "csrc"
-        compile_c("bench_helper", csrc / "bench_helper.c", PYDIR / f"bench_helper{EXT}", ["-ldl"])
+        # The callgrind client requests come from valgrind's header when it is installed (a
+        # helper built before valgrind was installed is rebuilt: the header is an input).
+        compile_c("bench_helper", csrc / "bench_helper.c", PYDIR / f"bench_helper{EXT}", ["-ldl"],
+                  inputs=[Path("/usr/include/valgrind/callgrind.h")])
         compile_c("bench_cprov", csrc / "bench_cprov.c", PYDIR / f"bench_cprov{EXT}")
         compile_c("alloccount", csrc / "alloccount.c", PRELOAD)
         build_cython()

@@ -69,6 +69,13 @@ def count(n: int = 2000, flag_names=("FULL_RO",), only=None) -> dict:
     valgrind = shutil.which("valgrind")
     if valgrind is None:
         return {"error": "valgrind not installed (apt-get install valgrind)"}
+    import build
+
+    sys.path.insert(0, str(build.PYDIR))
+    import bench_helper
+
+    if not bench_helper.have_callgrind():
+        return {"error": "bench_helper was compiled without <valgrind/callgrind.h>"}
     with tempfile.TemporaryDirectory() as d:
         out = Path(d) / "cg.out"
         cmd = [valgrind, "--tool=callgrind", "--collect-atstart=no", f"--callgrind-out-file={out}",
