@@ -51,7 +51,9 @@ lint: $(STAMP)
 # PyO3), then measures export cost against the generated providers. `bench` writes
 # examples/bench/results.md and bench.png; `bench-smoke` uses tiny counts (used by the tests).
 .PHONY: bench bench-smoke bench-pipeline
+# The instruction counts need valgrind (callgrind); installed here like `make valgrind` does.
 bench: develop
+	command -v valgrind >/dev/null || (apt-get update -qq && apt-get install -y -qq valgrind)
 	BENCH_COMMAND="make bench" $(PY) examples/bench/bench.py
 
 bench-smoke: develop

@@ -42,6 +42,7 @@ int_dims!(u8, u16, u32, u64, usize, i8, i16, i32, i64, isize);
     label = "expected `Vec<usize>`, `Box<[usize]>` or `[usize; N]`"
 )]
 pub trait DimsField {
+    /// The shape, in elements.
     fn dims(&self) -> &[usize];
 }
 
@@ -51,6 +52,7 @@ pub trait DimsField {
     label = "expected `Vec<isize>`, `Box<[isize]>` or `[isize; N]`"
 )]
 pub trait StridesField {
+    /// The byte strides, one per dimension.
     fn strides(&self) -> &[isize];
 }
 

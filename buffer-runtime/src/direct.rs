@@ -60,11 +60,12 @@ impl Direct {
         }
         let head = internal.map_addr(|a| a & !1).cast::<Direct>();
         // SAFETY: a tagged `internal` comes from `DirectExport::into_internal`: the head of a
-        // live block whose count this view owns.
-        unsafe {
-            let head = NonNull::new_unchecked(head);
-            (head.as_ref().release)(head);
-        }
+        // live block (non-null) whose count this view owns.
+        let head = unsafe { NonNull::new_unchecked(head) };
+        // SAFETY: as above: the head is live, so its `release` may be read.
+        let release = unsafe { head.as_ref().release };
+        // SAFETY: gives back the view's count of the block whose head this is, once.
+        unsafe { release(head) };
         true
     }
 }
@@ -74,12 +75,10 @@ impl DirectExport {
     pub fn tables(&self) -> (*mut Py_ssize_t, *mut Py_ssize_t) {
         let h = self.head.as_ptr();
         // SAFETY: the head is live while `self` holds its count; only addresses are taken.
-        unsafe {
-            (
-                std::ptr::addr_of_mut!((*h).shape).cast::<Py_ssize_t>(),
-                std::ptr::addr_of_mut!((*h).strides).cast::<Py_ssize_t>(),
-            )
-        }
+        let shape = unsafe { std::ptr::addr_of_mut!((*h).shape) };
+        // SAFETY: as above.
+        let strides = unsafe { std::ptr::addr_of_mut!((*h).strides) };
+        (shape.cast::<Py_ssize_t>(), strides.cast::<Py_ssize_t>())
     }
 
     /// The tagged pointer for `view.internal`, which now owns the count.
@@ -93,7 +92,9 @@ impl DirectExport {
 
 impl Drop for DirectExport {
     fn drop(&mut self) {
-        // SAFETY: `self` owns one count of the live block.
-        unsafe { (self.head.as_ref().release)(self.head) }
+        // SAFETY: `self` owns one count of the live block, so the head may be read.
+        let release = unsafe { self.head.as_ref().release };
+        // SAFETY: gives back that count, once.
+        unsafe { release(self.head) }
     }
 }

@@ -10,11 +10,11 @@ use pyo3::exceptions::PyBufferError;
 use pyo3::ffi;
 use pyo3::pyclass::boolean_struct::{False, True};
 
-use pyo3::{Bound, PyClass, PyResult};
+use pyo3::{Bound, PyClass, PyErr, PyResult};
 
-use crate::direct::{Direct, DirectExport};
+use crate::direct::Direct;
 use crate::element::Element;
-use crate::error::{buffer_error, ExportError};
+use crate::error::ExportError;
 use crate::flags::Request;
 use crate::hold::Hold;
 use crate::layout::{self, LayoutError, Order, Table, MAX_NDIM};
@@ -50,8 +50,12 @@ pub trait PyBuffer: PyClass {
 /// [`PyBuffer::check_buffer`]: an export for a strided read-only request (which every valid
 /// layout serves), dropped at once.
 fn check<T: PyBuffer>(obj: &T) -> PyResult<()> {
+    // A view of our own that nothing reads: the export writes into it, and dropping the
+    // `Exported` gives back what it holds (the tables it pointed at go with it).
+    let mut scratch = ffi::Py_buffer::new();
     let exporter = Exporter {
         _owner: PhantomData,
+        view: NonNull::from(&mut scratch),
         request: Request::new(crate::flags::bits::STRIDES | crate::flags::bits::FORMAT),
         element: None,
         keep_borrow: false,
@@ -99,6 +103,10 @@ pub enum Strides<'a> {
 #[doc(hidden)]
 pub struct Exporter<'a> {
     _owner: PhantomData<fn(&'a ()) -> &'a ()>,
+    /// The view being filled (valid for writes; its `obj` stays NULL until [`getbuffer`]
+    /// succeeds). [`Exporter::export`] writes every other field but `internal` once all checks
+    /// have passed, so the answer goes straight into it instead of through a copy.
+    view: NonNull<ffi::Py_buffer>,
     request: Request,
     /// `element = T`: itemsize, alignment and format presented instead of the storage's.
     element: Option<(usize, usize, &'static CStr)>,
@@ -106,28 +114,77 @@ pub struct Exporter<'a> {
     keep_borrow: bool,
 }
 
-/// A checked export, ready to be written into the view.
+/// A checked export whose fields are in the view: what `view.internal` will own. Dropping it
+/// unused gives back what it holds (the view then stays failed: `obj` NULL).
 #[doc(hidden)]
 pub struct Exported {
-    buf: *mut u8,
-    len: usize,
-    itemsize: usize,
-    ndim: usize,
-    readonly: bool,
-    format: *const std::os::raw::c_char,
-    /// Owns the shape/strides tables the view points to, and the holds.
-    record: Option<RecordBox>,
-    /// Or, for shared 1-D storage, the block's own tables and one count of it.
-    direct: Option<DirectExport>,
-    /// Whether the view gets the record's shape / strides table.
-    with_shape: bool,
-    with_strides: bool,
-    /// Plain storage of a mutable class: the owner's shared borrow goes into `holds[1]`.
+    /// Null, a tagged direct export ([`DirectExport::into_internal`]) or a record.
+    internal: *mut c_void,
+    /// Plain storage of a mutable class: the owner's shared borrow goes into the record's
+    /// `holds[1]` (then `internal` is a record).
     needs_borrow: bool,
+}
+
+impl Drop for Exported {
+    fn drop(&mut self) {
+        // SAFETY: `internal` is null, a direct export or a record, owned by `self` alone (no
+        // view has been published with it).
+        unsafe { release_internal(self.internal) }
+    }
 }
 
 fn refuse(request: Request, reason: &'static str) -> ExportError {
     ExportError::Request { request, reason }
+}
+
+/// The request bits beyond `PyBUF_STRIDES` that ask about contiguity.
+const CONTIGUITY_BITS: c_int = 0x20 | 0x40 | 0x80;
+
+/// The checks of a request that asks about contiguity or leaves out `PyBUF_STRIDES`: kept out
+/// of line (and not generic) so that the common strided request stays short. `explicit` is the
+/// byte strides of a strided layout, `own` the order of a contiguous one (exactly one is set).
+#[inline(never)]
+fn check_contiguity(
+    req: Request,
+    dims: &[usize],
+    explicit: Option<&[isize]>,
+    itemsize: usize,
+    own: Option<Order>,
+) -> Result<(), ExportError> {
+    // A contiguous layout is contiguous in its own order, and in the other one only along a
+    // single axis.
+    let contiguous = |want: Order| match (own, explicit) {
+        (Some(own), _) => own == want || layout::is_single_axis(dims),
+        (None, Some(s)) => match want {
+            Order::C => layout::is_c_contiguous(dims, s, itemsize),
+            Order::F => layout::is_f_contiguous(dims, s, itemsize),
+        },
+        (None, None) => unreachable!("a layout has an order or strides"),
+    };
+    let needs_c = req.c_contiguous() || !req.strides();
+    let c = needs_c && contiguous(Order::C);
+    if req.c_contiguous() && !c {
+        return Err(refuse(req, "the buffer is not C-contiguous"));
+    }
+    if req.f_contiguous() && !contiguous(Order::F) {
+        return Err(refuse(req, "the buffer is not Fortran-contiguous"));
+    }
+    if req.any_contiguous() && !contiguous(Order::C) && !contiguous(Order::F) {
+        return Err(refuse(req, "the buffer is not contiguous"));
+    }
+    if !req.strides() && !c {
+        return Err(refuse(
+            req,
+            "the buffer is not C-contiguous, so it needs PyBUF_STRIDES",
+        ));
+    }
+    if !req.nd() && req.format() {
+        return Err(refuse(
+            req,
+            "PyBUF_FORMAT without PyBUF_ND: data without a shape is exposed as unsigned bytes",
+        ));
+    }
+    Ok(())
 }
 
 impl<'a> Exporter<'a> {
@@ -143,8 +200,9 @@ impl<'a> Exporter<'a> {
         Exporter { element, ..self }
     }
 
-    /// Checks the described layout against the storage and the request, and prepares the
-    /// view's contents. Nothing is written to the view here.
+    /// Checks the described layout against the storage and the request, then writes the view
+    /// (every field but `internal`, which the returned [`Exported`] owns, and `obj`, which
+    /// [`getbuffer`] sets last). Nothing is written, taken or held before every check passed.
     #[inline(always)]
     pub fn export<S: Storage + ?Sized>(
         self,
@@ -239,38 +297,19 @@ impl<'a> Exporter<'a> {
                 (offset, None)
             }
         };
-        // A contiguous layout is contiguous in its own order, and in the other one only along
-        // a single axis.
-        let contiguous = |want: Order| match (own_order, strides) {
-            (Some(own), _) => own == want || layout::is_single_axis(dims),
-            (None, Strides::Bytes { strides: s, .. }) => match want {
-                Order::C => layout::is_c_contiguous(dims, s, itemsize),
-                Order::F => layout::is_f_contiguous(dims, s, itemsize),
-            },
-            (None, Strides::Order(_)) => unreachable!("an order layout has its own order"),
-        };
-        let needs_c = req.c_contiguous() || !req.strides();
-        let c = needs_c && contiguous(Order::C);
-        if req.c_contiguous() && !c {
-            return Err(refuse(req, "the buffer is not C-contiguous"));
-        }
-        if req.f_contiguous() && !contiguous(Order::F) {
-            return Err(refuse(req, "the buffer is not Fortran-contiguous"));
-        }
-        if req.any_contiguous() && !contiguous(Order::C) && !contiguous(Order::F) {
-            return Err(refuse(req, "the buffer is not contiguous"));
-        }
-        if !req.strides() && !c {
-            return Err(refuse(
-                req,
-                "the buffer is not C-contiguous, so it needs PyBUF_STRIDES",
-            ));
-        }
-        if !req.nd() && req.format() {
-            return Err(refuse(
-                req,
-                "PyBUF_FORMAT without PyBUF_ND: data without a shape is exposed as unsigned bytes",
-            ));
+        // A strided request without a contiguity bit (numpy's, memoryview's) needs no
+        // contiguity at all; the other requests are checked out of line.
+        // A C-order layout also answers C_CONTIGUOUS, ANY_CONTIGUOUS and a request without
+        // strides (C-contiguous data) at once; FORMAT without ND is the one refusal left.
+        let c_order_ok = matches!(own_order, Some(Order::C))
+            && !req.f_contiguous()
+            && (req.nd() || !req.format());
+        if (!req.strides() || req.raw & CONTIGUITY_BITS != 0) && !c_order_ok {
+            let explicit = match strides {
+                Strides::Bytes { strides: s, .. } => Some(s),
+                Strides::Order(_) => None,
+            };
+            check_contiguity(req, dims, explicit, itemsize, own_order)?;
         }
 
         // One record holds what the view points to and what the export keeps; only the tables
@@ -278,54 +317,97 @@ impl<'a> Exporter<'a> {
         let with_shape = req.nd() && ndim > 0;
         let with_strides = with_shape && req.strides();
         let needs_borrow = !S::SHARED && self.keep_borrow;
-        // Shared 1-D storage in its natural layout: the block itself holds the tables.
-        let direct = match (shape, strides) {
-            (Shape::Natural, Strides::Order(_)) => storage.direct(),
-            _ => None,
-        };
-        let hold = if direct.is_some() {
-            None
-        } else {
-            storage.keep_alive()
-        };
-        let mut record = None;
-        if direct.is_none() && (with_shape || hold.is_some() || needs_borrow) {
-            let rec = record.insert(RecordBox::new()).get_mut();
-            if with_shape {
-                for (slot, &d) in rec.shape.iter_mut().zip(dims) {
-                    *slot = d as ffi::Py_ssize_t; // <= isize::MAX: checked by element_count
-                }
-            }
-            if with_strides {
-                match strides {
-                    Strides::Order(order) => {
-                        layout::contiguous_strides(dims, itemsize, order, &mut rec.strides[..ndim])
+        let (shape_t, strides_t, internal): (*mut ffi::Py_ssize_t, *mut ffi::Py_ssize_t, _) =
+            // Shared 1-D storage in its natural layout: the block itself holds the tables.
+            match shape {
+                Shape::Natural if S::SHARED && matches!(strides, Strides::Order(_)) => {
+                    match storage.direct() {
+                        Some(d) => {
+                            let (sh, st) = d.tables();
+                            (sh, st, d.into_internal())
+                        }
+                        None => self.record(storage, dims, strides, itemsize, with_shape, with_strides, needs_borrow),
                     }
-                    Strides::Bytes { strides: s, .. } => rec.strides[..ndim].copy_from_slice(s),
                 }
-            }
-            rec.holds[0] = hold;
-        }
+                _ => self.record(storage, dims, strides, itemsize, with_shape, with_strides, needs_borrow),
+            };
+        let pick = |on: bool, t: *mut ffi::Py_ssize_t| if on { t } else { ptr::null_mut() };
 
-        Ok(Exported {
+        // SAFETY: `view` is valid for writes (the `Exporter`'s invariant); every pointer stored
+        // stays valid until release: the tables live in the record (or the shared block's head,
+        // owned by `internal`), `format` is static or the storage's (kept alive by the hold or by
+        // `obj`), and `buf` is kept alive by `obj` (and by the storage's hold, for shared storage).
+        unsafe {
+            let v = &mut *self.view.as_ptr();
             // Inside the storage (checked above), or the storage's own (possibly dangling)
             // pointer when no element is addressed.
-            buf: raw.ptr.wrapping_offset(offset),
-            len,
-            itemsize,
-            ndim: if req.nd() { ndim } else { 1 },
-            readonly,
-            format: if req.format() {
-                format.as_ptr()
+            v.buf = raw.ptr.wrapping_offset(offset).cast();
+            v.len = len as ffi::Py_ssize_t;
+            v.itemsize = itemsize as ffi::Py_ssize_t;
+            v.readonly = c_int::from(readonly);
+            v.ndim = if req.nd() { ndim as c_int } else { 1 };
+            v.format = if req.format() {
+                format.as_ptr().cast_mut()
             } else {
-                ptr::null()
-            },
-            record,
-            direct,
-            with_shape,
-            with_strides,
+                ptr::null_mut()
+            };
+            v.shape = pick(with_shape, shape_t);
+            v.strides = pick(with_strides, strides_t);
+            v.suboffsets = ptr::null_mut();
+        }
+        Ok(Exported {
+            internal,
             needs_borrow,
         })
+    }
+
+    /// The per-export record (when the view needs tables or the export holds something):
+    /// returns the record's tables and the record as `internal`, or nulls.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn record<S: Storage + ?Sized>(
+        &self,
+        storage: &'a S,
+        dims: &[usize],
+        strides: Strides<'_>,
+        itemsize: usize,
+        with_shape: bool,
+        with_strides: bool,
+        needs_borrow: bool,
+    ) -> (*mut ffi::Py_ssize_t, *mut ffi::Py_ssize_t, *mut c_void) {
+        let hold = storage.keep_alive();
+        if !(with_shape || hold.is_some() || needs_borrow) {
+            return (ptr::null_mut(), ptr::null_mut(), ptr::null_mut());
+        }
+        let ndim = dims.len();
+        let mut rec = RecordBox::new();
+        let r = rec.get_mut();
+        if with_shape {
+            for (slot, &d) in r.shape.iter_mut().zip(dims) {
+                *slot = d as ffi::Py_ssize_t; // <= isize::MAX: checked by element_count
+            }
+        }
+        if with_strides {
+            match strides {
+                Strides::Order(order) => {
+                    layout::contiguous_strides(dims, itemsize, order, &mut r.strides[..ndim])
+                }
+                Strides::Bytes { strides: s, .. } => {
+                    for (slot, &st) in r.strides.iter_mut().zip(s) {
+                        *slot = st;
+                    }
+                }
+            }
+        }
+        r.holds[0] = hold;
+        let p = rec.into_raw();
+        let rp = p.as_ptr().cast::<crate::record::Record>();
+        // SAFETY: `rp` is the live record just given up (owned by the returned
+        // `internal`); only field addresses are taken.
+        let shape_t = unsafe { ptr::addr_of_mut!((*rp).shape) }.cast::<ffi::Py_ssize_t>();
+        // SAFETY: as above.
+        let strides_t = unsafe { ptr::addr_of_mut!((*rp).strides) }.cast::<ffi::Py_ssize_t>();
+        (shape_t, strides_t, p.as_ptr())
     }
 }
 
@@ -342,93 +424,66 @@ where
     T: PyBuffer,
     T::Frozen: FrozenFlag,
 {
-    if view.is_null() {
-        return Err(PyBufferError::new_err(
-            "bf_getbuffer called with a NULL view",
-        ));
+    // One body for both kinds of slot: the plain one `add_class` installs is this same
+    // function, so the generated `__export` has one caller and is inlined into it.
+    // SAFETY: `slf` is a live `T`; `view` as the contract says.
+    let rc = unsafe { crate::fast::slot_getbuffer::<T>(slf.as_ptr(), view, flags) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(PyErr::take(slf.py())
+            .unwrap_or_else(|| PyBufferError::new_err("bf_getbuffer failed without an error")))
     }
+}
+
+/// The body of [`getbuffer`], without the `PyErr`: the fast slots raise the error themselves,
+/// off the hot path.
+///
+/// # Safety
+/// `view` is non-null and valid for writes of a `Py_buffer`.
+#[inline(always)]
+pub(crate) unsafe fn export_into<T>(
+    slf: &Bound<'_, T>,
+    view: *mut ffi::Py_buffer,
+    flags: c_int,
+) -> Result<(), ExportError>
+where
+    T: PyBuffer,
+    T::Frozen: FrozenFlag,
+{
     // SAFETY: `view` is valid for writes (contract). CPython releases a view whose `obj` is set
     // even after a failed request, so it must be NULL until success.
     unsafe { (*view).obj = ptr::null_mut() };
 
-    let guard = slf
-        .try_borrow()
-        .map_err(|_| buffer_error(&slf, ExportError::Borrowed))?;
+    // pyo3's own borrow flag (a no-op for a frozen class): no `&mut self` runs while the
+    // fields are read.
+    let guard = slf.try_borrow().map_err(|_| ExportError::Borrowed)?;
     let exporter = Exporter {
         _owner: PhantomData,
+        // SAFETY: non-null (contract).
+        view: unsafe { NonNull::new_unchecked(view) },
         request: Request::new(flags),
         element: None,
         keep_borrow: !<T::Frozen as FrozenFlag>::FROZEN,
     };
-    let exported = guard
-        .__export(exporter)
-        .map_err(|e| buffer_error(&slf, e))?;
-
-    let Exported {
-        buf,
-        len,
-        itemsize,
-        ndim,
-        readonly,
-        format,
-        mut record,
-        direct,
-        with_shape,
-        with_strides,
-        needs_borrow,
-    } = exported;
-    match record.as_mut() {
+    let exported = std::mem::ManuallyDrop::new(guard.__export(exporter)?);
+    let internal = exported.internal;
+    if exported.needs_borrow {
         // Plain storage of a mutable class: no `&mut self` until this export is released.
-        Some(rec) if needs_borrow => rec.get_mut().holds[1] = Some(Hold::borrow(guard)),
-        _ => drop(guard),
+        // `internal` is then a record (`Exporter::record` makes one whenever a borrow is kept).
+        let rec = internal.cast::<crate::record::Record>();
+        // SAFETY: `rec` is the live record the export owns; nothing else refers to it yet.
+        unsafe { (*rec).holds[1] = Some(Hold::borrow(guard)) };
+    } else {
+        drop(guard);
     }
 
-    let pick = |on: bool, t: *mut ffi::Py_ssize_t| if on { t } else { ptr::null_mut() };
-    let (shape, strides, internal) = match (record, direct) {
-        (_, Some(d)) => {
-            let (shape, strides) = d.tables();
-            (
-                pick(with_shape, shape),
-                pick(with_strides, strides),
-                d.into_internal(),
-            )
-        }
-        (Some(rec), None) => {
-            let p = rec.into_raw();
-            let r = p.as_ptr().cast::<crate::record::Record>();
-            // SAFETY: `r` is the live record just given up; only field addresses are taken.
-            let (shape, strides) = unsafe {
-                (
-                    ptr::addr_of_mut!((*r).shape),
-                    ptr::addr_of_mut!((*r).strides),
-                )
-            };
-            (
-                pick(with_shape, shape.cast()),
-                pick(with_strides, strides.cast()),
-                p.as_ptr(),
-            )
-        }
-        (None, None) => (ptr::null_mut(), ptr::null_mut(), ptr::null_mut::<c_void>()),
-    };
-
-    // SAFETY: `view` is valid for writes; every pointer stored stays valid until release: the
-    // tables live in the record, `format` is static, and `buf` is kept alive by `obj` (and by
-    // the storage's hold, for shared storage).
+    // SAFETY: `view` is valid for writes; `Exporter::export` filled every other field.
     unsafe {
         let v = &mut *view;
-        v.buf = buf.cast();
-        v.len = len as ffi::Py_ssize_t;
-        v.itemsize = itemsize as ffi::Py_ssize_t;
-        v.readonly = c_int::from(readonly);
-        v.ndim = ndim as c_int;
-        v.format = format.cast_mut();
-        v.shape = shape;
-        v.strides = strides;
-        v.suboffsets = ptr::null_mut();
         v.internal = internal;
         // A new strong reference, set last.
-        v.obj = slf.into_ptr();
+        v.obj = slf.clone().into_ptr();
     }
     Ok(())
 }
@@ -446,20 +501,35 @@ pub unsafe fn releasebuffer<T: PyBuffer>(_slf: Bound<'_, T>, view: *mut ffi::Py_
 /// Gives back what an export from [`getbuffer`] held.
 ///
 /// # Safety
-/// As [`releasebuffer`].
+/// As [`releasebuffer`], attached to the interpreter (the record pool relies on it, see
+/// `record.rs`).
 #[cfg_attr(Py_LIMITED_API, allow(dead_code))]
+#[inline]
 pub(crate) unsafe fn release_view(view: *mut ffi::Py_buffer) {
     if view.is_null() {
         return;
     }
-    // SAFETY: `view` is valid (contract); `internal` is null, a tagged direct export or a
-    // record from `getbuffer`, taken back once because a view is released once.
-    unsafe {
-        let internal = std::mem::replace(&mut (*view).internal, ptr::null_mut());
-        if !Direct::release(internal) {
-            if let Some(rec) = NonNull::new(internal) {
-                drop(RecordBox::from_raw(rec));
-            }
-        }
+    // SAFETY: `view` is valid (contract); its `internal` is taken back once because a view is
+    // released once.
+    let internal = unsafe { std::mem::replace(&mut (*view).internal, ptr::null_mut()) };
+    // SAFETY: `internal` came from `getbuffer` and is given up here, once (contract).
+    unsafe { release_internal(internal) };
+}
+
+/// Gives back what an export's `internal` owns.
+///
+/// # Safety
+/// `internal` is null, a tagged direct export or a record from [`Exporter::export`], owned by
+/// the caller, who gives it up; attached to the interpreter.
+#[inline]
+unsafe fn release_internal(internal: *mut c_void) {
+    // SAFETY: forwarded contract: a tagged `internal` is a direct export, released once.
+    if unsafe { Direct::release(internal) } {
+        return;
+    }
+    if let Some(rec) = NonNull::new(internal) {
+        // SAFETY: an untagged non-null `internal` is a record given up by `into_raw`, taken
+        // back once (contract).
+        drop(unsafe { RecordBox::from_raw(rec) });
     }
 }

@@ -2,34 +2,66 @@
 //! ([`add_class`]), instead of PyO3's trampolines around `__getbuffer__` / `__releasebuffer__`.
 //!
 //! PyO3's slot trampoline (attach-count bookkeeping, the deferred-decref pool, panic catching,
-//! receiver checks) costs more than the whole export. These slots do only what is needed:
-//! - CPython calls `bf_getbuffer` / `bf_releasebuffer` attached to the interpreter, so
-//!   [`Python::assume_attached`] is exact;
-//! - the receiver is checked with a real downcast (`cast_into::<T>`), so an instance of a Python
-//!   subclass (which inherits the slots) is accepted and anything else is a `TypeError`;
-//! - the export runs the same [`getbuffer`](crate::getbuffer) as the PyO3 path, so the checks,
-//!   borrows (`try_borrow` for non-frozen classes) and holds are identical;
-//! - a panic is caught and becomes a `BufferError`, never an abort or a `PanicException`.
+//! receiver checks) costs more than the whole export. These slots do only what is needed.
+//!
+//! # Why they are sound
+//! Each point is what the PyO3 trampoline would have guaranteed, and how the plain slot
+//! guarantees it instead.
+//!
+//! 1. **Attached.** CPython calls `bf_getbuffer` / `bf_releasebuffer` only from a thread attached
+//!    to the interpreter (holding the GIL, or attached on the free-threaded build):
+//!    `PyObject_GetBuffer` and `PyBuffer_Release` require it of their callers. So
+//!    [`Python::assume_attached`] states a fact; no attach-count bookkeeping is needed because
+//!    nothing here hands a `Python` token to code that could outlive the call.
+//! 2. **The receiver.** The slot is written into `T`'s own type object only, and it is found
+//!    through `Py_TYPE(obj)->tp_as_buffer`, so `obj` is an instance of `T`, of a Python subclass
+//!    of `T` (which inherits the slot), or of a foreign type whose author copied the slot pointer.
+//!    The slot does not rely on this argument: it checks with pyo3's own `cast::<T>()`
+//!    (`PyObject_TypeCheck` against `T`'s type object), accepts `T` and its subclasses, whose
+//!    layout starts with `T`'s, and refuses anything else with a `TypeError`.
+//! 3. **The borrow.** The fields are read under pyo3's public `Bound::try_borrow` (the class's
+//!    borrow flag, atomic on every build; a no-op for a `frozen` class, whose fields are never
+//!    borrowed mutably), exactly as a `&self` method would be. A class that is mutably borrowed
+//!    (a running `&mut self` method that called back into Python) is refused with `BufferError`;
+//!    plain storage of a mutable class keeps the borrow until release (`export.rs`).
+//! 4. **References.** `obj` is borrowed for the call (`Bound::ref_from_ptr`, no new reference);
+//!    the only reference created is `view.obj`, set last and only on success. `view.obj` is NULL
+//!    on every failure, before any error is raised, so CPython never releases a failed view.
+//! 5. **Errors and panics.** Every failure becomes a Python exception and -1; the error is built
+//!    and restored inside `Python::attach` (cheap when already attached), off the hot path. The
+//!    whole body runs under `catch_unwind`: a panic (a bug) becomes a `BufferError` with
+//!    `view.obj` NULL, never an unwind into C (which would abort) and never a
+//!    `PanicException`. `bf_releasebuffer` cannot fail; its body is guarded the same way.
+//! 6. **Release.** `bf_releasebuffer` gives back what `view.internal` owns (null, a tagged
+//!    count of a shared block, or a record), keyed on `internal` and never on the view's address,
+//!    so releasing a copy of the view is fine; it never touches `view.obj`, whose reference
+//!    `PyBuffer_Release` drops. The slot is the same function for every class: `internal` says
+//!    everything the release needs.
+//! 7. **Patching the type.** [`add_class`] writes the two slot pointers into the heap type's own
+//!    `PyBufferProcs` (`PyHeapTypeObject::as_buffer`, which `tp_as_buffer` points to for every
+//!    PyO3 class with buffer slots) at module init, before any instance exists, then calls
+//!    `PyType_Modified`. Subclasses created later copy the patched slots. A type without buffer
+//!    slots or that is not a heap type is refused.
 //!
 //! Only for non-abi3 builds: under the limited API the type object is opaque, so the class keeps
-//! PyO3's slots (installed by `#[buffer_methods]`), which work the same way, only slower.
+//! PyO3's slots (installed by `#[buffer_methods]`), which run the same export body
+//! ([`getbuffer`](crate::getbuffer)), only slower. `docs/export-safety.md` has the whole export
+//! argument.
 
-#[cfg(not(Py_LIMITED_API))]
 use std::os::raw::c_int;
-#[cfg(not(Py_LIMITED_API))]
 use std::panic::{self, AssertUnwindSafe};
 
-#[cfg(not(Py_LIMITED_API))]
 use pyo3::exceptions::PyBufferError;
-#[cfg(not(Py_LIMITED_API))]
 use pyo3::ffi;
 #[cfg(not(Py_LIMITED_API))]
 use pyo3::types::PyTypeMethods;
 use pyo3::types::{PyModule, PyModuleMethods};
-use pyo3::{Bound, PyResult, PyTypeInfo, Python};
+use pyo3::{Bound, PyErr, PyResult, PyTypeInfo, Python};
 
+use crate::error::buffer_error;
+use crate::export::export_into;
 #[cfg(not(Py_LIMITED_API))]
-use crate::export::{getbuffer, release_view};
+use crate::export::release_view;
 use crate::export::{FrozenFlag, PyBuffer};
 
 /// `m.add_class::<T>()`, then the fast buffer slots on `T`'s type (non-abi3 builds).
@@ -70,20 +102,22 @@ where
 {
     let ty = T::type_object(py);
     let tp = ty.as_type_ptr();
-    // SAFETY: `tp` is a live type object. A PyO3 class is a heap type whose `tp_as_buffer`
-    // points at its own `PyHeapTypeObject::as_buffer`, writable; this runs at module init,
-    // before any instance can be exported, and `PyType_Modified` drops any cached lookup.
-    unsafe {
-        let procs = (*tp).tp_as_buffer;
-        if procs.is_null() || (*tp).tp_flags & ffi::Py_TPFLAGS_HEAPTYPE == 0 {
-            return Err(PyBufferError::new_err(
-                "add_class: the type has no buffer slots to replace",
-            ));
-        }
-        (*procs).bf_getbuffer = Some(fast_getbuffer::<T>);
-        (*procs).bf_releasebuffer = Some(fast_releasebuffer);
-        ffi::PyType_Modified(tp);
+    // SAFETY: `tp` is a live type object (held by `ty`); reading a field.
+    let procs = unsafe { (*tp).tp_as_buffer };
+    // SAFETY: as above.
+    let flags = unsafe { (*tp).tp_flags };
+    if procs.is_null() || flags & ffi::Py_TPFLAGS_HEAPTYPE == 0 {
+        return Err(PyBufferError::new_err(
+            "add_class: the type has no buffer slots to replace",
+        ));
     }
+    // SAFETY: a heap type's `tp_as_buffer` points at its own `PyHeapTypeObject::as_buffer`,
+    // writable; this runs at module init, before any instance can be exported.
+    unsafe { (*procs).bf_getbuffer = Some(slot_getbuffer::<T>) };
+    // SAFETY: as above.
+    unsafe { (*procs).bf_releasebuffer = Some(slot_releasebuffer) };
+    // SAFETY: `tp` is a live type object; drops any cached slot lookup.
+    unsafe { ffi::PyType_Modified(tp) };
     Ok(())
 }
 
@@ -92,13 +126,14 @@ fn install<T>(_py: Python<'_>) -> PyResult<()> {
     Ok(()) // the type is opaque under abi3: PyO3's slots stay
 }
 
-/// `bf_getbuffer` for `T`.
+/// `bf_getbuffer` for `T`: the slot itself (non-abi3), and the body of
+/// [`getbuffer`](crate::getbuffer), which PyO3's slot calls under abi3. Being the generated
+/// `__export`'s only caller, it gets that export inlined.
 ///
 /// # Safety
-/// Called by CPython as `bf_getbuffer`: attached, `obj` a live object whose type has this slot,
-/// `view` null or valid for writes.
-#[cfg(not(Py_LIMITED_API))]
-unsafe extern "C" fn fast_getbuffer<T>(
+/// Called by CPython as `bf_getbuffer` (or like it): attached, `obj` a live object, `view` null
+/// or valid for writes.
+pub(crate) unsafe extern "C" fn slot_getbuffer<T>(
     obj: *mut ffi::PyObject,
     view: *mut ffi::Py_buffer,
     flags: c_int,
@@ -107,46 +142,65 @@ where
     T: PyBuffer + PyTypeInfo,
     T::Frozen: FrozenFlag,
 {
-    // SAFETY: CPython calls buffer slots attached to the interpreter.
-    let py = unsafe { Python::assume_attached() };
-    let run = || -> PyResult<()> {
-        // SAFETY: `obj` is a live object (contract); the new reference becomes `view.obj` on
-        // success and is dropped on failure.
-        let any = unsafe { Bound::from_borrowed_ptr(py, obj) };
-        let slf = any.cast_into::<T>()?;
-        // SAFETY: `view` as CPython passes it (contract).
-        unsafe { getbuffer(slf, view, flags) }
-    };
-    // The error paths run attached through `Python::attach` (cheap when the thread already
-    // holds the interpreter): PyO3 defers the decrefs of `Py` handles dropped while it does not
-    // know the thread is attached, and restoring a `PyErr` drops some. Without this, every
-    // failed export would park a few objects in PyO3's pool until its next trampoline.
-    match panic::catch_unwind(AssertUnwindSafe(run)) {
-        Ok(Ok(())) => 0,
-        Ok(Err(e)) => {
-            Python::attach(|py| e.restore(py));
-            -1
+    // Everything that can fail returns -1 with an exception set and `view.obj` NULL; a panic
+    // (a bug) is caught before it can unwind into C.
+    let run = || -> c_int {
+        if view.is_null() || obj.is_null() {
+            return raise_cold(|| PyBufferError::new_err("bf_getbuffer called with a NULL view"));
         }
+        // SAFETY: CPython calls buffer slots attached to the interpreter.
+        let py = unsafe { Python::assume_attached() };
+        // SAFETY: `obj` is a live object (contract), borrowed for this call: no reference is
+        // taken until the export succeeds.
+        let any = unsafe { Bound::ref_from_ptr(py, &obj) };
+        // A real type check (`PyObject_TypeCheck`): `T` itself or a Python subclass of it, which
+        // inherits this slot; anything else (a foreign type that copied the slot) is refused.
+        let slf = match any.cast::<T>() {
+            Ok(slf) => slf,
+            Err(e) => {
+                // SAFETY: `view` is non-null and valid for writes (contract).
+                unsafe { (*view).obj = std::ptr::null_mut() };
+                return raise_cold(move || PyErr::from(e));
+            }
+        };
+        // SAFETY: `view` is non-null and valid for writes (contract).
+        match unsafe { export_into(slf, view, flags) } {
+            Ok(()) => 0,
+            Err(e) => raise_cold(|| buffer_error(slf, e)),
+        }
+    };
+    match panic::catch_unwind(AssertUnwindSafe(run)) {
+        Ok(rc) => rc,
         Err(_) => {
             if !view.is_null() {
                 // SAFETY: `view` is valid for writes (contract); a failed export leaves `obj` NULL.
                 unsafe { (*view).obj = std::ptr::null_mut() };
             }
-            Python::attach(|py| {
-                PyBufferError::new_err("internal error: bf_getbuffer panicked").restore(py)
-            });
-            -1
+            raise_cold(|| PyBufferError::new_err("internal error: bf_getbuffer panicked"))
         }
     }
+}
+
+/// Restores the error `make` builds and returns -1; kept out of line, off the hot path.
+///
+/// It runs inside `Python::attach` (cheap when the thread is already attached, as it is in a
+/// slot): PyO3 defers the decrefs of `Py` handles dropped while it does not know the thread is
+/// attached, and building and restoring a `PyErr` drops some. Without this, every failed export
+/// would park a few objects in PyO3's pool until its next trampoline.
+#[cold]
+#[inline(never)]
+fn raise_cold(make: impl FnOnce() -> PyErr) -> c_int {
+    Python::attach(|py| make().restore(py));
+    -1
 }
 
 /// `bf_releasebuffer` for every class exported by [`getbuffer`].
 ///
 /// # Safety
 /// Called by CPython as `bf_releasebuffer` with a view (or a copy of one) filled by
-/// `fast_getbuffer` and not yet released.
+/// `slot_getbuffer` and not yet released.
 #[cfg(not(Py_LIMITED_API))]
-unsafe extern "C" fn fast_releasebuffer(_obj: *mut ffi::PyObject, view: *mut ffi::Py_buffer) {
+unsafe extern "C" fn slot_releasebuffer(_obj: *mut ffi::PyObject, view: *mut ffi::Py_buffer) {
     // Releasing drops `Arc` counts and borrows, which cannot panic; the guard keeps a bug from
     // unwinding into C all the same.
     // SAFETY: forwarded contract.

@@ -6,14 +6,23 @@ use std::os::raw::c_int;
 /// The request-flag bits, with CPython's values (`Include/pybuffer.h`).
 pub mod bits {
     use std::os::raw::c_int;
+    /// `PyBUF_SIMPLE`: no shape, no strides, no format (unsigned bytes).
     pub const SIMPLE: c_int = 0;
+    /// `PyBUF_WRITABLE`: writable memory or a refusal.
     pub const WRITABLE: c_int = 0x0001;
+    /// `PyBUF_FORMAT`: the item format string.
     pub const FORMAT: c_int = 0x0004;
+    /// `PyBUF_ND`: the shape.
     pub const ND: c_int = 0x0008;
+    /// `PyBUF_STRIDES`: the strides (includes `ND`).
     pub const STRIDES: c_int = 0x0010 | ND;
+    /// `PyBUF_C_CONTIGUOUS` (includes `STRIDES`).
     pub const C_CONTIGUOUS: c_int = 0x0020 | STRIDES;
+    /// `PyBUF_F_CONTIGUOUS` (includes `STRIDES`).
     pub const F_CONTIGUOUS: c_int = 0x0040 | STRIDES;
+    /// `PyBUF_ANY_CONTIGUOUS` (includes `STRIDES`).
     pub const ANY_CONTIGUOUS: c_int = 0x0080 | STRIDES;
+    /// `PyBUF_INDIRECT`: suboffsets allowed (includes `STRIDES`).
     pub const INDIRECT: c_int = 0x0100 | STRIDES;
 }
 
@@ -28,6 +37,7 @@ pub struct Request {
 }
 
 impl Request {
+    /// The request `flags` as `bf_getbuffer` received them.
     #[inline]
     pub const fn new(flags: c_int) -> Self {
         Request { raw: flags }
@@ -36,34 +46,42 @@ impl Request {
     const fn has(self, bits: c_int) -> bool {
         self.raw & bits == bits
     }
+    /// `PyBUF_WRITABLE` was asked.
     #[inline]
     pub const fn writable(self) -> bool {
         self.has(bits::WRITABLE)
     }
+    /// `PyBUF_FORMAT` was asked.
     #[inline]
     pub const fn format(self) -> bool {
         self.has(bits::FORMAT)
     }
+    /// `PyBUF_ND` (or more) was asked: the shape.
     #[inline]
     pub const fn nd(self) -> bool {
         self.has(bits::ND)
     }
+    /// `PyBUF_STRIDES` (or more) was asked.
     #[inline]
     pub const fn strides(self) -> bool {
         self.has(bits::STRIDES)
     }
+    /// `PyBUF_C_CONTIGUOUS` was asked (every one of its bits).
     #[inline]
     pub const fn c_contiguous(self) -> bool {
         self.has(bits::C_CONTIGUOUS)
     }
+    /// `PyBUF_F_CONTIGUOUS` was asked (every one of its bits).
     #[inline]
     pub const fn f_contiguous(self) -> bool {
         self.has(bits::F_CONTIGUOUS)
     }
+    /// `PyBUF_ANY_CONTIGUOUS` was asked (every one of its bits).
     #[inline]
     pub const fn any_contiguous(self) -> bool {
         self.has(bits::ANY_CONTIGUOUS)
     }
+    /// The flags as received.
     #[inline]
     pub const fn raw(self) -> c_int {
         self.raw

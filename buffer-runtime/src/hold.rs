@@ -24,8 +24,9 @@ impl Hold {
         }
         let raw = Arc::into_raw(arc).cast_mut().cast::<c_void>();
         // SAFETY: `Arc::into_raw` never returns null.
+        let ptr = unsafe { NonNull::new_unchecked(raw) };
         Hold {
-            ptr: unsafe { NonNull::new_unchecked(raw) },
+            ptr,
             drop_fn: drop_arc::<T>,
         }
     }

@@ -23,18 +23,28 @@ pub enum LayoutError {
     /// More than [`MAX_NDIM`] dimensions.
     TooManyDims(usize),
     /// `strides` has another length than `shape`.
-    StridesRank { shape: usize, strides: usize },
+    StridesRank {
+        /// Dimensions of the shape.
+        shape: usize,
+        /// Entries of the strides.
+        strides: usize,
+    },
     /// The byte size does not fit in `Py_ssize_t`.
     Overflow,
     /// A contiguous shape whose element count differs from the storage's.
     CountMismatch {
+        /// Elements the shape describes.
         shape_count: usize,
+        /// Elements the storage holds.
         storage_count: usize,
     },
     /// Strided addressing reaches outside the storage.
     OutOfBounds {
+        /// First byte addressed, relative to the storage's start.
         low: isize,
+        /// One past the last byte addressed.
         high: isize,
+        /// The storage's size in bytes.
         storage_bytes: usize,
     },
 }
@@ -96,9 +106,37 @@ impl<T: Copy> Table<T> {
         Ok(())
     }
 
+    /// Appends one value, or fails past [`MAX_NDIM`] entries.
+    #[inline]
+    pub fn push(&mut self, value: T) -> Result<(), LayoutError> {
+        let slot = self
+            .items
+            .get_mut(self.len)
+            .ok_or(LayoutError::TooManyDims(self.len + 1))?;
+        slot.write(value);
+        self.len += 1;
+        Ok(())
+    }
+
+    /// Makes the table `n` copies of `value` (`n` at most [`MAX_NDIM`]) and returns them.
+    #[inline]
+    pub fn filled(&mut self, n: usize, value: T) -> &mut [T] {
+        let n = n.min(MAX_NDIM);
+        for slot in &mut self.items[..n] {
+            slot.write(value);
+        }
+        self.len = n;
+        self.as_mut_slice()
+    }
+
     pub fn as_slice(&self) -> &[T] {
         // SAFETY: the first `len` items are initialised.
         unsafe { std::slice::from_raw_parts(self.items.as_ptr().cast::<T>(), self.len) }
+    }
+
+    pub fn as_mut_slice(&mut self) -> &mut [T] {
+        // SAFETY: the first `len` items are initialised.
+        unsafe { std::slice::from_raw_parts_mut(self.items.as_mut_ptr().cast::<T>(), self.len) }
     }
 }
 
@@ -336,12 +374,9 @@ mod tests {
                         };
                         // SAFETY: a complete view (shape/strides have `ndim` entries, or are NULL
                         // for ndim 0); PyBuffer_IsContiguous only reads these fields.
-                        let (c, f) = unsafe {
-                            (
-                                ffi::PyBuffer_IsContiguous(&view, b'C' as _) == 1,
-                                ffi::PyBuffer_IsContiguous(&view, b'F' as _) == 1,
-                            )
-                        };
+                        let c = unsafe { ffi::PyBuffer_IsContiguous(&view, b'C' as _) } == 1;
+                        // SAFETY: as above.
+                        let f = unsafe { ffi::PyBuffer_IsContiguous(&view, b'F' as _) } == 1;
                         assert_eq!(
                             is_c_contiguous(&shape, &strides, ITEM),
                             c,

@@ -1,5 +1,13 @@
 //! Per-export state behind `Py_buffer.internal`: the shape and strides tables and the holds,
 //! recycled through a few global slots so that exports do not allocate.
+//!
+//! Records are taken and given back only attached to the interpreter (`getbuffer` and the
+//! release slot; a `RecordBox` holds a raw pointer, so it is neither `Send` nor `Sync` and
+//! cannot leave the attached code that made it). With the GIL (every build but the
+//! free-threaded one), attached means holding this interpreter's GIL, and pyo3 refuses to load
+//! a module into a second interpreter, so no two threads ever touch the slots at once and the
+//! GIL's hand-over orders their accesses: plain relaxed loads and stores are enough. The
+//! free-threaded build (`Py_GIL_DISABLED`) takes and gives back with atomic read-modify-writes.
 
 use std::ffi::c_void;
 use std::ptr::{self, NonNull};
@@ -26,15 +34,19 @@ static FREE: [AtomicPtr<Record>; 8] = [const { AtomicPtr::new(ptr::null_mut()) }
 pub(crate) struct RecordBox(NonNull<Record>);
 
 impl RecordBox {
+    #[inline]
     pub fn new() -> RecordBox {
         for slot in &FREE {
-            if !slot.load(Ordering::Relaxed).is_null() {
-                // Acquire: the record's contents as the giver left them.
-                if let Some(p) = NonNull::new(slot.swap(ptr::null_mut(), Ordering::Acquire)) {
-                    return RecordBox(p);
-                }
+            if let Some(p) = take(slot) {
+                return RecordBox(p);
             }
         }
+        Self::fresh()
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn fresh() -> RecordBox {
         let boxed = Box::new(Record {
             shape: [0; MAX_NDIM],
             strides: [0; MAX_NDIM],
@@ -63,20 +75,59 @@ impl RecordBox {
 }
 
 impl Drop for RecordBox {
+    #[inline]
     fn drop(&mut self) {
         // Drop the holds before the record can be taken again.
-        self.get_mut().holds = [None, None];
+        let rec = self.get_mut();
+        for hold in &mut rec.holds {
+            if hold.is_some() {
+                *hold = None;
+            }
+        }
         let p = self.0.as_ptr();
         for slot in &FREE {
-            if slot.load(Ordering::Relaxed).is_null()
-                && slot
-                    .compare_exchange(ptr::null_mut(), p, Ordering::Release, Ordering::Relaxed)
-                    .is_ok()
-            {
+            if give(slot, p) {
                 return;
             }
         }
         // SAFETY: the pointer came from `Box::leak` and is owned by `self`, dropped once.
         drop(unsafe { Box::from_raw(p) });
+    }
+}
+
+/// Takes the record in `slot`, if any.
+#[inline(always)]
+fn take(slot: &AtomicPtr<Record>) -> Option<NonNull<Record>> {
+    let p = NonNull::new(slot.load(Ordering::Relaxed))?;
+    #[cfg(not(Py_GIL_DISABLED))]
+    {
+        // Under the GIL (module docs): nobody else reads or writes the slot meanwhile.
+        slot.store(ptr::null_mut(), Ordering::Relaxed);
+        Some(p)
+    }
+    #[cfg(Py_GIL_DISABLED)]
+    {
+        // Acquire: the record's contents as the giver left them.
+        let _ = p;
+        NonNull::new(slot.swap(ptr::null_mut(), Ordering::Acquire))
+    }
+}
+
+/// Puts `p` into `slot` if it is empty.
+#[inline(always)]
+fn give(slot: &AtomicPtr<Record>, p: *mut Record) -> bool {
+    if !slot.load(Ordering::Relaxed).is_null() {
+        return false;
+    }
+    #[cfg(not(Py_GIL_DISABLED))]
+    {
+        // Under the GIL (module docs).
+        slot.store(p, Ordering::Relaxed);
+        true
+    }
+    #[cfg(Py_GIL_DISABLED)]
+    {
+        slot.compare_exchange(ptr::null_mut(), p, Ordering::Release, Ordering::Relaxed)
+            .is_ok()
     }
 }

@@ -169,11 +169,11 @@ const fn write(fields: &[Field<'_>], size: usize, align: usize, out: &mut [u8]) 
         if f.align > max_align {
             max_align = f.align;
         }
-        aligned &= f.offset % f.align == 0;
+        aligned &= f.offset.is_multiple_of(f.align);
         marked |= has_order(f.format.to_bytes());
         i += 1;
     }
-    let mode = if !aligned || align < max_align || size % max_align != 0 {
+    let mode = if !aligned || align < max_align || !size.is_multiple_of(max_align) {
         Mode::Packed
     } else if marked {
         Mode::Marked
@@ -261,16 +261,13 @@ pub const fn as_cstr(bytes: &'static [u8]) -> &'static CStr {
 #[inline]
 pub unsafe fn load_field<F: Shaped>(record: *const u8, offset: usize) -> F {
     let mut tmp = std::mem::MaybeUninit::<F>::uninit();
+    // SAFETY: the field's bytes lie inside the record (the caller guarantees it).
+    let src = unsafe { record.add(offset) };
     // SAFETY: the caller guarantees the source bytes are readable; `tmp` is a separate, aligned
-    // `F`-sized slot; `F::load` accepts any bytes, so it can read the copy.
-    unsafe {
-        std::ptr::copy_nonoverlapping(
-            record.add(offset),
-            tmp.as_mut_ptr().cast::<u8>(),
-            size_of::<F>(),
-        );
-        F::load(tmp.as_ptr())
-    }
+    // `F`-sized slot.
+    unsafe { std::ptr::copy_nonoverlapping(src, tmp.as_mut_ptr().cast::<u8>(), size_of::<F>()) };
+    // SAFETY: `tmp` holds `size_of::<F>()` copied bytes; `F::load` accepts any bytes.
+    unsafe { F::load(tmp.as_ptr()) }
 }
 
 /// The record format of `fields` in a struct of `size` bytes aligned to `align`, built at run
@@ -461,10 +458,13 @@ mod tests {
     #[test]
     fn load_field_reads_unaligned() {
         let bytes = [0u8, 0x78, 0x56, 0x34, 0x12, 1];
+        // SAFETY: bytes 1..5 are inside `bytes`.
         let v: u32 = unsafe { load_field(bytes.as_ptr(), 1) };
         assert_eq!(v, u32::from_le_bytes([0x78, 0x56, 0x34, 0x12]));
+        // SAFETY: byte 2 is inside `bytes`.
         let b: bool = unsafe { load_field(bytes.as_ptr(), 2) };
         assert!(b);
+        // SAFETY: byte 0 is inside `bytes`.
         let z: bool = unsafe { load_field(bytes.as_ptr(), 0) };
         assert!(!z);
     }
@@ -577,7 +577,9 @@ mod tests {
         fn derived_load_reads_every_field_from_any_bytes() {
             let mut bytes = [0xFFu8; size_of::<Header>()];
             bytes[6..14].copy_from_slice(&7usize.to_ne_bytes());
-            bytes[14] = 3; // not a valid bool: read as true
+            // Not a valid bool: read as true.
+            bytes[14] = 3;
+            // SAFETY: `bytes` is a `Header`-sized buffer; `load` accepts any bytes.
             let h = unsafe { <Header as Element>::load(bytes.as_ptr().cast()) };
             assert_eq!({ h.magic }, [0xFF, 0xFF]);
             assert_eq!({ h.len }.get(), u32::MAX);
@@ -590,6 +592,7 @@ mod tests {
                 mass: 4.5,
                 id: 9,
             };
+            // SAFETY: `&p` points at a whole `Particle`.
             assert_eq!(unsafe { <Particle as Element>::load(&p) }, p);
         }
     }
@@ -637,7 +640,9 @@ pub unsafe fn clear_gaps(base: *mut u8, fields: &[Field<'_>], size: usize) {
     for f in fields.iter().map(|f| (f.offset, f.size)).chain([(size, 0)]) {
         if f.0 > covered {
             // SAFETY: `covered..f.0` lies inside the record (contract).
-            unsafe { base.add(covered).write_bytes(0, f.0 - covered) };
+            let gap = unsafe { base.add(covered) };
+            // SAFETY: as above: `f.0 - covered` bytes from `gap` are writable.
+            unsafe { gap.write_bytes(0, f.0 - covered) };
         }
         covered = covered.max(f.0 + f.1);
     }
@@ -657,6 +662,7 @@ mod padding_tests {
         ];
         assert!(has_padding(&fields, 24));
         let mut bytes = [0xAAu8; 24];
+        // SAFETY: `bytes` is the 24-byte record the fields describe.
         unsafe { clear_gaps(bytes.as_mut_ptr(), &fields, 24) };
         let zeroed: Vec<usize> = (0..24).filter(|&i| bytes[i] == 0).collect();
         assert_eq!(zeroed, [4, 5, 6, 7, 20, 21, 22, 23]);

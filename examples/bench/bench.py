@@ -17,6 +17,13 @@ and in subprocesses:
      RSS / peak RSS (VmHWM, reset through /proc/self/clear_refs) around memoryview and np.asarray,
      with a deliberate 1 GiB copy as the control that the method sees a copy.
 Also probes every peer's answer to every request flag (conformance.py).
+
+The same rounds cover every example class (classes.py: 1-D and N-d shared storage, shape from
+fields, runtime ndim, Fortran, pitched, plain storage in frozen and mutable classes, records)
+and the consumer side (a typed f64 view of a 1 KiB numpy array created and dropped: the
+project's PyView<f64>, pyo3's PyBuffer<f64>, a C consumer). Instructions per export and per
+view are counted by callgrind in one valgrind subprocess (instr.py); allocations per view by
+the LD_PRELOAD worker.
 """
 from __future__ import annotations
 
@@ -38,10 +45,10 @@ sys.path.insert(0, str(BENCH))
 
 import build  # noqa: E402
 
-FULL = dict(rounds=25, raw_n=200_000, mv_n=40_000, np_n=10_000, alloc_n=20_000, alloc_reps=3,
+FULL = dict(rounds=25, cons_n=50_000, instr_n=2000, raw_n=200_000, mv_n=40_000, np_n=10_000, alloc_n=20_000, alloc_reps=3,
             big_elements=1 << 27, big_rounds=7, big_raw_n=50_000, big_mv_n=10_000,
             big_np_n=3_000)
-SMOKE = dict(rounds=3, raw_n=2_000, mv_n=500, np_n=200, alloc_n=500, alloc_reps=2,
+SMOKE = dict(rounds=3, cons_n=500, instr_n=50, raw_n=2_000, mv_n=500, np_n=200, alloc_n=500, alloc_reps=2,
              big_elements=1 << 23, big_rounds=3, big_raw_n=1_000, big_mv_n=300, big_np_n=100)
 
 
@@ -113,6 +120,37 @@ def measure(objs: dict, cfg: dict, helper, np) -> dict:
     return out
 
 
+CONSUMERS = [("c_consumer", "C consumer (GetBuffer + checks + Release)"),
+             ("pyview", "buffer_runtime PyView<f64>"),
+             ("pybuffer", "pyo3 PyBuffer<f64>::get")]
+
+
+def consumer_loops(helper, np):
+    """{key: loop(n) -> ns} over a 1 KiB float64 numpy array; {} if bench_consumer is absent."""
+    try:
+        import bench_consumer as bc
+    except ImportError:
+        return {}
+    a = np.zeros(128)
+    return {"c_consumer": lambda n: helper.c_consumer_loop(a, n),
+            "pyview": lambda n: bc.pyview_loop(a, n),
+            "pybuffer": lambda n: bc.pybuffer_loop(a, n)}
+
+
+def measure_consumer(cfg: dict, helper, np) -> dict:
+    loops = consumer_loops(helper, np)
+    keys = list(loops)
+    data = {k: [] for k in keys}
+    n = cfg["cons_n"]
+    for k in keys:
+        loops[k](max(n // 10, 10))
+    for r in range(cfg["rounds"]):
+        for k in keys[r % len(keys):] + keys[:r % len(keys)]:
+            data[k].append(loops[k](n) / n)
+    return {k: {"median": statistics.median(v), "min": min(v), "max": max(v),
+                "samples": len(v)} for k, v in data.items()}
+
+
 # ---- workers --------------------------------------------------------------------------------
 
 
@@ -159,7 +197,59 @@ def alloc_worker(cfg: dict) -> dict:
                                   "raw": reps}
         del obj
         gc.collect()
+    import classes
+
+    out["classes"] = {}
+    for case in classes.CASES:
+        obj, status = classes.make(case)
+        if status != "ok":
+            out["classes"][case.key] = {"status": status}
+            continue
+        helper.raw_loop(obj, 1000)
+        reps = [helper.count_allocs(obj, n) for _ in range(cfg["alloc_reps"])]
+        libc = [(r["malloc"] + r["calloc"] + r["realloc"] + r["memalign"]) / n for r in reps]
+        py = [(r["py_malloc"] + r["py_calloc"] + r["py_realloc"]) / n for r in reps]
+        out["classes"][case.key] = {"status": "ok", "libc": statistics.median(libc),
+                                    "py": statistics.median(py)}
+    import numpy as np
+
+    out["consumer"] = {}
+    for key, loop in consumer_loops(helper, np).items():
+        loop(1000)
+        r = helper.count_allocs_call(lambda: loop(n))
+        # The loop's own result (one int) is allocated inside the call: at most 1/n per view.
+        out["consumer"][key] = {"status": "ok",
+                                "libc": (r["malloc"] + r["calloc"] + r["realloc"]
+                                         + r["memalign"]) / n,
+                                "py": (r["py_malloc"] + r["py_calloc"] + r["py_realloc"]) / n}
     return out
+
+
+ABI3_CASES = ["growable", "intarray", "intmatrix", "image", "frozen", "readings"]
+
+
+def abi3_worker(cfg: dict) -> dict:
+    """The example classes from the abi3 build (PyO3's slots) against the hand-written PyO3
+    peers, interleaved in this process (the abi3 module shadows the venv's)."""
+    sys.path.insert(0, str(build.ABI3_SITE))
+    import buffer_examples
+
+    where = Path(buffer_examples.__file__ or ".").parent
+    if not any(p.name.endswith(".abi3.so") for p in where.glob("*.so")):
+        return {"error": f"not the abi3 build: {buffer_examples.__file__}"}
+    import numpy as np
+
+    import classes
+    import peers
+
+    helper = import_built()
+    objs = {k: peers.BY_KEY[k].factory() for k in ("c", "pyo3_bound", "pyo3_ref")}
+    for key in ABI3_CASES:
+        obj, st = classes.make(classes.BY_KEY[key])
+        if st == "ok":
+            objs[key] = obj
+    timing = measure(objs, cfg, helper, np)
+    return {"timing": timing, "module": buffer_examples.__file__}
 
 
 def proc_status() -> dict:
@@ -295,12 +385,18 @@ def main() -> int:
     ap.add_argument("--no-build", action="store_true", help="skip build.py")
     ap.add_argument("--alloc-worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--bigmem-worker", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--abi3-worker", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--no-abi3", action="store_true",
+                    help="skip the abi3 build of the examples and its measurement")
     ap.add_argument("--config", help=argparse.SUPPRESS)
     args = ap.parse_args()
 
-    if args.alloc_worker or args.bigmem_worker:
+    if args.alloc_worker or args.bigmem_worker or args.abi3_worker:
         cfg = json.loads(args.config)
-        res = alloc_worker(cfg) if args.alloc_worker else bigmem_worker(cfg)
+        if args.abi3_worker:
+            res = abi3_worker(cfg)
+        else:
+            res = alloc_worker(cfg) if args.alloc_worker else bigmem_worker(cfg)
         print(json.dumps(res))
         return 0
 
@@ -333,13 +429,37 @@ def main() -> int:
             issues += conformance.check_resize(obj)
         conf[peer.key] = {"issues": issues, "notes": notes}
         objs[peer.key] = obj
-    log(f"measuring {len(objs)} peers x {cfg['rounds']} rounds ({mode})")
+    import classes
+
+    cls_status = {}
+    for case in classes.CASES:
+        if case.key in objs:  # the same provider as a peer: measured once, reported in both
+            cls_status[case.key] = "ok"
+            continue
+        obj, st = classes.make(case)
+        cls_status[case.key] = st
+        if st != "ok":
+            log(f"{case.label}: {st}")
+            continue
+        objs[case.key] = obj
+    log(f"measuring {len(objs)} providers x {cfg['rounds']} rounds ({mode})")
     gc.collect()
     timing = measure(objs, cfg, helper, np)
+    log("consumer side: typed f64 views of a 1 KiB numpy array")
+    consumer = measure_consumer(cfg, helper, np)
+    log("counting instructions per export and per view (callgrind worker)")
+    import instr
+
+    instructions = instr.count(cfg["instr_n"], ("FULL_RO", "SIMPLE", "ND"))
     log("counting allocations (LD_PRELOAD worker)")
     allocs = run_worker("alloc", cfg, {"LD_PRELOAD": str(build.PRELOAD)})
     log(f"zero-copy check, {cfg['big_elements'] * 8 >> 20} MiB (worker)")
     bigmem = run_worker("bigmem", cfg)
+    abi3 = {"error": "skipped (--no-abi3)" if args.no_abi3 else "skipped in smoke mode"}
+    if not args.no_abi3 and not args.smoke:
+        log("abi3 build of the examples (PyO3's slots) vs the PyO3 peers (worker)")
+        site = build.ensure_abi3()
+        abi3 = run_worker("abi3", cfg) if site else {"error": "abi3 build failed"}
 
     command = os.environ.get("BENCH_COMMAND") or " ".join(
         [Path(sys.executable).name, "examples/bench/bench.py", *sys.argv[1:]])
@@ -351,6 +471,15 @@ def main() -> int:
                    "must_conform": p.must_conform, "status": status[p.key],
                    "timing": timing.get(p.key), "conformance": conf.get(p.key),
                    "allocs": allocs.get("peers", {}).get(p.key)} for p in peers.PEERS],
+        "classes": [{"key": c.key, "label": c.label, "layout": c.layout, "native": c.native,
+                     "status": cls_status[c.key], "timing": timing.get(c.key),
+                     "allocs": allocs.get("classes", {}).get(c.key),
+                     "instructions": instructions.get(c.key)} for c in classes.CASES],
+        "consumer": {"timing": consumer, "allocs": allocs.get("consumer", {}),
+                     "instructions": instructions.get("consumer"),
+                     "labels": dict(CONSUMERS)},
+        "instructions": instructions,
+        "abi3": abi3,
         "alloc_calibration": allocs.get("calibration"), "alloc_error": allocs.get("error"),
         "bigmem": bigmem, "seconds": None,
         "load": {"start": load_start, "end": os.getloadavg()},
@@ -360,6 +489,12 @@ def main() -> int:
     print()
     print(text)
     print()
+    print(report.classes_table(results))
+    print()
+    print(report.consumer_table(results))
+    print()
+    print(report.abi3_table(results))
+    print()
     print(report.bigmem_text(results))
     print(report.conformance_text(results))
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -367,6 +502,10 @@ def main() -> int:
     json_path.write_text(json.dumps(results, indent=1))
     (out_dir / "results.md").write_text(report.markdown(results))
     report.chart(results, out_dir / "bench.png")
+    report.chart_classes(results, out_dir / "classes.png")
+    readme = BENCH.parent.parent / "README.md"
+    if mode == "full" and args.out is None and report.update_readme(results, readme):
+        log(f"updated the performance table in {readme}")
     log(f"wrote {out_dir / 'results.md'}, {out_dir / 'bench.png'}, {json_path} "
         f"({results['seconds']} s)")
     return 0

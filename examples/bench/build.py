@@ -10,7 +10,8 @@
     build/py/bench_cy.*.so       peer 2, Cython (cython/bench_cy.pyx)
     build/py/bench_pb11.*.so     peer 3, pybind11 (pybind11/bench_pb11.cpp)
     build/liballoccount.so       LD_PRELOAD allocation counter (csrc/alloccount.c)
-- builds peer 4 (pyo3_peer/, PyO3 0.30.1) with `maturin develop --release` into the venv, with
+- builds peer 4 (pyo3_peer/, PyO3 0.30.1) and the consumer-side loops (consumer/, on
+  buffer-runtime) with `maturin develop --release` into the venv, with
   CARGO_TARGET_DIR=build/cargo.
 
 Each product is rebuilt only when a hash of its inputs and command line changes (stamps in
@@ -57,7 +58,7 @@ def digest(inputs: list[Path], cmd: list[str]) -> str:
     for c in cmd:
         h.update(str(c).encode() + b"\0")
     for p in inputs:
-        h.update(str(p.relative_to(BENCH)).encode() + b"\0")
+        h.update(os.path.relpath(p, BENCH).encode() + b"\0")
         h.update(p.read_bytes() if p.exists() else b"<missing>")
     return h.hexdigest()
 
@@ -160,39 +161,65 @@ def build_pybind11() -> None:
     mark("bench_pb11", key)
 
 
-# ---- PyO3 peer ------------------------------------------------------------------------------
+# ---- Rust crates: the PyO3 peer and the consumer-side loops ------------------------------
 
 PYO3_DIR = BENCH / "pyo3_peer"
+CONSUMER_DIR = BENCH / "consumer"
+RUNTIME_DIR = BENCH.parent.parent / "buffer-runtime"
+# (stamp name, crate dir, module, extra inputs): each built with `maturin develop --release`.
+RUST_CRATES = [("bench_pyo3", PYO3_DIR, "bench_pyo3", []),
+               ("bench_consumer", CONSUMER_DIR, "bench_consumer", [RUNTIME_DIR])]
+
+
+def crate_inputs(crate_dir: Path, extra: list[Path]) -> list[Path]:
+    files = [crate_dir / "Cargo.toml", crate_dir / "Cargo.lock", crate_dir / "pyproject.toml",
+             *sorted((crate_dir / "src").glob("*.rs"))]
+    for d in extra:  # a path dependency: its sources and manifest
+        files += [d / "Cargo.toml", *sorted(d.glob("src/**/*.rs"))]
+    return files
 
 
 def pyo3_inputs() -> list[Path]:
-    return [PYO3_DIR / "Cargo.toml", PYO3_DIR / "Cargo.lock", PYO3_DIR / "pyproject.toml",
-            *sorted((PYO3_DIR / "src").glob("*.rs"))]
+    return crate_inputs(PYO3_DIR, [])
 
 
-def pyo3_installed() -> bool:
-    spec = importlib.util.find_spec("bench_pyo3")
+def installed(module: str) -> bool:
+    spec = importlib.util.find_spec(module)
     return spec is not None and spec.origin is not None and \
         Path(spec.origin).resolve().is_relative_to(Path(sys.prefix).resolve())
 
 
-def pyo3_command() -> list[str]:
+def pyo3_installed() -> bool:
+    return installed("bench_pyo3")
+
+
+def crate_command(crate_dir: Path) -> list[str]:
     maturin = Path(sys.executable).parent / "maturin"
-    return [str(maturin), "develop", "--release", "--quiet",
-            "-m", str(PYO3_DIR / "Cargo.toml")]
+    return [str(maturin), "develop", "--release", "--quiet", "-m", str(crate_dir / "Cargo.toml")]
+
+
+def pyo3_command() -> list[str]:
+    return crate_command(PYO3_DIR)
 
 
 def start_pyo3() -> subprocess.Popen | None:
-    """Starts `maturin develop` for the PyO3 peer if needed; returns the process or None."""
-    cmd = pyo3_command()
-    if fresh("bench_pyo3", [], digest(pyo3_inputs(), cmd)) and pyo3_installed():
+    """Starts the Rust builds that are out of date, one after the other (they share a target
+    directory, so cargo would serialise them anyway); returns a handle or None."""
+    todo = [c for c in RUST_CRATES
+            if not (fresh(c[0], [], digest(crate_inputs(c[1], c[3]), crate_command(c[1])))
+                    and installed(c[2]))]
+    if not todo:
         return None
-    if not Path(cmd[0]).exists():
+    maturin = Path(sys.executable).parent / "maturin"
+    if not maturin.exists():
         run([sys.executable, "-m", "pip", "install", "--quiet", "maturin>=1.9,<2"])
+    script = " && ".join(" ".join(shlex.quote(a) for a in crate_command(c[1])) for c in todo)
     env = dict(os.environ, VIRTUAL_ENV=sys.prefix, CARGO_TARGET_DIR=str(CARGO_TARGET),
                PYO3_PYTHON=sys.executable)
-    log("+ " + " ".join(cmd) + f"   (CARGO_TARGET_DIR={CARGO_TARGET})")
-    return subprocess.Popen(cmd, env=env, cwd=PYO3_DIR)
+    log("+ " + script + f"   (CARGO_TARGET_DIR={CARGO_TARGET})")
+    proc = subprocess.Popen(["sh", "-c", script], env=env, cwd=BENCH)
+    proc.crates = todo  # type: ignore[attr-defined]
+    return proc
 
 
 def finish_pyo3(proc: subprocess.Popen | None) -> None:
@@ -202,7 +229,48 @@ def finish_pyo3(proc: subprocess.Popen | None) -> None:
         raise SystemExit(f"[bench-build] maturin develop failed (exit {proc.returncode})")
     importlib.invalidate_caches()
     # Cargo.lock exists only after the first build: hash after building.
-    mark("bench_pyo3", digest(pyo3_inputs(), pyo3_command()))
+    for name, crate_dir, _module, extra in proc.crates:  # type: ignore[attr-defined]
+        mark(name, digest(crate_inputs(crate_dir, extra), crate_command(crate_dir)))
+
+
+# ---- the example module built for abi3 (PyO3's slots: the type object cannot be patched) ---
+
+ABI3_SITE = BUILD / "abi3" / "site"
+EXAMPLES_DIR = BENCH.parent
+
+
+def abi3_inputs() -> list[Path]:
+    root = BENCH.parent.parent
+    files = [root / "Cargo.toml", root / "Cargo.lock", EXAMPLES_DIR / "Cargo.toml"]
+    for d in (root / "buffer-runtime", root / "buffer-derive", EXAMPLES_DIR):
+        files += sorted(d.glob("src/**/*.rs"))
+    return files
+
+
+def ensure_abi3() -> Path | None:
+    """`buffer_examples` built with `--features abi3` into build/abi3/site (its own import path,
+    never the venv's); returns the directory, or None if the build failed."""
+    maturin = Path(sys.executable).parent / "maturin"
+    dist = BUILD / "abi3" / "dist"
+    cmd = [str(maturin), "build", "--release", "--quiet", "--features", "abi3",
+           "-m", str(EXAMPLES_DIR / "Cargo.toml"), "-o", str(dist)]
+    key = digest(abi3_inputs(), cmd)
+    if fresh("abi3", [ABI3_SITE / "buffer_examples"], key):
+        return ABI3_SITE
+    for old in dist.glob("*.whl") if dist.exists() else []:
+        old.unlink()
+    env = dict(os.environ, PYO3_PYTHON=sys.executable)
+    try:
+        run(cmd, env=env, cwd=EXAMPLES_DIR)
+        wheels = sorted(dist.glob("buffer_examples-*abi3*.whl"))
+        if not wheels:
+            return None
+        run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--upgrade",
+             "--target", str(ABI3_SITE), str(wheels[-1])])
+    except subprocess.CalledProcessError:
+        return None
+    mark("abi3", key)
+    return ABI3_SITE
 
 
 # ---- everything -----------------------------------------------------------------------------
@@ -223,7 +291,10 @@ def _ensure_all() -> None:
     proc = start_pyo3()
     try:
         csrc = BENCH / "csrc"
-        compile_c("bench_helper", csrc / "bench_helper.c", PYDIR / f"bench_helper{EXT}", ["-ldl"])
+        # The callgrind client requests come from valgrind's header when it is installed (a
+        # helper built before valgrind was installed is rebuilt: the header is an input).
+        compile_c("bench_helper", csrc / "bench_helper.c", PYDIR / f"bench_helper{EXT}", ["-ldl"],
+                  inputs=[Path("/usr/include/valgrind/callgrind.h")])
         compile_c("bench_cprov", csrc / "bench_cprov.c", PYDIR / f"bench_cprov{EXT}")
         compile_c("alloccount", csrc / "alloccount.c", PRELOAD)
         build_cython()

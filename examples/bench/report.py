@@ -160,6 +160,142 @@ def generated_vs_hand(results: dict) -> str:
     return "\n".join(lines)
 
 
+def _ratio(v, b) -> str:
+    return f"{v / b:.2f}x" if v is not None and b else "-"
+
+
+def _num(v, fmt="{:.1f}") -> str:
+    return "-" if v is None else fmt.format(v)
+
+
+def classes_table(results: dict) -> str:
+    """Every example class beside the C baseline and the PyO3 peers: times (same interleaved
+    rounds) and callgrind instructions per get+release pair."""
+    instr = results.get("instructions") or {}
+    base = _peer(results, "c")
+    c_ir = (instr.get("c") or {}).get("FULL_RO")
+    head = ("| provider | layout | raw ns | vs C | Ir/export | vs C | SIMPLE Ir | ND Ir | "
+            "memoryview ns | vs C | np.asarray ns | vs C | malloc+PyMem/export |")
+    lines = [head, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    refs = [(p["label"], "hand-written", p, instr.get(p["key"]) or {}, p.get("allocs"))
+            for p in results["peers"] if p["key"] in ("c", "cython", "pyo3_bound", "pyo3_ref")]
+    cases = [(c["label"], c["layout"], c, c.get("instructions") or {}, c.get("allocs"))
+             for c in results.get("classes", [])]
+    for label, layout, p, ir, a in refs + cases:
+        if p.get("status") != "ok":
+            lines.append(f"| {label} | {layout} | {p.get('status')} |" + " |" * 10)
+            continue
+        cells = [label, layout]
+        raw = _median(p, "raw")
+        cells += [_num(raw), _ratio(raw, _median(base, "raw") if base else None)]
+        full = ir.get("FULL_RO")
+        cells += [_num(full, "{:.0f}"), _ratio(full, c_ir)]
+        cells += [_num(ir.get("SIMPLE"), "{:.0f}"), _num(ir.get("ND"), "{:.0f}")]
+        for metric in ("mv", "np"):
+            v = _median(p, metric)
+            cells += [_num(v), _ratio(v, _median(base, metric) if base else None)]
+        if a and a.get("status") == "ok":
+            cells.append(f"{a['libc'] + a['py']:.2f}")
+        else:
+            cells.append("n/a")
+        lines.append("| " + " | ".join(cells) + " |")
+    if "error" in instr:
+        lines.append("")
+        lines.append(f"Instruction counts unavailable: {instr['error']}")
+    return "\n".join(lines)
+
+
+def consumer_table(results: dict) -> str:
+    c = results.get("consumer") or {}
+    t, a, ir = c.get("timing") or {}, c.get("allocs") or {}, c.get("instructions") or {}
+    if not t:
+        return "Consumer side: bench_consumer not importable (build.py builds it)."
+    labels = c.get("labels") or {}
+    base_t = (t.get("c_consumer") or {}).get("median")
+    base_ir = ir.get("c_consumer")
+    lines = ["| consumer (typed f64 view of a 1 KiB numpy array, created and dropped) | ns/view "
+             "| vs C | Ir/view | vs C | malloc+PyMem/view |", "|---|---:|---:|---:|---:|---:|"]
+    for key, m in t.items():
+        al = a.get(key) or {}
+        alloc = f"{al['libc'] + al['py']:.3f}" if al.get("status") == "ok" else "n/a"
+        lines.append(f"| {labels.get(key, key)} | {m['median']:.1f} | {_ratio(m['median'], base_t)} "
+                     f"| {_num(ir.get(key), '{:.0f}')} | {_ratio(ir.get(key), base_ir)} | {alloc} |")
+    return "\n".join(lines)
+
+
+def abi3_table(results: dict) -> str:
+    a = results.get("abi3") or {}
+    if "timing" not in a:
+        return f"abi3 build: {a.get('error', 'not measured')}"
+    t = a["timing"]
+    names = {c["key"]: c["label"] for c in results.get("classes", [])}
+    names.update({"c": "C hand-written", "pyo3_bound": "PyO3 hand (Bound)",
+                  "pyo3_ref": "PyO3 hand (PyRef)"})
+
+    def med(key, metric):
+        return ((t.get(key) or {}).get(metric) or {}).get("median")
+
+    lines = ["| provider (abi3 build: PyO3's slots) | raw ns | vs PyO3 hand | memoryview ns "
+             "| vs PyO3 hand | np.asarray ns | vs PyO3 hand |", "|---|---:|---:|---:|---:|---:|---:|"]
+    for key in t:
+        cells = [names.get(key, key)]
+        for metric in ("raw", "mv", "np"):
+            v, h = med(key, metric), med("pyo3_bound", metric)
+            cells += [_num(v), _ratio(v, h)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+README_START = "<!-- bench-table:start (written by `make bench`) -->"
+README_END = "<!-- bench-table:end -->"
+
+
+def readme_table(results: dict) -> str:
+    """The README's performance table: every example class and the references, times and
+    instructions as ratios to hand-written C, from one interleaved run."""
+    instr = results.get("instructions") or {}
+    base = _peer(results, "c")
+    c_ir = (instr.get("c") or {}).get("FULL_RO")
+
+    def cell(v, b, fmt="{:.1f}"):
+        return "-" if v is None else f"{fmt.format(v)} ({_ratio(v, b)})"
+
+    lines = [f"`{results['command']}`, {results['date']}, {results['config']['rounds']} "
+             "interleaved rounds (ns per operation, medians; Ir = instructions per get+release "
+             "pair, callgrind; ratio to hand-written C in brackets):", "",
+             "| provider | layout | raw get+release ns | Ir / export | `memoryview(x).release()` "
+             "ns | `np.asarray(x)` ns | allocations / export |",
+             "|---|---|---:|---:|---:|---:|---:|"]
+    rows = [(p["label"], "hand-written", p, instr.get(p["key"]) or {}, p.get("allocs"))
+            for p in results["peers"] if p["key"] in ("c", "cython", "pybind11", "pyo3_bound")]
+    rows += [(f"**{c['label']}**", c["layout"], c, c.get("instructions") or {}, c.get("allocs"))
+             for c in results.get("classes", [])]
+    for label, layout, p, ir, a in rows:
+        if p.get("status") != "ok":
+            lines.append(f"| {label} | {layout} | {p.get('status')} | | | | |")
+            continue
+        alloc = f"{a['libc'] + a['py']:.0f}" if a and a.get("status") == "ok" else "n/a"
+        lines.append(
+            f"| {label} | {layout} | {cell(_median(p, 'raw'), _median(base, 'raw'))} | "
+            f"{cell(ir.get('FULL_RO'), c_ir, '{:.0f}')} | "
+            f"{cell(_median(p, 'mv'), _median(base, 'mv'))} | "
+            f"{cell(_median(p, 'np'), _median(base, 'np'))} | {alloc} |")
+    lines += ["", "Consumer side, a typed f64 view of a 1 KiB numpy array created and dropped:", "",
+              consumer_table(results), "", abi3_table(results)]
+    return "\n".join(lines)
+
+
+def update_readme(results: dict, path) -> bool:
+    """Replaces the table between the README's markers; False if the markers are missing."""
+    text = path.read_text()
+    if README_START not in text or README_END not in text:
+        return False
+    head, rest = text.split(README_START, 1)
+    _, tail = rest.split(README_END, 1)
+    path.write_text(head + README_START + "\n" + readme_table(results) + "\n" + README_END + tail)
+    return True
+
+
 def _load(results: dict, which: str) -> str:
     la = (results.get("load") or {}).get(which)
     return "/".join(f"{x:.2f}" for x in la) if la else "?"
@@ -217,6 +353,26 @@ def markdown(results: dict) -> str:
               "Raw get+release by request (where the per-export cost comes from: SIMPLE asks "
               "for no shape/strides/format, ND for a shape, FULL_RO for everything):", "",
               by_request_table(results), "",
+              "## Every example class", "",
+              "Each class as a ~1 KiB provider, measured in the same interleaved rounds as the "
+              "peers above (times: medians, ns per operation, `vs C` against the hand-written C "
+              "provider), with callgrind's instruction count (Ir) per get+release pair "
+              "(`instr.py`: collection on only inside the C loop, the loop's few instructions "
+              "included for every provider; FULL_RO unless named).", "",
+              classes_table(results), "",
+              "## Consumer side", "",
+              "A typed float64 view of `np.zeros(128)` created and dropped in a Rust (or C) loop: "
+              "`PyView::<f64>::new` requests FORMAT|STRIDES and checks format, itemsize, ndim, "
+              "len, suboffsets and extent; pyo3's `PyBuffer::<f64>::get` requests FULL_RO; the C "
+              "consumer (`bench_helper.c_consumer_loop`) requests FORMAT|STRIDES and checks the "
+              "format, itemsize, ndim, suboffsets and len.", "",
+              consumer_table(results), "",
+              "## abi3 build", "",
+              "The example module built with `--features abi3` (`pyo3/abi3-py311`), where the "
+              "type object is opaque and the classes keep PyO3's slot trampolines around the same "
+              "export body; measured in a worker process against the hand-written PyO3 peers "
+              "(interleaved rounds; ratios to `PyO3 hand (Bound)`).", "",
+              abi3_table(results), "",
               f"## Zero-copy check ({results['config']['big_elements'] * 8 >> 20} MiB)", "",
               bigmem_text(results), "", "## Flag probe details", "",
               conformance_text(results, limit=40), "", "## Peers", ""]
@@ -278,6 +434,47 @@ def chart(results: dict, path) -> None:
         ax.grid(axis="x", alpha=0.3)
     fig.suptitle(f"Buffer export cost, 1 KiB providers ({results['mode']} run, "
                  f"{results['date']}; orange = generated by #[derive(PyBuffer)])", fontsize=11)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def chart_classes(results: dict, path) -> None:
+    """Every example class: raw get+release time and instructions per export, as ratios to
+    hand-written C (1.0 = C), with the PyO3 peer for reference."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    instr = results.get("instructions") or {}
+    base = _peer(results, "c")
+    c_ir = (instr.get("c") or {}).get("FULL_RO")
+    rows = [(p["label"], p, instr.get(p["key"]) or {}, COLORS[p["kind"]])
+            for p in results["peers"] if p["key"] in ("cython", "pyo3_bound")]
+    rows += [(c["label"], c, c.get("instructions") or {}, COLORS["generated"])
+             for c in results.get("classes", []) if c.get("status") == "ok"]
+    labels = [r[0] for r in rows]
+    y = list(range(len(rows)))
+    fig, axes = plt.subplots(1, 2, figsize=(13, 0.38 * len(rows) + 1.6))
+    for ax, (title, values) in zip(axes, [
+        ("raw get+release time / C", [(_median(p, "raw") or 0) / (_median(base, "raw") or 1)
+                                      for _, p, _, _ in rows]),
+        ("instructions per export / C (callgrind)",
+         [(ir.get("FULL_RO") or 0) / (c_ir or 1) for _, _, ir, _ in rows]),
+    ]):
+        ax.barh(y, values, color=[r[3] for r in rows])
+        for yi, v in zip(y, values):
+            ax.text(v + 0.03, yi, f"{v:.2f}x", va="center", fontsize=8)
+        ax.axvline(1.0, color="#4c72b0", lw=1)
+        ax.axvline(1.3, color="#c44e52", lw=1, ls="--")
+        ax.set_title(title + " (dashed: the 1.3x goal)", fontsize=10)
+        ax.set_yticks(y)
+        ax.set_yticklabels(labels if ax is axes[0] else [], fontsize=8)
+        ax.set_ylim(len(rows) - 0.5, -0.5)
+        ax.grid(axis="x", alpha=0.3)
+    fig.suptitle(f"Every example class vs hand-written C ({results['mode']} run, "
+                 f"{results['date']})", fontsize=11)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

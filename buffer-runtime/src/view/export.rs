@@ -9,7 +9,7 @@ use std::os::raw::c_int;
 use pyo3::ffi;
 use pyo3::{Bound, PyAny, PyErr, Python};
 
-use crate::layout::{byte_extent, contiguous_strides, element_count, Order, MAX_NDIM};
+use crate::layout::{byte_extent, contiguous_strides, element_count, Order, Table, MAX_NDIM};
 
 use super::format;
 use super::rank::Rank;
@@ -43,6 +43,7 @@ impl Export {
     /// Asks `obj` for a buffer with `flags` and lets `inspect` read it in place; the exporter's
     /// exception on refusal. Whatever `inspect` returns, the export is owned (and released on
     /// drop) by the returned `Export`.
+    #[inline(always)]
     pub fn acquire<R>(
         obj: &Bound<'_, PyAny>,
         flags: c_int,
@@ -67,10 +68,41 @@ impl Export {
         // `Fields` is a transparent wrapper of `Py_buffer`, and `view` stays put while borrowed.
         let seen = inspect(unsafe { &*guard.0.as_ptr().cast::<Fields>() });
         std::mem::forget(guard);
-        // SAFETY: as above (filled by the successful call, every field initialised); from here
-        // on only `obj`, `internal` and `readonly` are used.
+        // SAFETY: as above; from here on only `obj`, `internal` and `readonly` are used.
         let view = unsafe { view.assume_init() };
         Ok((Export { view }, seen))
+    }
+
+    /// The view inside an `Export` being built in place.
+    ///
+    /// # Safety
+    /// `export` is valid for writes (it may be uninitialised).
+    #[inline(always)]
+    pub unsafe fn view_ptr(export: *mut Export) -> *mut ffi::Py_buffer {
+        // SAFETY: a field address of a valid pointer (contract).
+        unsafe { std::ptr::addr_of_mut!((*export).view) }
+    }
+
+    /// Asks `obj` for a buffer with `flags` into `*view` (zeroed first, so that every field is
+    /// initialised whatever the exporter writes); the exporter's exception on refusal.
+    ///
+    /// # Safety
+    /// `view` is valid for writes; on `Ok` the caller owns the export and releases it once
+    /// (`PyBuffer_Release`, or by making the memory an `Export` and dropping it).
+    #[inline(always)]
+    pub unsafe fn fill(
+        obj: &Bound<'_, PyAny>,
+        flags: c_int,
+        view: *mut ffi::Py_buffer,
+    ) -> Result<(), PyErr> {
+        // SAFETY: `view` is valid for writes (contract).
+        unsafe { view.write_bytes(0, 1) };
+        // SAFETY: `obj` is live, `view` valid for writes; on success the caller owns the export.
+        let rc = unsafe { ffi::PyObject_GetBuffer(obj.as_ptr(), view, flags) };
+        if rc != 0 {
+            return Err(PyErr::fetch(obj.py()));
+        }
+        Ok(())
     }
 
     /// Whether the exporter reported read-only memory.
@@ -95,6 +127,25 @@ impl Fields {
             // SAFETY: a non-null format is a NUL-terminated string valid while the view is.
             unsafe { CStr::from_ptr(f) }
         }))
+    }
+
+    /// Whether the exporter's format is exactly `want` (a NULL format is `B`): compared byte by
+    /// byte in place, without measuring the exporter's string first.
+    #[inline]
+    pub fn format_is(&self, want: &CStr) -> bool {
+        let f = self.view.format;
+        if f.is_null() {
+            return want.to_bytes() == b"B";
+        }
+        for (i, &w) in want.to_bytes_with_nul().iter().enumerate() {
+            // SAFETY: a non-null format is NUL-terminated and valid while the view is; bytes
+            // `0..i` of it equalled `want`'s, which are not NUL, so its NUL is not before `i`.
+            let b = unsafe { *f.wrapping_add(i) } as u8;
+            if b != w {
+                return false;
+            }
+        }
+        true
     }
 
     /// The exporter's `ndim`, if it is one a buffer may have.
@@ -133,13 +184,65 @@ impl Fields {
         Some(unsafe { std::slice::from_raw_parts(self.view.suboffsets, n) })
     }
 
+    /// [`layout_checked`](Self::layout_checked) for the common answer, in one pass: shape and strides given,
+    /// no suboffsets, no empty dimension, a non-null `buf`. `None` means "not that case" (or a
+    /// refusal), and the full path decides, so the result is always the full path's.
+    #[inline(always)]
+    pub(crate) fn layout_fast<D: Rank>(&self) -> Option<Layout<D>> {
+        let v = &self.view;
+        let n = self.ndim()?;
+        if n == 0
+            || v.shape.is_null()
+            || v.strides.is_null()
+            || !v.suboffsets.is_null()
+            || v.buf.is_null()
+            || D::NDIM.is_some_and(|want| want != n)
+        {
+            return None;
+        }
+        let itemsize = usize::try_from(v.itemsize).ok().filter(|&s| s > 0)?;
+        // SAFETY: a non-null shape has `ndim` entries valid while the view is (exporter's
+        // contract, as in `raw_shape`).
+        let shape = unsafe { std::slice::from_raw_parts(v.shape, n) };
+        // SAFETY: as above, for the strides.
+        let strides = unsafe { std::slice::from_raw_parts(v.strides, n) };
+        // The full path's checks, fused: every dim > 0, the element count and `len`, and the
+        // byte extent without overflow (`byte_extent`).
+        let (mut count, mut low, mut high) = (1usize, 0isize, 0isize);
+        for (&d, &st) in shape.iter().zip(strides) {
+            if d <= 0 {
+                return None;
+            }
+            count = count.checked_mul(d as usize)?;
+            let reach = st.checked_mul(d - 1)?;
+            if reach < 0 {
+                low = low.checked_add(reach)?;
+            } else {
+                high = high.checked_add(reach)?;
+            }
+        }
+        debug_assert!(low <= 0);
+        high.checked_add(v.itemsize)?;
+        if count > isize::MAX as usize || count.checked_mul(itemsize)? as isize != v.len {
+            return None;
+        }
+        // SAFETY: every entry was checked positive, and `isize` and `usize` have one layout.
+        let shape = unsafe { std::slice::from_raw_parts(v.shape.cast::<usize>(), n) };
+        Some(Layout {
+            ptr: v.buf.cast(),
+            shape: D::table(shape),
+            strides: D::table(strides),
+            itemsize,
+        })
+    }
+
     /// The layout as a consumer may use it: CPython's rules for sloppy exporters applied
     /// (NULL strides are C strides, NULL shape is 1-D of `len / itemsize`), every field that
     /// addresses memory checked, and the result in tables of rank `D`.
-    pub fn layout<D: Rank>(&self) -> Result<Layout<D>, String> {
+    #[inline(never)]
+    pub(crate) fn layout_checked<D: Rank>(&self) -> Result<Layout<D>, String> {
         let v = &self.view;
-        let ndim = self
-            .ndim()
+        self.ndim()
             .ok_or_else(|| format!("the exporter reported ndim = {}", v.ndim))?;
         let itemsize = usize::try_from(v.itemsize)
             .ok()
@@ -147,18 +250,21 @@ impl Fields {
             .ok_or_else(|| format!("the exporter reported itemsize = {}", v.itemsize))?;
         let len =
             usize::try_from(v.len).map_err(|_| format!("the exporter reported len = {}", v.len))?;
-        let mut shape = [0usize; MAX_NDIM];
-        let ndim = match self.raw_shape() {
+        // Tables of `ndim` entries, uninitialised beyond (zeroing 2 x 64 entries per view costs
+        // more than the rest of the checks).
+        let mut shape = Table::<usize>::new();
+        match self.raw_shape() {
             Some(raw) => {
-                for (slot, &d) in shape.iter_mut().zip(raw) {
-                    *slot = usize::try_from(d)
+                for &d in raw {
+                    let d = usize::try_from(d)
                         .map_err(|_| format!("the exporter reported shape {raw:?}"))?;
+                    shape
+                        .push(d)
+                        .map_err(|_| "too many dimensions".to_string())?;
                 }
-                ndim
             }
             None if len % itemsize == 0 => {
-                shape[0] = len / itemsize;
-                1
+                shape.filled(1, len / itemsize);
             }
             None => {
                 return Err(format!(
@@ -166,7 +272,8 @@ impl Fields {
                 ))
             }
         };
-        let shape = &shape[..ndim];
+        let shape = shape.as_slice();
+        let ndim = shape.len();
         if let Some(want) = D::NDIM {
             if want != ndim {
                 return Err(String::new()); // described by the caller, who knows the want
@@ -184,15 +291,16 @@ impl Fields {
                 "it has PIL-style suboffsets (indirect memory), which views do not follow".into(),
             );
         }
-        let mut strides = [0isize; MAX_NDIM];
-        match self.raw_strides() {
+        let mut own_strides = Table::<isize>::new();
+        let strides: &[isize] = match self.raw_strides() {
             // Strides belong to the exporter's shape: without one, the data is 1-d bytes.
-            Some(raw) if raw.len() == ndim && self.raw_shape().is_some() => {
-                strides[..ndim].copy_from_slice(raw)
+            Some(raw) if raw.len() == ndim && self.raw_shape().is_some() => raw,
+            _ => {
+                let out = own_strides.filled(ndim, 0);
+                contiguous_strides(shape, itemsize, Order::C, out);
+                out
             }
-            _ => contiguous_strides(shape, itemsize, Order::C, &mut strides),
-        }
-        let strides = &strides[..ndim];
+        };
         byte_extent(shape, strides, itemsize).ok_or("its strides overflow the address space")?;
         if count > 0 && v.buf.is_null() {
             return Err("the exporter reported a NULL buf".into());

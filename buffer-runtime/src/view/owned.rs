@@ -2,6 +2,7 @@
 //! function arguments like any other PyO3 type.
 
 use std::marker::PhantomData;
+use std::mem::size_of;
 use std::ops::Deref;
 use std::os::raw::c_int;
 
@@ -76,13 +77,22 @@ pub struct PyViewMut<T: Element, D: Rank = AnyNdim, L: Contiguity = Strided> {
 impl<T: Element, D: Rank, L: Contiguity> PyView<T, D, L> {
     /// A view of `obj`, or a `TypeError` (or the exporter's own `BufferError`) saying what was
     /// expected and what `obj` offers.
+    #[inline(always)]
     pub fn new(obj: &Bound<'_, PyAny>) -> PyResult<Self> {
-        let (export, span) = acquire::<T, D, L, ReadOnly>(obj)?;
-        Ok(PyView {
-            span,
-            export,
-            _layout: PhantomData,
-        })
+        // Built in place: the export and the span are written straight into the view, not
+        // moved through the intermediate results (a few hundred bytes, copied several times).
+        let mut out = std::mem::MaybeUninit::<Self>::uninit();
+        let p = out.as_mut_ptr();
+        // SAFETY: field addresses of `out`, valid for writes; on success
+        // both fields are initialised (and `_layout` is a ZST), on failure nothing in `out`
+        // needs dropping.
+        let export = unsafe { std::ptr::addr_of_mut!((*p).export) };
+        // SAFETY: as above.
+        let span = unsafe { std::ptr::addr_of_mut!((*p).span) };
+        // SAFETY: as above.
+        unsafe { acquire_into::<T, D, L, ReadOnly>(obj, export, span)? };
+        // SAFETY: both fields were initialised by `acquire_into`.
+        Ok(unsafe { out.assume_init() })
     }
 
     /// Whether the exporter reports its memory read-only (a read-only view of a `bytearray`
@@ -105,13 +115,18 @@ impl<T: Element, D: Rank, L: Contiguity> PyView<T, D, L> {
 impl<T: Element, D: Rank, L: Contiguity> PyViewMut<T, D, L> {
     /// A writable view of `obj`: refused (`BufferError` from the exporter, or `TypeError`) if
     /// the memory is read-only.
+    #[inline]
     pub fn new(obj: &Bound<'_, PyAny>) -> PyResult<Self> {
-        let (export, span) = acquire::<T, D, L, Writable>(obj)?;
-        Ok(PyViewMut {
-            span,
-            export,
-            _layout: PhantomData,
-        })
+        let mut out = std::mem::MaybeUninit::<Self>::uninit();
+        let p = out.as_mut_ptr();
+        // SAFETY: as in `PyView::new`: field addresses of `out`, valid for writes.
+        let export = unsafe { std::ptr::addr_of_mut!((*p).export) };
+        // SAFETY: as above.
+        let span = unsafe { std::ptr::addr_of_mut!((*p).span) };
+        // SAFETY: as above.
+        unsafe { acquire_into::<T, D, L, Writable>(obj, export, span)? };
+        // SAFETY: both fields were initialised by `acquire_into`.
+        Ok(unsafe { out.assume_init() })
     }
 
     /// Always `false`: the exporter granted `PyBUF_WRITABLE`.
@@ -179,54 +194,126 @@ fn expected<T: Element, D: Rank, L: Contiguity>(writable: bool) -> String {
     )
 }
 
-/// Exports `obj` for a view and checks everything the view relies on.
-pub(crate) fn acquire<T: Element, D: Rank, L: Contiguity, A: AccessFlags>(
+/// Exports `obj` into `*export` and checks everything the view relies on into `*span`.
+///
+/// # Safety
+/// `export` and `span` are valid for writes. On `Ok` both are initialised (and the export is
+/// theirs to release, by dropping the `Export`); on `Err` neither holds anything.
+#[inline(always)]
+pub(crate) unsafe fn acquire_into<T: Element, D: Rank, L: Contiguity, A: AccessFlags>(
     obj: &Bound<'_, PyAny>,
-) -> PyResult<(Export, Span<T, D, A>)> {
+    export: *mut Export,
+    span: *mut Span<T, D, A>,
+) -> PyResult<()> {
     let flags: c_int = L::FLAGS | bits::FORMAT | A::FLAGS;
-    let (export, span) =
-        Export::acquire(obj, flags, |fields| check::<T, D, L, A>(obj.py(), fields))
-            .map_err(|e| refused(obj, e, || expected::<T, D, L>(A::WRITABLE)))?;
-    Ok((export, span?)) // on error, dropping `export` releases it
+    // SAFETY: `export` is valid for writes (contract).
+    let view = unsafe { Export::view_ptr(export) };
+    // SAFETY: `view` is valid for writes; on success the export is released exactly once: by
+    // the guard below, or by the `Export` the caller now owns.
+    if let Err(e) = unsafe { Export::fill(obj, flags, view) } {
+        return Err(refused_cold::<T, D, L, A>(obj, e));
+    }
+    // Releases the export if the check fails or panics.
+    struct Release(*mut pyo3::ffi::Py_buffer);
+    impl Drop for Release {
+        fn drop(&mut self) {
+            // SAFETY: filled by the successful `fill`, released only here on this path
+            // (attached: `acquire_into` runs with a `Bound`).
+            unsafe { pyo3::ffi::PyBuffer_Release(self.0) }
+        }
+    }
+    let guard = Release(view);
+    // SAFETY: filled by `fill` (zeroed first, so every field is initialised), in place;
+    // `Fields` is a transparent wrapper of `Py_buffer`.
+    let fields = unsafe { &*view.cast::<Fields>() };
+    // SAFETY: `span` is valid for writes (contract).
+    unsafe { check_into::<T, D, L, A>(obj.py(), fields, span)? }; // `guard` releases on error
+    std::mem::forget(guard);
+    Ok(())
+}
+
+#[cold]
+#[inline(never)]
+fn refused_cold<T: Element, D: Rank, L: Contiguity, A: AccessFlags>(
+    obj: &Bound<'_, PyAny>,
+    e: PyErr,
+) -> PyErr {
+    refused(obj, e, || expected::<T, D, L>(A::WRITABLE))
+}
+
+/// The `TypeError` of a view refused after the export: what was expected, what was got, why.
+#[cold]
+#[inline(never)]
+fn reject<T: Element, D: Rank, L: Contiguity, A: AccessFlags>(
+    py: Python<'_>,
+    fields: &Fields,
+    reason: &str,
+) -> PyErr {
+    let sep = if reason.is_empty() { "" } else { ": " };
+    view_type_error(
+        py,
+        format!(
+            "expected {}, got {}{sep}{reason}",
+            expected::<T, D, L>(A::WRITABLE),
+            fields.describe()
+        ),
+    )
 }
 
 /// Checks an export made with at least the flags of `L` and `A` for a view of `T`, `D`, `L`.
+#[inline(always)]
 pub(crate) fn check<T: Element, D: Rank, L: Contiguity, A: AccessFlags>(
     py: Python<'_>,
     fields: &Fields,
 ) -> PyResult<Span<T, D, A>> {
-    let reject = |reason: &str| {
-        let sep = if reason.is_empty() { "" } else { ": " };
-        view_type_error(
-            py,
-            format!(
-                "expected {}, got {}{sep}{reason}",
-                expected::<T, D, L>(A::WRITABLE),
-                fields.describe()
-            ),
-        )
-    };
+    let mut out = std::mem::MaybeUninit::uninit();
+    // SAFETY: `out` is valid for writes.
+    unsafe { check_into::<T, D, L, A>(py, fields, out.as_mut_ptr())? };
+    // SAFETY: `check_into` initialised it (it returned `Ok`).
+    Ok(unsafe { out.assume_init() })
+}
+
+/// [`check`], writing the span into `*out` (initialised on `Ok`, untouched on `Err`).
+///
+/// # Safety
+/// `out` is valid for writes.
+#[inline(always)]
+pub(crate) unsafe fn check_into<T: Element, D: Rank, L: Contiguity, A: AccessFlags>(
+    py: Python<'_>,
+    fields: &Fields,
+    out: *mut Span<T, D, A>,
+) -> PyResult<()> {
+    let reject = |reason: &str| reject::<T, D, L, A>(py, fields, reason);
     if A::WRITABLE && fields.readonly() {
         return Err(reject(
             "the exporter granted PyBUF_WRITABLE but reports read-only memory",
         ));
     }
-    if !format::matches::<T>(fields.format(), fields.itemsize().max(0) as usize) {
+    // The exporter's format spelled exactly as `T`'s (the common case) needs no parsing.
+    let exact = fields.itemsize() == size_of::<T>() as isize && fields.format_is(T::FORMAT);
+    if !exact && !format::matches::<T>(fields.format(), fields.itemsize().max(0) as usize) {
         return Err(reject(""));
     }
+    // The common answer in one pass; anything else (or a refusal) through every check.
     let Layout {
         ptr,
         shape,
         strides,
         itemsize,
-    } = fields.layout::<D>().map_err(|r| reject(&r))?;
+    } = match fields.layout_fast::<D>() {
+        Some(layout) => layout,
+        None => fields.layout_checked::<D>().map_err(|r| reject(&r))?,
+    };
     if !L::accepts(shape.as_ref(), strides.as_ref(), itemsize) {
         return Err(reject(""));
     }
     // SAFETY: `layout` checked the exporter's fields; the export, held beside the span for its
     // whole life, keeps every element of the layout valid (and writable when `PyBUF_WRITABLE`
     // was granted and the memory is not read-only).
-    Ok(unsafe { Span::new(ptr, shape, strides) })
+    let span = unsafe { Span::new(ptr, shape, strides) };
+    // SAFETY: `out` is valid for writes (contract).
+    unsafe { out.write(span) };
+    Ok(())
 }
 
 /// The request bit and the check that go with an access mode.

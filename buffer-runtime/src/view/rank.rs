@@ -57,7 +57,7 @@ impl Rank for AnyNdim {
     const NDIM: Option<usize> = None;
     type Smaller = AnyNdim;
     type Table<X: DimValue> = DynTable<X>;
-    #[inline]
+    #[inline(always)]
     fn table<X: DimValue>(values: &[X]) -> DynTable<X> {
         DynTable::new(values)
     }
@@ -78,11 +78,13 @@ enum Repr<X: DimValue> {
 }
 
 impl<X: DimValue> DynTable<X> {
+    #[inline(always)]
     fn new(values: &[X]) -> Self {
         debug_assert!(values.len() <= MAX_NDIM);
         if values.len() <= INLINE_DIMS {
-            let mut t = [X::default(); INLINE_DIMS];
-            t[..values.len()].copy_from_slice(values);
+            // Element by element, not `copy_from_slice`: a call to `memcpy` for a few words
+            // costs more than the copy.
+            let t = std::array::from_fn(|i| values.get(i).copied().unwrap_or_default());
             DynTable(Repr::Inline(values.len() as u8, t))
         } else {
             DynTable(Repr::Heap(values.into()))

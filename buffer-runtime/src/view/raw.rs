@@ -28,37 +28,45 @@ use crate::element::Element;
 /// for writes of `n` bytes and does not overlap `src`.
 #[inline]
 pub(crate) unsafe fn load_bytes(src: *const u8, dst: *mut u8, n: usize) {
-    // Byte `i < n` of both blocks: in bounds by the contract, so wrapping arithmetic computes
-    // the same addresses as `add` would, and each access below is its block's one unsafe op.
-    let at = |i: usize| (src.wrapping_add(i), dst.wrapping_add(i));
     let mut i = 0;
     // Head bytes until `src + i` is 8-aligned, then 8-byte words, then the tail.
     while i < n && !(src as usize + i).is_multiple_of(8) {
-        let (s, d) = at(i);
-        // SAFETY: byte `i < n` of `src`, valid for reads (contract); any address is aligned for
-        // `AtomicU8`, which has the layout of `u8`.
-        let b = unsafe { &*s.cast::<AtomicU8>() }.load(Relaxed);
-        // SAFETY: byte `i < n` of `dst`, valid for writes (contract).
-        unsafe { d.write(b) };
+        // SAFETY: byte `i` is inside `src` and `dst` (contract).
+        unsafe { load_byte(src, dst, i) };
         i += 1;
     }
     while i + 8 <= n {
-        let (s, d) = at(i);
-        // SAFETY: `s` is 8-aligned (the head loop stopped there) and the word is inside `src`
-        // (`i + 8 <= n`); `AtomicU64` has the layout of `u64`.
+        // SAFETY: byte `i` is inside `src` (contract).
+        let s = unsafe { src.add(i) };
+        // SAFETY: `s` is 8-aligned (the head loop) and the word is inside `src`, read atomically.
         let w = unsafe { &*s.cast::<AtomicU64>() }.load(Relaxed);
-        // SAFETY: the 8 bytes from `d` are inside `dst` (unaligned write).
+        // SAFETY: byte `i` is inside `dst` (contract).
+        let d = unsafe { dst.add(i) };
+        // SAFETY: `d` is valid for 8 bytes of writes (contract); unaligned write.
         unsafe { d.cast::<u64>().write_unaligned(w) };
         i += 8;
     }
     while i < n {
-        let (s, d) = at(i);
         // SAFETY: as for the head.
-        let b = unsafe { &*s.cast::<AtomicU8>() }.load(Relaxed);
-        // SAFETY: as for the head.
-        unsafe { d.write(b) };
+        unsafe { load_byte(src, dst, i) };
         i += 1;
     }
+}
+
+/// Copies byte `i` of `src` (read atomically) to byte `i` of `dst`.
+///
+/// # Safety
+/// Byte `i` is inside `src` (valid for reads) and inside `dst` (valid for writes).
+#[inline(always)]
+unsafe fn load_byte(src: *const u8, dst: *mut u8, i: usize) {
+    // SAFETY: byte `i` is inside `src` (contract).
+    let s = unsafe { src.add(i) };
+    // SAFETY: `s` is valid for reads; any address is aligned for `u8`.
+    let b = unsafe { &*s.cast::<AtomicU8>() }.load(Relaxed);
+    // SAFETY: byte `i` is inside `dst` (contract).
+    let d = unsafe { dst.add(i) };
+    // SAFETY: `d` is valid for writes (contract).
+    unsafe { d.write(b) };
 }
 
 /// Copies `n` initialised bytes from `src` (private memory) to `dst` (exported memory).
@@ -68,36 +76,45 @@ pub(crate) unsafe fn load_bytes(src: *const u8, dst: *mut u8, n: usize) {
 /// for reads of `n` initialised bytes and does not overlap `dst`.
 #[inline]
 pub(crate) unsafe fn store_bytes(src: *const u8, dst: *mut u8, n: usize) {
-    // As in `load_bytes`: byte `i < n` of both blocks, in bounds by the contract.
-    let at = |i: usize| (src.wrapping_add(i), dst.wrapping_add(i));
     let mut i = 0;
     while i < n && !(dst as usize + i).is_multiple_of(8) {
-        let (s, d) = at(i);
-        // SAFETY: byte `i < n` of `src`, initialised and valid for reads (contract).
-        let b = unsafe { s.read() };
-        // SAFETY: byte `i < n` of `dst`, valid for writes (contract); any address is aligned
-        // for `AtomicU8`, which has the layout of `u8`.
-        unsafe { &*d.cast::<AtomicU8>() }.store(b, Relaxed);
+        // SAFETY: byte `i` is inside `src` and `dst` (contract).
+        unsafe { store_byte(src, dst, i) };
         i += 1;
     }
     while i + 8 <= n {
-        let (s, d) = at(i);
-        // SAFETY: the 8 bytes from `s` are inside `src` (`i + 8 <= n`), initialised (unaligned
-        // read).
+        // SAFETY: byte `i` is inside `src` (contract).
+        let s = unsafe { src.add(i) };
+        // SAFETY: `s` holds 8 initialised bytes (contract); unaligned read.
         let w = unsafe { s.cast::<u64>().read_unaligned() };
-        // SAFETY: `d` is 8-aligned (the head loop stopped there) and the word is inside `dst`;
-        // `AtomicU64` has the layout of `u64`.
+        // SAFETY: byte `i` is inside `dst` (contract).
+        let d = unsafe { dst.add(i) };
+        // SAFETY: `d` is 8-aligned (the head loop) and the word is inside `dst`, written
+        // atomically.
         unsafe { &*d.cast::<AtomicU64>() }.store(w, Relaxed);
         i += 8;
     }
     while i < n {
-        let (s, d) = at(i);
         // SAFETY: as for the head.
-        let b = unsafe { s.read() };
-        // SAFETY: as for the head.
-        unsafe { &*d.cast::<AtomicU8>() }.store(b, Relaxed);
+        unsafe { store_byte(src, dst, i) };
         i += 1;
     }
+}
+
+/// Copies byte `i` of `src` to byte `i` of `dst` (written atomically).
+///
+/// # Safety
+/// Byte `i` is inside `src` (valid for reads, initialised) and inside `dst` (valid for writes).
+#[inline(always)]
+unsafe fn store_byte(src: *const u8, dst: *mut u8, i: usize) {
+    // SAFETY: byte `i` is inside `src` (contract).
+    let s = unsafe { src.add(i) };
+    // SAFETY: `s` is valid for reads of an initialised byte (contract).
+    let b = unsafe { s.read() };
+    // SAFETY: byte `i` is inside `dst` (contract).
+    let d = unsafe { dst.add(i) };
+    // SAFETY: `d` is valid for writes; any address is aligned for `u8`.
+    unsafe { &*d.cast::<AtomicU8>() }.store(b, Relaxed);
 }
 
 /// Reads the element at `p`.
@@ -151,10 +168,9 @@ pub(crate) unsafe fn load_run<T: Element>(src: *const u8, dst: &mut [T], aligned
         unsafe { load_bytes(src, dst.as_mut_ptr().cast(), std::mem::size_of_val(dst)) };
     } else {
         for (i, slot) in dst.iter_mut().enumerate() {
-            // Element `i` of the run: in bounds (contract), so wrapping arithmetic is `add`.
-            let p = src.wrapping_add(i * size_of::<T>());
-            // SAFETY: element `i` of the run is valid for reads (contract), aligned if `aligned`
-            // (the run is, and every element of it then is).
+            // SAFETY: element `i` of the run is inside `src` (contract).
+            let p = unsafe { src.add(i * size_of::<T>()) };
+            // SAFETY: `p` is valid for reads, aligned if `aligned` (contract).
             *slot = unsafe { load(p, aligned) };
         }
     }
@@ -168,10 +184,9 @@ pub(crate) unsafe fn load_run<T: Element>(src: *const u8, dst: &mut [T], aligned
 pub(crate) unsafe fn store_run<T: Element>(src: &[T], dst: *mut u8) {
     if T::HAS_PADDING {
         for (i, &v) in src.iter().enumerate() {
-            // Element `i` of the run: in bounds (contract), so wrapping arithmetic is `add`.
-            let p = dst.wrapping_add(i * size_of::<T>());
-            // SAFETY: element `i` of the run is valid for writes (contract); alignment is not
-            // assumed.
+            // SAFETY: element `i` of the run is inside `dst` (contract).
+            let p = unsafe { dst.add(i * size_of::<T>()) };
+            // SAFETY: `p` is valid for writes (contract); alignment is not assumed.
             unsafe { store(p, v, false) };
         }
     } else {
@@ -190,13 +205,12 @@ mod tests {
         for offset in [0, 1, 3, 7] {
             for n in [0, 1, 2, 3, 63, 64, 65, 200, 600] {
                 let mut dst = vec![0u8; n];
-                // SAFETY: both ranges are inside their vectors (`offset + n <= 700`), which do
-                // not overlap.
-                unsafe { load_bytes(src[offset..].as_ptr(), dst.as_mut_ptr(), n) };
+                // SAFETY: both ranges are inside their vectors.
+                unsafe { load_bytes(src.as_ptr().wrapping_add(offset), dst.as_mut_ptr(), n) };
                 assert_eq!(dst, src[offset..offset + n]);
                 let mut back = vec![0u8; n + offset];
                 // SAFETY: as above.
-                unsafe { store_bytes(dst.as_ptr(), back[offset..].as_mut_ptr(), n) };
+                unsafe { store_bytes(dst.as_ptr(), back.as_mut_ptr().wrapping_add(offset), n) };
                 assert_eq!(back[offset..], src[offset..offset + n]);
             }
         }

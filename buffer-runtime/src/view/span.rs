@@ -101,11 +101,9 @@ struct ChunkBuf([MaybeUninit<u8>; CHUNK_BYTES]);
 
 /// Local room for a chunk of elements: 16 KiB on the stack (however large the element, the
 /// stack use is bounded), or one element on the heap when an element is larger than that or
-/// more aligned than 64 bytes.
-#[allow(
-    clippy::large_enum_variant,
-    reason = "the 16 KiB variant is the point: a stack buffer instead of a heap allocation per chunk"
-)]
+/// more aligned than 64 bytes. The size difference between the variants is the point (no
+/// allocation for the common case), hence the `allow`.
+#[allow(clippy::large_enum_variant)]
 enum Scratch<T> {
     Stack(ChunkBuf),
     Heap(Vec<MaybeUninit<T>>),
@@ -141,6 +139,7 @@ impl<T: Element, D: Rank, A: Access> Span<T, D, A> {
     /// # Safety
     /// Every index inside `shape` addresses, at `ptr + Σ index·stride`, an element valid for
     /// reads (and writes if `A` is [`Writable`]) for as long as the span lives.
+    #[inline(always)]
     pub(crate) unsafe fn new(
         ptr: *mut u8,
         shape: D::Table<usize>,
@@ -447,11 +446,11 @@ unsafe fn load_chunk<T: Element>(
     aligned: bool,
 ) -> &mut [T] {
     let len = buf.len();
-    // SAFETY: `buf` is private and `MaybeUninit<T>` has the layout of `T`. The slots are not
-    // initialised yet, but nothing reads them before `raw::load_run` below writes a valid `T`
-    // (or, for `ANY_BITS` types, bytes that are one) into each.
+    // SAFETY: `buf` is private; `raw::load_run` writes a valid `T` (or, for `ANY_BITS` types,
+    // bytes that are one) into each slot before anything reads it, after which the slots are
+    // initialised.
     let slots = unsafe { std::slice::from_raw_parts_mut(buf.as_mut_ptr().cast::<T>(), len) };
-    // SAFETY: `p` is valid for reads of `len` elements (contract), aligned if `aligned`.
+    // SAFETY: `p` addresses `len` consecutive readable elements (the caller's contract).
     unsafe { raw::load_run(p, slots, aligned) };
     slots
 }
@@ -518,7 +517,7 @@ impl<T: Element, D: Rank> Span<T, D, Writable> {
                     // SAFETY: `n` consecutive elements from `start` lie in the writable run.
                     let chunk = unsafe { load_chunk(start, &mut buf[..n], aligned) };
                     f(chunk);
-                    // SAFETY: the same `n` elements, writable.
+                    // SAFETY: as above.
                     unsafe { raw::store_run(chunk, start) };
                 } else {
                     for (i, slot) in buf[..n].iter_mut().enumerate() {

@@ -3,6 +3,17 @@
  *   raw_loop(obj, n, flags=PyBUF_FULL_RO) -> ns
  *       n x { PyObject_GetBuffer(obj, &view, flags); PyBuffer_Release(&view); }, timed inside C
  *       with clock_gettime(CLOCK_MONOTONIC).
+ *   counted_loop(obj, n, flags, label) -> None
+ *       the raw_loop body with callgrind's collection toggled on around the loop only and the
+ *       counts dumped under `label` (run under valgrind --tool=callgrind --collect-atstart=no;
+ *       outside valgrind the client requests do nothing). have_callgrind() -> bool says whether
+ *       the helper was compiled with <valgrind/callgrind.h>.
+ *   c_consumer_loop(obj, n) -> ns
+ *       the C consumer of the consumer-side benchmark: n x { PyObject_GetBuffer(obj, &view,
+ *       PyBUF_FORMAT | PyBUF_STRIDES); check format 'd' (native), itemsize, ndim, no suboffsets,
+ *       len == product(shape) * itemsize; PyBuffer_Release }, what a typed f64 view checks.
+ *   counted_call(callable, label) -> result
+ *       callable() with callgrind collecting only during the call, dumped under label.
  *   count_allocs(obj, n, flags=PyBUF_FULL_RO) -> dict
  *       the same loop, counting libc allocation calls (needs LD_PRELOAD=liballoccount.so, found
  *       through dlsym(RTLD_DEFAULT, "bench_alloc_counters")) and calls into Python's MEM and OBJ
@@ -21,6 +32,17 @@
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
+#if defined(__has_include)
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#define HAVE_CALLGRIND 1
+#endif
+#endif
+#ifndef HAVE_CALLGRIND
+#define HAVE_CALLGRIND 0
+#define CALLGRIND_TOGGLE_COLLECT
+#define CALLGRIND_DUMP_STATS_AT(s) ((void)(s))
+#endif
 
 static int64_t
 now_ns(void)
@@ -48,6 +70,92 @@ raw_loop(PyObject *mod, PyObject *args)
     }
     t1 = now_ns();
     return PyLong_FromLongLong((long long)(t1 - t0));
+}
+
+static PyObject *
+counted_loop(PyObject *mod, PyObject *args)
+{
+    PyObject *obj;
+    Py_ssize_t n, i;
+    int flags;
+    const char *label;
+    Py_buffer view;
+    if (!PyArg_ParseTuple(args, "Onis:counted_loop", &obj, &n, &flags, &label))
+        return NULL;
+    CALLGRIND_TOGGLE_COLLECT;
+    for (i = 0; i < n; i++) {
+        if (PyObject_GetBuffer(obj, &view, flags) < 0)
+            break;
+        PyBuffer_Release(&view);
+    }
+    CALLGRIND_TOGGLE_COLLECT;
+    CALLGRIND_DUMP_STATS_AT(label);
+    if (i < n)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static int
+native_f64_format(const char *f)
+{
+    if (f == NULL)
+        return 0;
+    if (f[0] == '@' || f[0] == '=' || f[0] == '<')
+        f++;
+    return f[0] == 'd' && f[1] == '\0';
+}
+
+static PyObject *
+c_consumer_loop(PyObject *mod, PyObject *args)
+{
+    PyObject *obj;
+    Py_ssize_t n, i, d, count;
+    Py_buffer view;
+    int64_t t0, t1;
+    if (!PyArg_ParseTuple(args, "On:c_consumer_loop", &obj, &n))
+        return NULL;
+    t0 = now_ns();
+    for (i = 0; i < n; i++) {
+        if (PyObject_GetBuffer(obj, &view, PyBUF_FORMAT | PyBUF_STRIDES) < 0)
+            return NULL;
+        count = 1;
+        if (!native_f64_format(view.format) || view.itemsize != 8 || view.ndim < 0 ||
+            view.ndim > 64 || view.suboffsets != NULL || (view.ndim > 0 && view.shape == NULL)) {
+            PyBuffer_Release(&view);
+            PyErr_SetString(PyExc_TypeError, "expected a float64 buffer");
+            return NULL;
+        }
+        for (d = 0; d < view.ndim; d++)
+            count *= view.shape[d];
+        if (count * view.itemsize != view.len) {
+            PyBuffer_Release(&view);
+            PyErr_SetString(PyExc_TypeError, "len disagrees with the shape");
+            return NULL;
+        }
+        PyBuffer_Release(&view);
+    }
+    t1 = now_ns();
+    return PyLong_FromLongLong((long long)(t1 - t0));
+}
+
+static PyObject *
+counted_call(PyObject *mod, PyObject *args)
+{
+    PyObject *fn, *res;
+    const char *label;
+    if (!PyArg_ParseTuple(args, "Os:counted_call", &fn, &label))
+        return NULL;
+    CALLGRIND_TOGGLE_COLLECT;
+    res = PyObject_CallNoArgs(fn);
+    CALLGRIND_TOGGLE_COLLECT;
+    CALLGRIND_DUMP_STATS_AT(label);
+    return res;
+}
+
+static PyObject *
+have_callgrind(PyObject *mod, PyObject *unused)
+{
+    return PyBool_FromLong(HAVE_CALLGRIND);
 }
 
 /* ---- allocation counting ---------------------------------------------------------------- */
@@ -147,6 +255,29 @@ require_counters(void)
         PyErr_SetString(PyExc_RuntimeError,
                         "bench_alloc_counters not found: run with LD_PRELOAD=liballoccount.so");
     return c;
+}
+
+/* count_allocs_call(callable) -> dict: allocations made while callable() runs (the consumer
+ * loops of the consumer-side benchmark). The call's result is dropped after counting. */
+static PyObject *
+count_allocs_call(PyObject *mod, PyObject *fn)
+{
+    PyObject *res, *out;
+    struct bench_alloc_counters *c, a, b;
+    if ((c = require_counters()) == NULL)
+        return NULL;
+    hooks_install();
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    a = *c;
+    res = PyObject_CallNoArgs(fn);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    b = *c;
+    hooks_remove();
+    if (res == NULL)
+        return NULL;
+    out = counts_dict(&a, &b);
+    Py_DECREF(res);
+    return out;
 }
 
 static PyObject *
@@ -323,6 +454,15 @@ probe(PyObject *mod, PyObject *args)
 
 static PyMethodDef helper_methods[] = {
     {"raw_loop", raw_loop, METH_VARARGS, "raw_loop(obj, n, flags=PyBUF_FULL_RO) -> elapsed ns"},
+    {"counted_loop", counted_loop, METH_VARARGS,
+     "counted_loop(obj, n, flags, label): the loop alone counted by callgrind, dumped as label"},
+    {"c_consumer_loop", c_consumer_loop, METH_VARARGS,
+     "c_consumer_loop(obj, n) -> ns: GetBuffer(FORMAT|STRIDES) + f64 checks + Release, n times"},
+    {"counted_call", counted_call, METH_VARARGS,
+     "counted_call(callable, label): callable() counted by callgrind, dumped as label"},
+    {"count_allocs_call", count_allocs_call, METH_O,
+     "count_allocs_call(callable) -> allocations counted while callable() runs"},
+    {"have_callgrind", have_callgrind, METH_NOARGS, "compiled with <valgrind/callgrind.h>?"},
     {"count_allocs", count_allocs, METH_VARARGS,
      "count_allocs(obj, n, flags=PyBUF_FULL_RO) -> dict of allocation calls during the loop"},
     {"calibrate", calibrate, METH_VARARGS, "calibrate(k) -> counts for k known allocations"},
