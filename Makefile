@@ -44,7 +44,9 @@ clean:
 .PHONY: lint
 lint: $(STAMP)
 	cargo fmt --all --check
-	PYO3_PYTHON=$(CURDIR)/$(PY) cargo clippy --workspace --all-targets --all-features -- -D warnings
+	PYO3_PYTHON=$(CURDIR)/$(PY) cargo clippy --workspace --all-targets -- -D warnings
+	PYO3_PYTHON=$(CURDIR)/$(PY) cargo clippy -p buffer-runtime --all-targets --all-features -- -D warnings
+	PYO3_PYTHON=$(CURDIR)/$(PY) cargo clippy -p buffer-examples --all-targets --features abi3 -- -D warnings
 	PYO3_PYTHON=$(CURDIR)/$(PY) RUSTDOCFLAGS="-Dwarnings --cfg docsrs" cargo +nightly doc --no-deps --all-features -p buffer-runtime -p buffer-derive
 
 # Benchmark (examples/bench/README.md): builds its peers from source (C, Cython, pybind11,

@@ -122,6 +122,10 @@ where
 }
 
 #[cfg(Py_LIMITED_API)]
+#[allow(
+    clippy::extra_unused_type_parameters,
+    reason = "the same signature as the non-abi3 install"
+)]
 fn install<T>(_py: Python<'_>) -> PyResult<()> {
     Ok(()) // the type is opaque under abi3: PyO3's slots stay
 }
