@@ -55,10 +55,10 @@ impl Direct {
     /// # Safety
     /// `internal` is a live view's `internal`, released once.
     pub unsafe fn release(internal: *mut c_void) -> bool {
-        if internal.addr() & 1 == 0 {
+        if internal.addr() & DIRECT_TAG == 0 {
             return false;
         }
-        let head = internal.map_addr(|a| a & !1).cast::<Direct>();
+        let head = internal.map_addr(|a| a & !DIRECT_TAG).cast::<Direct>();
         // SAFETY: a tagged `internal` comes from `DirectExport::into_internal`: the head of a
         // live block (non-null) whose count this view owns.
         let head = unsafe { NonNull::new_unchecked(head) };
@@ -69,6 +69,12 @@ impl Direct {
         true
     }
 }
+
+/// The bit of `view.internal` that marks a direct export. The head is at least
+/// pointer-aligned, so bit 0 of its address is free; records, the other kind of `internal`,
+/// are untagged `Box`es (also pointer-aligned).
+const DIRECT_TAG: usize = 1;
+const _: () = assert!(std::mem::align_of::<Direct>() > DIRECT_TAG);
 
 impl DirectExport {
     /// The shape and strides tables, valid while the count is held.
@@ -84,9 +90,7 @@ impl DirectExport {
     /// The tagged pointer for `view.internal`, which now owns the count.
     pub fn into_internal(self) -> *mut c_void {
         let p = std::mem::ManuallyDrop::new(self).head.as_ptr();
-        // The head is at least pointer-aligned, so bit 0 is free for the tag (records are
-        // untagged `Box`es).
-        p.map_addr(|a| a | 1).cast::<c_void>()
+        p.map_addr(|a| a | DIRECT_TAG).cast::<c_void>()
     }
 }
 

@@ -10,15 +10,15 @@ use pyo3::exceptions::PyBufferError;
 use pyo3::ffi;
 use pyo3::pyclass::boolean_struct::{False, True};
 
-use pyo3::{Bound, PyClass, PyErr, PyResult};
+use pyo3::{Bound, PyClass, PyErr, PyResult, Python};
 
 use crate::direct::Direct;
 use crate::element::Element;
 use crate::error::ExportError;
+use crate::export_state::StateBox;
 use crate::flags::Request;
 use crate::hold::Hold;
 use crate::layout::{self, LayoutError, Order, Table, MAX_NDIM};
-use crate::record::RecordBox;
 use crate::storage::Storage;
 
 /// A `#[pyclass]` that can export a buffer. Implemented by `#[derive(PyBuffer)]`.
@@ -50,19 +50,24 @@ pub trait PyBuffer: PyClass {
 /// [`PyBuffer::check_buffer`]: an export for a strided read-only request (which every valid
 /// layout serves), dropped at once.
 fn check<T: PyBuffer>(obj: &T) -> PyResult<()> {
-    // A view of our own that nothing reads: the export writes into it, and dropping the
-    // `Exported` gives back what it holds (the tables it pointed at go with it).
-    let mut scratch = ffi::Py_buffer::new();
-    let exporter = Exporter {
-        _owner: PhantomData,
-        view: NonNull::from(&mut scratch),
-        request: Request::new(crate::flags::bits::STRIDES | crate::flags::bits::FORMAT),
-        element: None,
-        keep_borrow: false,
-    };
-    obj.__export(exporter)
-        .map(drop)
-        .map_err(|e| PyBufferError::new_err(format!("{}: {e}", T::NAME)))
+    // Attached, like every export: the record pool an export may draw from is only touched
+    // while attached (`export_state.rs`), and `&self` of a `Sync` class can reach a detached
+    // thread.
+    Python::attach(|_| {
+        // A view of our own that nothing reads: the export writes into it, and dropping the
+        // `Exported` gives back what it holds (the tables it pointed at go with it).
+        let mut scratch = ffi::Py_buffer::new();
+        let exporter = Exporter {
+            _owner: PhantomData,
+            view: NonNull::from(&mut scratch),
+            request: Request::new(crate::flags::bits::STRIDES | crate::flags::bits::FORMAT),
+            element: None,
+            keep_borrow: false,
+        };
+        obj.__export(exporter)
+            .map(drop)
+            .map_err(|e| PyBufferError::new_err(format!("{}: {e}", T::NAME)))
+    })
 }
 
 /// Whether a pyclass is `frozen` (its fields can never be borrowed mutably).
@@ -380,7 +385,7 @@ impl<'a> Exporter<'a> {
             return (ptr::null_mut(), ptr::null_mut(), ptr::null_mut());
         }
         let ndim = dims.len();
-        let mut rec = RecordBox::new();
+        let mut rec = StateBox::new();
         let r = rec.get_mut();
         if with_shape {
             for (slot, &d) in r.shape.iter_mut().zip(dims) {
@@ -401,7 +406,7 @@ impl<'a> Exporter<'a> {
         }
         r.holds[0] = hold;
         let p = rec.into_raw();
-        let rp = p.as_ptr().cast::<crate::record::Record>();
+        let rp = p.as_ptr().cast::<crate::export_state::ExportState>();
         // SAFETY: `rp` is the live record just given up (owned by the returned
         // `internal`); only field addresses are taken.
         let shape_t = unsafe { ptr::addr_of_mut!((*rp).shape) }.cast::<ffi::Py_ssize_t>();
@@ -471,7 +476,7 @@ where
     if exported.needs_borrow {
         // Plain storage of a mutable class: no `&mut self` until this export is released.
         // `internal` is then a record (`Exporter::record` makes one whenever a borrow is kept).
-        let rec = internal.cast::<crate::record::Record>();
+        let rec = internal.cast::<crate::export_state::ExportState>();
         // SAFETY: `rec` is the live record the export owns; nothing else refers to it yet.
         unsafe { (*rec).holds[1] = Some(Hold::borrow(guard)) };
     } else {
@@ -502,7 +507,7 @@ pub unsafe fn releasebuffer<T: PyBuffer>(_slf: Bound<'_, T>, view: *mut ffi::Py_
 ///
 /// # Safety
 /// As [`releasebuffer`], attached to the interpreter (the record pool relies on it, see
-/// `record.rs`).
+/// `export_state.rs`).
 #[cfg_attr(Py_LIMITED_API, allow(dead_code))]
 #[inline]
 pub(crate) unsafe fn release_view(view: *mut ffi::Py_buffer) {
@@ -530,6 +535,6 @@ unsafe fn release_internal(internal: *mut c_void) {
     if let Some(rec) = NonNull::new(internal) {
         // SAFETY: an untagged non-null `internal` is a record given up by `into_raw`, taken
         // back once (contract).
-        drop(unsafe { RecordBox::from_raw(rec) });
+        drop(unsafe { StateBox::from_raw(rec) });
     }
 }

@@ -1,55 +1,74 @@
 //! [`Hold`]: something an export keeps until it is released (a shared storage's memory, or a
-//! shared borrow of the owner), type-erased into one pointer and a drop function.
+//! shared borrow of the owner), type-erased into one pointer-sized slot and a drop function.
 
 use std::ffi::c_void;
-use std::mem::{size_of, ManuallyDrop};
-use std::ptr::NonNull;
+use std::mem::{size_of, ManuallyDrop, MaybeUninit};
 use std::sync::Arc;
 
 use pyo3::pycell::PyRef;
 use pyo3::PyClass;
 
+/// The bytes of one pointer-sized value, whatever its type: `MaybeUninit`, so that holding
+/// them needs nothing of the value's layout (it may have padding, or be all zero).
+type Slot = MaybeUninit<*mut c_void>;
+
 /// A type-erased owned value, dropped when the `Hold` is.
 pub struct Hold {
-    ptr: NonNull<c_void>,
-    drop_fn: unsafe fn(NonNull<c_void>),
+    slot: Slot,
+    /// Drops the value `slot` holds; matches how `slot` was made.
+    drop_fn: unsafe fn(Slot),
 }
 
 impl Hold {
     /// Keeps an `Arc` (one strong count) until the hold is dropped.
     pub(crate) fn arc<T: Send + Sync>(arc: Arc<T>) -> Hold {
-        unsafe fn drop_arc<T>(p: NonNull<c_void>) {
-            // SAFETY: `p` came from `Arc::into_raw` in `Hold::arc::<T>` and is dropped once.
-            drop(unsafe { Arc::from_raw(p.as_ptr().cast::<T>()) });
+        unsafe fn drop_arc<T>(slot: Slot) {
+            // SAFETY: `slot` holds the pointer `Arc::into_raw` returned in `Hold::arc::<T>`,
+            // written whole, so it is initialised.
+            let raw = unsafe { slot.assume_init() };
+            // SAFETY: `raw` came from `Arc::into_raw::<T>` and is turned back into the `Arc`
+            // once (the hold drops once).
+            drop(unsafe { Arc::from_raw(raw.cast_const().cast::<T>()) });
         }
-        let raw = Arc::into_raw(arc).cast_mut().cast::<c_void>();
-        // SAFETY: `Arc::into_raw` never returns null.
-        let ptr = unsafe { NonNull::new_unchecked(raw) };
         Hold {
-            ptr,
+            slot: Slot::new(Arc::into_raw(arc).cast_mut().cast::<c_void>()),
             drop_fn: drop_arc::<T>,
         }
     }
 
     /// Keeps a shared borrow of a pyclass (and the strong reference inside it) until the hold
     /// is dropped. The hold must be dropped while attached to the interpreter.
+    ///
+    /// The guard is moved, as bytes, into the slot and moved back out by the drop function:
+    /// a bitwise move is what every Rust move is, so this needs only that the guard fits the
+    /// slot (asserted at compile time) and nothing of `PyRef`'s private layout.
     pub(crate) fn borrow<T: PyClass>(guard: PyRef<'_, T>) -> Hold {
         const {
-            assert!(size_of::<PyRef<'static, T>>() == size_of::<NonNull<c_void>>());
+            assert!(size_of::<PyRef<'static, T>>() <= size_of::<Slot>());
         }
-        unsafe fn drop_borrow<T: PyClass>(p: NonNull<c_void>) {
-            // SAFETY: `p` holds the bytes of a `PyRef<T>` moved in by `Hold::borrow::<T>`
-            // (same size, asserted above); reading them back moves the guard out once.
-            let guard: PyRef<'static, T> = unsafe { std::mem::transmute_copy(&p) };
+        unsafe fn drop_borrow<T: PyClass>(slot: Slot) {
+            // SAFETY: `slot` starts with the bytes of a `PyRef<T>` written by
+            // `Hold::borrow::<T>` (it fits, asserted above); reading them back moves the guard
+            // out, once. The read is unaligned, so the slot's alignment does not matter.
+            let guard: PyRef<'static, T> =
+                unsafe { std::ptr::read_unaligned(slot.as_ptr().cast::<PyRef<'static, T>>()) };
             drop(guard);
         }
+        // `'static` only erases the attachment lifetime, which `drop_borrow`'s caller keeps
+        // (holds are dropped while attached).
         let guard = ManuallyDrop::new(guard);
-        // SAFETY: moves the pointer-sized guard's bytes into a pointer-sized slot; the guard is
-        // never used again here (`ManuallyDrop`), only re-read by `drop_borrow`. The lifetime
-        // only ties the guard to being attached, which `drop_borrow`'s caller guarantees.
-        let ptr: NonNull<c_void> = unsafe { std::mem::transmute_copy(&*guard) };
+        let mut slot = Slot::uninit();
+        // SAFETY: the slot is at least as large as the guard (asserted above) and the write is
+        // unaligned; the guard is never used again here (`ManuallyDrop`): its bytes now belong
+        // to the slot, which `drop_borrow` reads once.
+        unsafe {
+            std::ptr::write_unaligned(
+                slot.as_mut_ptr().cast::<ManuallyDrop<PyRef<'_, T>>>(),
+                guard,
+            )
+        };
         Hold {
-            ptr,
+            slot,
             drop_fn: drop_borrow::<T>,
         }
     }
@@ -57,7 +76,8 @@ impl Hold {
 
 impl Drop for Hold {
     fn drop(&mut self) {
-        // SAFETY: `drop_fn` matches the value `ptr` was made from, and runs once.
-        unsafe { (self.drop_fn)(self.ptr) }
+        // SAFETY: `drop_fn` matches the value `slot` was made from, and runs once (this is the
+        // hold's only drop, and the slot is not used after it).
+        unsafe { (self.drop_fn)(self.slot) }
     }
 }

@@ -155,23 +155,28 @@ pub(crate) unsafe fn store<T: Element>(p: *mut u8, value: T, aligned: bool) {
     }
 }
 
-/// Copies `dst.len()` consecutive elements starting at `src` into `dst`.
+/// Copies `dst.len()` consecutive elements starting at `src` into `dst`, initialising every
+/// slot (the slots start uninitialised: no `&mut T` is formed over them before that).
 ///
 /// # Safety
 /// `src` is valid for reads of `dst.len() * size_of::<T>()` bytes; if `aligned`, `src` is
 /// aligned for `T`.
 #[inline]
-pub(crate) unsafe fn load_run<T: Element>(src: *const u8, dst: &mut [T], aligned: bool) {
+pub(crate) unsafe fn load_run<T: Element>(
+    src: *const u8,
+    dst: &mut [MaybeUninit<T>],
+    aligned: bool,
+) {
     if T::ANY_BITS {
-        // SAFETY: `dst` is private and every byte pattern is a valid `T`, so it may receive
-        // the bytes directly; `src` is valid (contract).
+        // SAFETY: `dst` is private and every byte pattern is a valid `T`, so its slots may
+        // receive the bytes directly; `src` is valid (contract).
         unsafe { load_bytes(src, dst.as_mut_ptr().cast(), std::mem::size_of_val(dst)) };
     } else {
         for (i, slot) in dst.iter_mut().enumerate() {
             // SAFETY: element `i` of the run is inside `src` (contract).
             let p = unsafe { src.add(i * size_of::<T>()) };
             // SAFETY: `p` is valid for reads, aligned if `aligned` (contract).
-            *slot = unsafe { load(p, aligned) };
+            slot.write(unsafe { load(p, aligned) });
         }
     }
 }

@@ -445,14 +445,11 @@ unsafe fn load_chunk<T: Element>(
     buf: &mut [MaybeUninit<T>],
     aligned: bool,
 ) -> &mut [T] {
-    let len = buf.len();
-    // SAFETY: `buf` is private; `raw::load_run` writes a valid `T` (or, for `ANY_BITS` types,
-    // bytes that are one) into each slot before anything reads it, after which the slots are
-    // initialised.
-    let slots = unsafe { std::slice::from_raw_parts_mut(buf.as_mut_ptr().cast::<T>(), len) };
-    // SAFETY: `p` addresses `len` consecutive readable elements (the caller's contract).
-    unsafe { raw::load_run(p, slots, aligned) };
-    slots
+    // SAFETY: `p` addresses `buf.len()` consecutive readable elements (the caller's contract).
+    unsafe { raw::load_run(p, buf, aligned) };
+    // SAFETY: `load_run` initialised every slot of `buf` with a valid `T`, and
+    // `MaybeUninit<T>` has the layout of `T`.
+    unsafe { std::slice::from_raw_parts_mut(buf.as_mut_ptr().cast::<T>(), buf.len()) }
 }
 
 impl<T: Element, D: Rank> Span<T, D, Writable> {

@@ -1,8 +1,10 @@
-//! Per-export state behind `Py_buffer.internal`: the shape and strides tables and the holds,
-//! recycled through a few global slots so that exports do not allocate.
+//! The per-export record behind `Py_buffer.internal` ([`ExportState`]): the shape and strides
+//! tables and the holds, recycled through a few global slots so that exports do not allocate.
+//! (Not to be confused with record *elements*, `#[derive(Element)]` structs: their `T{...}`
+//! format is built in `record_format.rs`.)
 //!
 //! Records are taken and given back only attached to the interpreter (`getbuffer` and the
-//! release slot; a `RecordBox` holds a raw pointer, so it is neither `Send` nor `Sync` and
+//! release slot; a `StateBox` holds a raw pointer, so it is neither `Send` nor `Sync` and
 //! cannot leave the attached code that made it). With the GIL (every build but the
 //! free-threaded one), attached means holding this interpreter's GIL, and pyo3 refuses to load
 //! a module into a second interpreter, so no two threads ever touch the slots at once and the
@@ -19,26 +21,26 @@ use crate::hold::Hold;
 use crate::layout::MAX_NDIM;
 
 /// What one live export owns. `shape` and `strides` are what `Py_buffer` points at.
-pub(crate) struct Record {
+pub(crate) struct ExportState {
     pub shape: [Py_ssize_t; MAX_NDIM],
     pub strides: [Py_ssize_t; MAX_NDIM],
     pub holds: [Option<Hold>; 2],
 }
 
-/// Free records, each slot empty or owning one leaked `Box<Record>`. A swap takes a record, a
+/// Free records, each slot empty or owning one leaked `Box<ExportState>`. A swap takes a record, a
 /// compare-exchange into an empty slot gives one back: no lock, no ABA (a pointer is only ever
 /// moved whole), and no thread-local lookup, which costs a call in a shared library.
-static FREE: [AtomicPtr<Record>; 8] = [const { AtomicPtr::new(ptr::null_mut()) }; 8];
+static FREE: [AtomicPtr<ExportState>; 8] = [const { AtomicPtr::new(ptr::null_mut()) }; 8];
 
 /// An owned record; dropping it drops its holds and recycles it.
-pub(crate) struct RecordBox(NonNull<Record>);
+pub(crate) struct StateBox(NonNull<ExportState>);
 
-impl RecordBox {
+impl StateBox {
     #[inline]
-    pub fn new() -> RecordBox {
+    pub fn new() -> StateBox {
         for slot in &FREE {
             if let Some(p) = take(slot) {
-                return RecordBox(p);
+                return StateBox(p);
             }
         }
         Self::fresh()
@@ -46,16 +48,16 @@ impl RecordBox {
 
     #[cold]
     #[inline(never)]
-    fn fresh() -> RecordBox {
-        let boxed = Box::new(Record {
+    fn fresh() -> StateBox {
+        let boxed = Box::new(ExportState {
             shape: [0; MAX_NDIM],
             strides: [0; MAX_NDIM],
             holds: [None, None],
         });
-        RecordBox(NonNull::from(Box::leak(boxed)))
+        StateBox(NonNull::from(Box::leak(boxed)))
     }
 
-    pub fn get_mut(&mut self) -> &mut Record {
+    pub fn get_mut(&mut self) -> &mut ExportState {
         // SAFETY: the record is owned by `self` and valid.
         unsafe { self.0.as_mut() }
     }
@@ -69,12 +71,12 @@ impl RecordBox {
     ///
     /// # Safety
     /// `p` came from `into_raw` and is taken back once.
-    pub unsafe fn from_raw(p: NonNull<c_void>) -> RecordBox {
-        RecordBox(p.cast())
+    pub unsafe fn from_raw(p: NonNull<c_void>) -> StateBox {
+        StateBox(p.cast())
     }
 }
 
-impl Drop for RecordBox {
+impl Drop for StateBox {
     #[inline]
     fn drop(&mut self) {
         // Drop the holds before the record can be taken again.
@@ -97,7 +99,7 @@ impl Drop for RecordBox {
 
 /// Takes the record in `slot`, if any.
 #[inline(always)]
-fn take(slot: &AtomicPtr<Record>) -> Option<NonNull<Record>> {
+fn take(slot: &AtomicPtr<ExportState>) -> Option<NonNull<ExportState>> {
     let p = NonNull::new(slot.load(Ordering::Relaxed))?;
     #[cfg(not(Py_GIL_DISABLED))]
     {
@@ -115,7 +117,7 @@ fn take(slot: &AtomicPtr<Record>) -> Option<NonNull<Record>> {
 
 /// Puts `p` into `slot` if it is empty.
 #[inline(always)]
-fn give(slot: &AtomicPtr<Record>, p: *mut Record) -> bool {
+fn give(slot: &AtomicPtr<ExportState>, p: *mut ExportState) -> bool {
     if !slot.load(Ordering::Relaxed).is_null() {
         return false;
     }
