@@ -59,10 +59,10 @@ use pyo3::types::{PyModule, PyModuleMethods};
 use pyo3::{Bound, PyErr, PyResult, PyTypeInfo, Python};
 
 use crate::error::buffer_error;
-use crate::export::export_into;
+use crate::provider::{FrozenFlag, PyBuffer};
+use crate::slots::export_into;
 #[cfg(not(Py_LIMITED_API))]
-use crate::export::release_view;
-use crate::export::{FrozenFlag, PyBuffer};
+use crate::slots::release_view;
 
 /// `m.add_class::<T>()`, then the fast buffer slots on `T`'s type (non-abi3 builds).
 ///

@@ -18,8 +18,11 @@ mod hold;
 pub mod layout;
 mod owned;
 mod pickle;
+mod provider;
 mod record_format;
+mod request_checks;
 mod shared;
+mod slots;
 mod storage;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -40,14 +43,15 @@ pub use dynamic::{AnyElement, ElementKind, SharedAnyVec};
 pub use element::{Dims, Element, Shaped};
 pub use endian::{Be, EndianScalar, Le};
 pub use error::ExportError;
-pub use export::{getbuffer, releasebuffer, PyBuffer};
 pub use fast::add_class;
 pub use flags::Request;
 pub use foreign::SharedBlock;
 pub use layout::Order;
 pub use owned::OwnedBuffer;
 pub use pickle::PickleStorage;
+pub use provider::PyBuffer;
 pub use shared::{ExportedError, GrowError, SharedArray, SharedVec, VecMut};
+pub use slots::{getbuffer, releasebuffer};
 pub use storage::{Storage, WritableStorage};
 
 /// What generated code calls. Not public API: no semver guarantees.

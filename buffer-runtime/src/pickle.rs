@@ -34,10 +34,10 @@ use pyo3::{ffi, Borrowed, IntoPyObjectExt, PyClass};
 
 use crate::dynamic::{ElementKind, SharedAnyVec};
 use crate::element::Shaped;
-use crate::export::{FrozenFlag, PyBuffer};
 use crate::foreign::{copy_items, load_bytes, AnyBlock, Block, ForeignExport, SharedBlock};
 use crate::layout::Order;
 use crate::owned::{OwnedBuffer, SharedHold};
+use crate::provider::{FrozenFlag, PyBuffer};
 use crate::shared::{SharedArray, SharedVec};
 use crate::storage::Storage;
 

@@ -6,13 +6,14 @@
 
 pub use crate::dims::{dim, stride};
 pub use crate::dlpack::{dlpack, dlpack_device};
-pub use crate::export::{Exported, Exporter, FrozenFlag, Shape, Strides};
+pub use crate::export::{Exported, Exporter, Shape, Strides};
 pub use crate::foreign::AnyBlock;
 pub use crate::layout::Order;
 pub use crate::pickle::{
     expect_fields, field_from_py, BoxedFromPy, BoxedIntoPy, NotPickle, NotPickleDyn, NotPickling,
     Pickle, PickleDyn, Pickling, TypeProbe, ViaFromPy, ViaIntoPy, ViaPickle, ViaPickleDyn,
 };
+pub use crate::provider::FrozenFlag;
 pub use crate::record_format::{
     as_cstr, clear_gaps, format_bytes, format_len, format_string, has_padding, load_field, Field,
 };

@@ -1,0 +1,143 @@
+//! The buffer slots' bodies: [`getbuffer`] fills a view from a [`PyBuffer`]'s export,
+//! [`releasebuffer`] gives back what it held. The plain `extern "C"` slots of `fast.rs` and
+//! pyo3's slots (abi3) both end here.
+
+use std::ffi::c_void;
+use std::marker::PhantomData;
+use std::os::raw::c_int;
+use std::ptr::{self, NonNull};
+
+use pyo3::exceptions::PyBufferError;
+use pyo3::ffi;
+use pyo3::{Bound, PyErr, PyResult};
+
+use crate::direct::Direct;
+use crate::error::ExportError;
+use crate::export::Exporter;
+use crate::export_state::StateBox;
+use crate::flags::Request;
+use crate::hold::Hold;
+use crate::provider::{FrozenFlag, PyBuffer};
+
+/// `bf_getbuffer` for a [`PyBuffer`] class.
+///
+/// # Safety
+/// `view` is null or valid for writes of a `Py_buffer` (what CPython passes to `bf_getbuffer`).
+pub unsafe fn getbuffer<T>(
+    slf: Bound<'_, T>,
+    view: *mut ffi::Py_buffer,
+    flags: c_int,
+) -> PyResult<()>
+where
+    T: PyBuffer,
+    T::Frozen: FrozenFlag,
+{
+    // One body for both kinds of slot: the plain one `add_class` installs is this same
+    // function, so the generated `__export` has one caller and is inlined into it.
+    // SAFETY: `slf` is a live `T`; `view` as the contract says.
+    let rc = unsafe { crate::fast::slot_getbuffer::<T>(slf.as_ptr(), view, flags) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(PyErr::take(slf.py())
+            .unwrap_or_else(|| PyBufferError::new_err("bf_getbuffer failed without an error")))
+    }
+}
+
+/// The body of [`getbuffer`], without the `PyErr`: the fast slots raise the error themselves,
+/// off the hot path.
+///
+/// # Safety
+/// `view` is non-null and valid for writes of a `Py_buffer`.
+#[inline(always)]
+pub(crate) unsafe fn export_into<T>(
+    slf: &Bound<'_, T>,
+    view: *mut ffi::Py_buffer,
+    flags: c_int,
+) -> Result<(), ExportError>
+where
+    T: PyBuffer,
+    T::Frozen: FrozenFlag,
+{
+    // SAFETY: `view` is valid for writes (contract). CPython releases a view whose `obj` is set
+    // even after a failed request, so it must be NULL until success.
+    unsafe { (*view).obj = ptr::null_mut() };
+
+    // pyo3's own borrow flag (a no-op for a frozen class): no `&mut self` runs while the
+    // fields are read.
+    let guard = slf.try_borrow().map_err(|_| ExportError::Borrowed)?;
+    let exporter = Exporter {
+        _owner: PhantomData,
+        // SAFETY: non-null (contract).
+        view: unsafe { NonNull::new_unchecked(view) },
+        request: Request::new(flags),
+        element: None,
+        keep_borrow: !<T::Frozen as FrozenFlag>::FROZEN,
+    };
+    let exported = std::mem::ManuallyDrop::new(guard.__export(exporter)?);
+    let internal = exported.internal;
+    if exported.needs_borrow {
+        // Plain storage of a mutable class: no `&mut self` until this export is released.
+        // `internal` is then a record (`Exporter::record` makes one whenever a borrow is kept).
+        let rec = internal.cast::<crate::export_state::ExportState>();
+        // SAFETY: `rec` is the live record the export owns; nothing else refers to it yet.
+        unsafe { (*rec).holds[1] = Some(Hold::borrow(guard)) };
+    } else {
+        drop(guard);
+    }
+
+    // SAFETY: `view` is valid for writes; `Exporter::export` filled every other field.
+    unsafe {
+        let v = &mut *view;
+        v.internal = internal;
+        // A new strong reference, set last.
+        v.obj = slf.clone().into_ptr();
+    }
+    Ok(())
+}
+
+/// `bf_releasebuffer` for a [`PyBuffer`] class: gives back what the export held. Does not
+/// touch `view.obj` (`PyBuffer_Release` drops that reference).
+///
+/// # Safety
+/// `view` is a view (or a copy of one) filled by [`getbuffer`] and not yet released.
+pub unsafe fn releasebuffer<T: PyBuffer>(_slf: Bound<'_, T>, view: *mut ffi::Py_buffer) {
+    // SAFETY: forwarded contract.
+    unsafe { release_view(view) }
+}
+
+/// Gives back what an export from [`getbuffer`] held.
+///
+/// # Safety
+/// As [`releasebuffer`], attached to the interpreter (the record pool relies on it, see
+/// `export_state.rs`).
+#[cfg_attr(Py_LIMITED_API, allow(dead_code))]
+#[inline]
+pub(crate) unsafe fn release_view(view: *mut ffi::Py_buffer) {
+    if view.is_null() {
+        return;
+    }
+    // SAFETY: `view` is valid (contract); its `internal` is taken back once because a view is
+    // released once.
+    let internal = unsafe { std::mem::replace(&mut (*view).internal, ptr::null_mut()) };
+    // SAFETY: `internal` came from `getbuffer` and is given up here, once (contract).
+    unsafe { release_internal(internal) };
+}
+
+/// Gives back what an export's `internal` owns.
+///
+/// # Safety
+/// `internal` is null, a tagged direct export or a record from [`Exporter::export`], owned by
+/// the caller, who gives it up; attached to the interpreter.
+#[inline]
+pub(crate) unsafe fn release_internal(internal: *mut c_void) {
+    // SAFETY: forwarded contract: a tagged `internal` is a direct export, released once.
+    if unsafe { Direct::release(internal) } {
+        return;
+    }
+    if let Some(rec) = NonNull::new(internal) {
+        // SAFETY: an untagged non-null `internal` is a record given up by `into_raw`, taken
+        // back once (contract).
+        drop(unsafe { StateBox::from_raw(rec) });
+    }
+}
