@@ -116,20 +116,20 @@ pub const MAX_ARRAY_DEPTH: usize = 16;
 
 /// Dimensions contributed by a [`Shaped`] type, outermost first.
 #[derive(Clone, Copy, Debug)]
-pub struct Dims {
+pub struct ArrayDims {
     len: usize,
     dims: [usize; MAX_ARRAY_DEPTH],
 }
 
-impl Dims {
+impl ArrayDims {
     /// No dimension: a single element.
-    pub const SCALAR: Dims = Dims {
+    pub const SCALAR: ArrayDims = ArrayDims {
         len: 0,
         dims: [0; MAX_ARRAY_DEPTH],
     };
 
     /// `[inner; n]`: `n` in front of `inner`'s dimensions.
-    pub const fn outer(n: usize, inner: Dims) -> Dims {
+    pub const fn outer(n: usize, inner: ArrayDims) -> ArrayDims {
         assert!(
             inner.len < MAX_ARRAY_DEPTH,
             "arrays nested too deeply for a buffer element"
@@ -141,7 +141,7 @@ impl Dims {
             dims[i + 1] = inner.dims[i];
             i += 1;
         }
-        Dims {
+        ArrayDims {
             len: inner.len + 1,
             dims,
         }
@@ -180,7 +180,7 @@ pub unsafe trait Shaped: Copy + Send + Sync + 'static {
     /// The item type.
     type Elem: Element;
     /// The trailing dimensions this type contributes.
-    const DIMS: Dims;
+    const DIMS: ArrayDims;
 
     /// Reads a value from memory that a consumer may have written.
     ///
@@ -201,7 +201,7 @@ pub unsafe trait Shaped: Copy + Send + Sync + 'static {
 // SAFETY: an element is one element; `load` is the element's own.
 unsafe impl<E: Element> Shaped for E {
     type Elem = E;
-    const DIMS: Dims = Dims::SCALAR;
+    const DIMS: ArrayDims = ArrayDims::SCALAR;
     #[inline]
     unsafe fn load(p: *const Self) -> Self {
         // SAFETY: forwarded contract.
@@ -217,7 +217,7 @@ unsafe impl<E: Element> Shaped for E {
 // SAFETY: `[S; N]` is `N` consecutive `S` with no padding (the array layout guarantee).
 unsafe impl<S: Shaped, const N: usize> Shaped for [S; N] {
     type Elem = S::Elem;
-    const DIMS: Dims = Dims::outer(N, S::DIMS);
+    const DIMS: ArrayDims = ArrayDims::outer(N, S::DIMS);
     #[inline]
     unsafe fn load(p: *const Self) -> Self {
         std::array::from_fn(|i| {

@@ -23,7 +23,7 @@
 //!    borrow flag, atomic on every build; a no-op for a `frozen` class, whose fields are never
 //!    borrowed mutably), exactly as a `&self` method would be. A class that is mutably borrowed
 //!    (a running `&mut self` method that called back into Python) is refused with `BufferError`;
-//!    plain storage of a mutable class keeps the borrow until release (`export.rs`).
+//!    plain storage of a mutable class keeps the borrow until release (`slots.rs`).
 //! 4. **References.** `obj` is borrowed for the call (`Bound::ref_from_ptr`, no new reference);
 //!    the only reference created is `view.obj`, set last and only on success. `view.obj` is NULL
 //!    on every failure, before any error is raised, so CPython never releases a failed view.

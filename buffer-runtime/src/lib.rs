@@ -40,7 +40,7 @@ compile_error!(
 pub use buffer_derive::{buffer_methods, Element, PyBuffer};
 pub use dims::{Dim, DimsField, StridesField};
 pub use dynamic::{AnyElement, ElementKind, SharedAnyVec};
-pub use element::{Dims, Element, Shaped};
+pub use element::{ArrayDims, Element, Shaped};
 pub use endian::{Be, EndianScalar, Le};
 pub use error::ExportError;
 pub use fast::add_class;

@@ -130,7 +130,7 @@ impl<S> NotField<S> for Facts<S> {
         size: core::mem::size_of::<S>(),
         align: core::mem::align_of::<S>(),
         format: c"B",
-        dims: crate::Dims::SCALAR,
+        dims: crate::ArrayDims::SCALAR,
         padding: false,
     };
 }
@@ -141,7 +141,7 @@ pub struct FieldType {
     size: usize,
     align: usize,
     format: &'static core::ffi::CStr,
-    dims: crate::Dims,
+    dims: crate::ArrayDims,
     padding: bool,
 }
 

@@ -17,7 +17,7 @@
 use std::ffi::CStr;
 use std::mem::{align_of, size_of};
 
-use crate::element::{Dims, Element, Shaped};
+use crate::element::{ArrayDims, Element, Shaped};
 
 /// One field of a record, as the derive describes it (`'static`), or a test builds it.
 #[derive(Clone, Copy, Debug)]
@@ -33,7 +33,7 @@ pub struct Field<'a> {
     /// The field's element format.
     pub format: &'a CStr,
     /// Array dimensions of the field (none for a single element).
-    pub dims: Dims,
+    pub dims: ArrayDims,
     /// Whether the field's own elements have padding (nested records).
     pub padding: bool,
 }
@@ -280,6 +280,42 @@ pub fn format_string(fields: &[Field<'_>], size: usize, align: usize) -> String 
     String::from_utf8(out).expect("formats are ASCII")
 }
 
+/// [`format_string`] for fields that may not describe a struct: `Err` (what is wrong) instead
+/// of the builder's panics, for layouts that only exist at run time (the conformance kit's
+/// [`record_format`](crate::testing::record_format)).
+pub fn try_format_string(
+    fields: &[Field<'_>],
+    size: usize,
+    align: usize,
+) -> Result<String, &'static str> {
+    if fields.is_empty() {
+        return Err("a record needs at least one field");
+    }
+    if size == 0 || align == 0 {
+        return Err("a record cannot be zero-sized or zero-aligned");
+    }
+    let mut end = 0usize;
+    for f in fields {
+        if f.align == 0 {
+            return Err("a field cannot be zero-aligned");
+        }
+        if f.offset < end {
+            return Err("record fields overlap or are out of offset order");
+        }
+        if f.name.bytes().any(|b| b == b':' || !b.is_ascii_graphic()) {
+            return Err("a field name must be printable ASCII without ':'");
+        }
+        end = f
+            .offset
+            .checked_add(f.size)
+            .ok_or("a field's end overflows")?;
+    }
+    if end > size {
+        return Err("record fields extend past the struct");
+    }
+    Ok(format_string(fields, size, align))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -404,7 +440,7 @@ mod tests {
             size: 16,
             align: 8,
             format: INNER,
-            dims: Dims::SCALAR,
+            dims: ArrayDims::SCALAR,
             padding: false,
         };
         // Aligned outer: copied as is.
@@ -421,7 +457,7 @@ mod tests {
             size: 8,
             align: 4,
             format: MARKED,
-            dims: Dims::SCALAR,
+            dims: ArrayDims::SCALAR,
             padding: false,
         };
         assert_eq!(
@@ -432,7 +468,7 @@ mod tests {
         assert_eq!(fmt_of(&pm, 9, 1), "T{=B:t:=T{>i:b:=f:f:}:m:}");
         // A subarray of records keeps the shape first.
         let arr = Field {
-            dims: Dims::outer(2, Dims::SCALAR),
+            dims: ArrayDims::outer(2, ArrayDims::SCALAR),
             size: 32,
             ..inner
         };

@@ -47,7 +47,7 @@ impl RawParts {
     }
 }
 
-/// `S::DIMS` as a static slice (exports copy no `Dims` around).
+/// `S::DIMS` as a static slice (exports copy no `ArrayDims` around).
 #[doc(hidden)]
 pub struct DimsOf<S>(std::marker::PhantomData<S>);
 

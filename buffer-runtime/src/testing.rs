@@ -121,6 +121,22 @@ use pyo3::exceptions::PyAssertionError;
 use pyo3::prelude::*;
 
 pub use report::{Check, Outcome, Report};
+
+/// One field of a record layout given at run time, for [`record_format`].
+pub use crate::record_format::Field as RecordField;
+
+/// The `T{...}` format `#[derive(Element)]` builds for a `#[repr(C)]` struct of `size` bytes
+/// aligned to `align` with these fields (offsets, sizes and alignments as the compiler lays
+/// them out), for a layout that only exists at run time: to check the builder against an
+/// independent layout (ctypes, read back by numpy). `Err` says why the fields describe no
+/// struct (overlapping or out of order, past the end, no field).
+pub fn record_format(
+    fields: &[RecordField<'_>],
+    size: usize,
+    align: usize,
+) -> Result<String, String> {
+    crate::record_format::try_format_string(fields, size, align).map_err(str::to_owned)
+}
 use run::Run;
 
 /// The item size of a PEP 3118 format as the kit reads formats `struct` cannot (numpy's

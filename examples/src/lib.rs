@@ -28,6 +28,8 @@ fn buffer_examples(m: &Bound<'_, PyModule>) -> PyResult<()> {
     buffer_runtime::add_class::<vectors::Frozen>(m)?;
     buffer_runtime::add_class::<matrices::IntMatrix>(m)?;
     buffer_runtime::add_class::<matrices::FortranMatrix>(m)?;
+    // PyO3's own slots (what an abi3 build uses) stay on one class, so every test run covers
+    // that path too.
     m.add_class::<matrices::Mat4>()?;
     buffer_runtime::add_class::<matrices::Scalar>(m)?;
     buffer_runtime::add_class::<image::Image>(m)?;

@@ -1,30 +1,23 @@
 //! A test hook: the record-format builder `#[derive(Element)]` uses, run on a layout given at
-//! run time (`test_elements.py` checks it against random `ctypes` layouts read by numpy).
-//!
-//! The derive builds the format at compile time from `offset_of!`; the same builder, for a
-//! layout that only exists at run time, is reachable only through the runtime's generated-code
-//! module (`__private::{Field, format_string}`: no semver guarantee, which is fine for a test
-//! hook in this repository and is why it lives in a file of its own). Array dimensions go
-//! through the public [`Dims`].
+//! run time (`test_elements.py` checks it against random `ctypes` layouts read by numpy),
+//! through the conformance kit's [`buffer_runtime::testing::record_format`]. Array dimensions
+//! go through the public [`ArrayDims`].
 
 use std::ffi::CString;
 
-use buffer_runtime::__private::{format_string, Field};
-use buffer_runtime::Dims;
+use buffer_runtime::testing::{record_format as build, RecordField};
+use buffer_runtime::ArrayDims;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
 /// The most array dimensions the hook takes per field. The generated layouts have at most 2;
-/// staying far below the runtime's own nesting limit means `Dims::outer` never reaches it,
+/// staying far below the runtime's own nesting limit means `ArrayDims::outer` never reaches it,
 /// whatever that limit becomes, and the hook needs no copy of it.
 const MAX_FIELD_DIMS: usize = 4;
 
 /// One field for `record_format`: `(name, offset, size, align, element format, dims)`.
 type FieldSpec = (String, usize, usize, usize, String, Vec<usize>);
 
-/// The `T{...}` format `#[derive(Element)]` would build for a struct of `size` bytes aligned to
-/// `align` with these fields (offsets, sizes and alignments as the compiler lays them out).
-/// For tests that check the builder against layouts computed independently (ctypes).
 #[pyfunction]
 pub fn record_format(fields: Vec<FieldSpec>, size: usize, align: usize) -> PyResult<String> {
     let formats = fields
@@ -42,8 +35,8 @@ pub fn record_format(fields: Vec<FieldSpec>, size: usize, align: usize) -> PyRes
         let dims = dims
             .iter()
             .rev()
-            .fold(Dims::SCALAR, |inner, &n| Dims::outer(n, inner));
-        built.push(Field {
+            .fold(ArrayDims::SCALAR, |inner, &n| ArrayDims::outer(n, inner));
+        built.push(RecordField {
             name,
             offset: *offset,
             size: *fsize,
@@ -53,18 +46,5 @@ pub fn record_format(fields: Vec<FieldSpec>, size: usize, align: usize) -> PyRes
             padding: false,
         });
     }
-    // The builder's own checks panic (at compile time in the derive): report them as errors.
-    let tiled = built
-        .windows(2)
-        .all(|w| w[0].offset + w[0].size <= w[1].offset)
-        && built.last().is_none_or(|f| f.offset + f.size <= size)
-        && !built.is_empty()
-        && size > 0
-        && align > 0;
-    if !tiled {
-        return Err(PyValueError::new_err(
-            "fields do not tile the struct in order",
-        ));
-    }
-    Ok(format_string(&built, size, align))
+    build(&built, size, align).map_err(PyValueError::new_err)
 }

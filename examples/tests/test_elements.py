@@ -609,10 +609,16 @@ def test_record_format_builder_matches_ctypes_layouts(seed):
 
 
 def test_record_format_builder_refuses_bad_layouts():
-    with pytest.raises(ValueError, match="tile"):
+    with pytest.raises(ValueError, match="overlap"):
         bx.record_format([("a", 0, 4, 4, "i", []), ("b", 2, 4, 4, "i", [])], 8, 4)
-    with pytest.raises(ValueError, match="tile"):
+    with pytest.raises(ValueError, match="at least one field"):
         bx.record_format([], 8, 4)
+    with pytest.raises(ValueError, match="past the struct"):
+        bx.record_format([("a", 0, 4, 4, "i", []), ("b", 4, 4, 4, "i", [])], 6, 4)
+    with pytest.raises(ValueError, match="zero-sized"):
+        bx.record_format([("a", 0, 0, 1, "x", [])], 0, 1)
+    with pytest.raises(ValueError, match="printable ASCII"):
+        bx.record_format([("a:b", 0, 4, 4, "i", [])], 4, 4)
     # Deeper array nesting than the hook takes is an error, never the runtime's assertion.
     with pytest.raises(ValueError, match="bad field spec"):
         bx.record_format([("a", 0, 4, 4, "i", [1] * 5)], 4, 4)

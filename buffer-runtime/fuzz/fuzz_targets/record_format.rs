@@ -18,7 +18,7 @@
 use std::ffi::{CStr, CString};
 
 use buffer_runtime::__private::{clear_gaps, format_len, format_string, has_padding, Field};
-use buffer_runtime::Dims;
+use buffer_runtime::ArrayDims;
 use libfuzzer_sys::fuzz_target;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -99,7 +99,7 @@ struct Spec {
     size: usize,
     align: usize,
     leaf: Leaf,
-    dims: Dims,
+    dims: ArrayDims,
     padding: bool,
 }
 
@@ -171,13 +171,13 @@ fn gen_record(b: &mut Bytes<'_>, depth: u32) -> Option<Record> {
             (Leaf::Scalar(sc), sc.size, sc.align, false)
         };
         // Array dims: none mostly, else 1 or 2 dims of 0..=3 (outermost first).
-        let mut dims = Dims::SCALAR;
+        let mut dims = ArrayDims::SCALAR;
         let mut count = 1;
         if b.u8().is_multiple_of(4) {
             let nd = 1 + b.u8() % 2;
             let ds: Vec<usize> = (0..nd).map(|_| usize::from(b.u8() % 4)).collect();
             for &d in ds.iter().rev() {
-                dims = Dims::outer(d, dims);
+                dims = ArrayDims::outer(d, dims);
                 count *= d;
             }
         }

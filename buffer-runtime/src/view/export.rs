@@ -188,7 +188,7 @@ impl Fields {
     /// no suboffsets, no empty dimension, a non-null `buf`. `None` means "not that case" (or a
     /// refusal), and the full path decides, so the result is always the full path's.
     #[inline(always)]
-    pub(crate) fn layout_fast<D: Rank>(&self) -> Option<Layout<D>> {
+    pub(crate) fn layout_fast<D: Rank>(&self) -> Option<CheckedLayout<D>> {
         let v = &self.view;
         let n = self.ndim()?;
         if n == 0
@@ -228,7 +228,7 @@ impl Fields {
         }
         // SAFETY: every entry was checked positive, and `isize` and `usize` have one layout.
         let shape = unsafe { std::slice::from_raw_parts(v.shape.cast::<usize>(), n) };
-        Some(Layout {
+        Some(CheckedLayout {
             ptr: v.buf.cast(),
             shape: D::table(shape),
             strides: D::table(strides),
@@ -240,7 +240,7 @@ impl Fields {
     /// (NULL strides are C strides, NULL shape is 1-D of `len / itemsize`), every field that
     /// addresses memory checked, and the result in tables of rank `D`.
     #[inline(never)]
-    pub(crate) fn layout_checked<D: Rank>(&self) -> Result<Layout<D>, String> {
+    pub(crate) fn layout_checked<D: Rank>(&self) -> Result<CheckedLayout<D>, String> {
         let v = &self.view;
         self.ndim()
             .ok_or_else(|| format!("the exporter reported ndim = {}", v.ndim))?;
@@ -305,7 +305,7 @@ impl Fields {
         if count > 0 && v.buf.is_null() {
             return Err("the exporter reported a NULL buf".into());
         }
-        Ok(Layout {
+        Ok(CheckedLayout {
             ptr: v.buf.cast(),
             shape: D::table(shape),
             strides: D::table(strides),
@@ -368,7 +368,7 @@ impl Drop for Export {
 /// A checked layout: `ptr` addresses element `(0, ..., 0)`; every index inside `shape` is
 /// `ptr + Σ index·stride` bytes away, inside the exporter's memory (the exporter's contract,
 /// with the fields checked for consistency).
-pub(crate) struct Layout<D: Rank> {
+pub(crate) struct CheckedLayout<D: Rank> {
     pub ptr: *mut u8,
     pub shape: D::Table<usize>,
     pub strides: D::Table<isize>,

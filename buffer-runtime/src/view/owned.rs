@@ -15,7 +15,7 @@ use crate::element::Element;
 use crate::flags::bits;
 
 use super::contig::{Contiguity, Strided};
-use super::export::{Export, Fields, Layout};
+use super::export::{CheckedLayout, Export, Fields};
 use super::format;
 use super::rank::{AnyNdim, Rank};
 use super::span::{Access, ReadOnly, Span, Writable};
@@ -295,7 +295,7 @@ pub(crate) unsafe fn check_into<T: Element, D: Rank, L: Contiguity, A: AccessFla
         return Err(reject(""));
     }
     // The common answer in one pass; anything else (or a refusal) through every check.
-    let Layout {
+    let CheckedLayout {
         ptr,
         shape,
         strides,
