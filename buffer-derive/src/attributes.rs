@@ -170,6 +170,24 @@ impl Parse for Krate {
 /// `crate = "path"`.
 pub type CrateAttribute = KeywordAttribute<Token![crate], Krate>;
 
+/// An attribute whose only key is `crate = "path"` (`#[element(...)]`, `#[buffer_methods(...)]`).
+pub struct CrateOnly(pub CrateAttribute);
+
+impl Parse for CrateOnly {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        if input.peek(Token![crate]) {
+            input.parse().map(CrateOnly)
+        } else {
+            Err(unknown_key(
+                input,
+                &[<Token![crate] as Keyword>::NAME],
+                "",
+                "",
+            ))
+        }
+    }
+}
+
 /// Parses each comma-separated item of `#[name(...)]` as a `T`, separately, so that one bad
 /// item does not hide the errors of the others. A bare `#[name]` has no items.
 pub fn parse_items<T: Parse>(attr: &syn::Attribute, errors: &Errors) -> Vec<T> {

@@ -3,11 +3,9 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned, ToTokens};
-use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
-use syn::Token;
 
-use crate::attributes::{self, CrateAttribute, Keyword, Krate};
+use crate::attributes::{self, Krate};
 use crate::errors::Errors;
 
 /// Methods the attribute generates: the buffer slots, pickle and copy support, DLPack.
@@ -190,30 +188,10 @@ fn slots_impl(krate: &Krate, self_ty: &impl ToTokens) -> TokenStream {
     }
 }
 
-/// One item of `#[buffer_methods(...)]`.
-enum MethodsOption {
-    Crate(CrateAttribute),
-}
-
-impl Parse for MethodsOption {
-    fn parse(input: ParseStream) -> syn::Result<Self> {
-        if input.peek(Token![crate]) {
-            input.parse().map(MethodsOption::Crate)
-        } else {
-            Err(attributes::unknown_key(
-                input,
-                &[<Token![crate] as Keyword>::NAME],
-                "",
-                "",
-            ))
-        }
-    }
-}
-
 /// Empty, or `crate = "path"`.
 fn parse_args(args: TokenStream, errors: &Errors) -> Krate {
     let mut krate = None;
-    for MethodsOption::Crate(c) in attributes::parse_item_list(args, errors) {
+    for attributes::CrateOnly(c) in attributes::parse_item_list(args, errors) {
         if krate.is_some() {
             errors.error_at(c.kw.span, "`crate` may only be specified once");
         }

@@ -1,11 +1,10 @@
 //! The input model of `#[derive(Element)]`: the struct, its `repr`, its fields in order.
 
 use syn::ext::IdentExt;
-use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
-use syn::{Data, DeriveInput, Fields, Member, Token};
+use syn::{Data, DeriveInput, Fields, Member};
 
-use crate::attributes::{self, CrateAttribute, Keyword, Krate};
+use crate::attributes::{self, Krate};
 use crate::errors::Errors;
 use crate::repr::Repr;
 
@@ -28,26 +27,6 @@ pub struct Field<'a> {
     pub ty: &'a syn::Type,
 }
 
-/// One item of `#[element(...)]`.
-enum ElementOption {
-    Crate(CrateAttribute),
-}
-
-impl Parse for ElementOption {
-    fn parse(input: ParseStream) -> syn::Result<Self> {
-        if input.peek(Token![crate]) {
-            input.parse().map(ElementOption::Crate)
-        } else {
-            Err(attributes::unknown_key(
-                input,
-                &[<Token![crate] as Keyword>::NAME],
-                "",
-                "",
-            ))
-        }
-    }
-}
-
 impl<'a> Input<'a> {
     /// Builds the model; `None` (with the error recorded) for an enum or a union.
     pub fn from_syn(node: &'a DeriveInput, errors: &Errors) -> Option<Input<'a>> {
@@ -58,7 +37,7 @@ impl<'a> Input<'a> {
             .iter()
             .filter(|a| a.path().is_ident(attributes::ELEMENT))
         {
-            for ElementOption::Crate(c) in attributes::parse_items(a, errors) {
+            for attributes::CrateOnly(c) in attributes::parse_items(a, errors) {
                 crate_keys.push(c.kw.span);
                 krate.get_or_insert(c.value);
             }
