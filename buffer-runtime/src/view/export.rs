@@ -223,7 +223,10 @@ impl Fields {
         }
         debug_assert!(low <= 0);
         high.checked_add(v.itemsize)?;
-        if count > isize::MAX as usize || count.checked_mul(itemsize)? as isize != v.len {
+        // The byte size must fit `Py_ssize_t` before it is compared with `len`: a wrapping
+        // cast would let a negative `len` match (found by the `views` fuzz target).
+        let bytes = isize::try_from(count.checked_mul(itemsize)?).ok()?;
+        if bytes != v.len {
             return None;
         }
         // SAFETY: every entry was checked positive, and `isize` and `usize` have one layout.
