@@ -45,6 +45,7 @@ clean:
 lint: $(STAMP)
 	cargo fmt --all --check
 	PYO3_PYTHON=$(CURDIR)/$(PY) cargo clippy --workspace --all-targets -- -D warnings
+	PYO3_PYTHON=$(CURDIR)/$(PY) cargo clippy -p buffer-runtime --lib -- -D warnings
 	PYO3_PYTHON=$(CURDIR)/$(PY) cargo clippy -p buffer-runtime --all-targets --all-features -- -D warnings
 	PYO3_PYTHON=$(CURDIR)/$(PY) cargo clippy -p buffer-examples --all-targets --features abi3 -- -D warnings
 	@# docs.rs builds with nightly and --cfg docsrs (the feature badges); without a nightly

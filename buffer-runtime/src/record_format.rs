@@ -280,6 +280,7 @@ pub fn format_string(fields: &[Field<'_>], size: usize, align: usize) -> String 
     String::from_utf8(out).expect("formats are ASCII")
 }
 
+#[cfg(feature = "testing")]
 /// [`format_string`] for fields that may not describe a struct: `Err` (what is wrong) instead
 /// of the builder's panics, for layouts that only exist at run time (the conformance kit's
 /// [`record_format`](crate::testing::record_format)).
