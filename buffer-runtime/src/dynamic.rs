@@ -274,6 +274,10 @@ unsafe impl Storage for SharedAnyVec {
     fn keep_alive(&self) -> Option<Hold> {
         each!(self, v => v.keep_alive())
     }
+    unsafe fn export_hold(&self) -> Option<Hold> {
+        // SAFETY: forwarded contract (attached).
+        each!(self, v => unsafe { v.export_hold() })
+    }
 }
 
 // SAFETY: the inner `SharedVec` never references its elements while exported.

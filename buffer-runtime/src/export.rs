@@ -207,7 +207,9 @@ impl<'a> Exporter<'a> {
             // Shared 1-D storage in its natural layout: the block itself holds the tables.
             match shape {
                 Shape::Natural if S::SHARED && matches!(strides, Strides::Order(_)) => {
-                    match storage.direct() {
+                    // SAFETY: exports run attached (`getbuffer`, `check_buffer`), and so do
+                    // their releases.
+                    match unsafe { storage.direct() } {
                         Some(d) => {
                             let (sh, st) = d.tables();
                             (sh, st, d.into_internal())
@@ -261,7 +263,8 @@ impl<'a> Exporter<'a> {
         with_strides: bool,
         needs_borrow: bool,
     ) -> (*mut ffi::Py_ssize_t, *mut ffi::Py_ssize_t, *mut c_void) {
-        let hold = storage.keep_alive();
+        // SAFETY: exports run attached (`getbuffer`, `check_buffer`), and so do their releases.
+        let hold = unsafe { storage.export_hold() };
         if !(with_shape || hold.is_some() || needs_borrow) {
             return (ptr::null_mut(), ptr::null_mut(), ptr::null_mut());
         }

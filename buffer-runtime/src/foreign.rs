@@ -30,7 +30,7 @@ use pyo3::{ffi, PyErr};
 
 use crate::element::{Element, Shaped};
 use crate::hold::Hold;
-use crate::shared::{read_once, write_once};
+use crate::shared::{py_exports, read_once, write_once, Pinned, PyExports};
 use crate::storage::{shaped_items, NaturalShape, RawParts, Storage, WritableStorage};
 
 /// Another object's export, held until dropped (then released with the interpreter attached,
@@ -145,6 +145,8 @@ pub(crate) struct Block {
     /// Owns the memory: a Rust allocation, a foreign export, a shared storage's block or a
     /// frozen object. Dropped last, with the `Arc`.
     _keep: Box<dyn Send + Sync>,
+    /// A `SharedBlock`'s Python exports, counted under the GIL (`shared/py_exports.rs`).
+    py: PyExports,
 }
 
 // SAFETY: `ptr` is only dereferenced through raw, volatile or byte-wise atomic copies by the
@@ -152,6 +154,12 @@ pub(crate) struct Block {
 unsafe impl Send for Block {}
 // SAFETY: as above; through `&Block` only the plain fields are read.
 unsafe impl Sync for Block {}
+
+impl Pinned for Block {
+    fn py_exports(&self) -> &PyExports {
+        &self.py
+    }
+}
 
 /// A `Vec<S>`'s allocation, freed when dropped; no `Vec` exists while the block lives, so no
 /// Rust reference to the elements does either.
@@ -194,6 +202,7 @@ impl Block {
             writable: true,
             foreign: false,
             _keep: Box::new(VecAlloc { ptr, len, cap }),
+            py: PyExports::new(),
         }
     }
 
@@ -235,6 +244,7 @@ impl Block {
             writable,
             foreign: false,
             _keep: keep,
+            py: PyExports::new(),
         }
     }
 
@@ -267,6 +277,7 @@ impl Block {
             writable,
             foreign: true,
             _keep: Box::new(export),
+            py: PyExports::new(),
         })
     }
 
@@ -455,13 +466,19 @@ impl<S: Shaped> SharedBlock<S> {
         self.block.is_foreign()
     }
 
+    /// The block as a plain `Arc`: the pin of its Python exports goes as when the storage is
+    /// dropped.
     pub(crate) fn into_block(self) -> Arc<Block> {
-        self.block
+        let mut this = std::mem::ManuallyDrop::new(self);
+        py_exports::owner_gone(&mut this.block);
+        // SAFETY: `this` is never dropped (`ManuallyDrop`) nor used again, so the `Arc` is moved
+        // out once; `owner_gone` ran, as `Drop` would have.
+        unsafe { std::ptr::read(&this.block) }
     }
 
     /// Live exports of this storage (views, DLPack tensors, pickle buffers).
     pub fn exports(&self) -> usize {
-        Arc::strong_count(&self.block) - 1
+        py_exports::exports(&self.block)
     }
 
     fn item(&self, index: usize) -> Option<*mut S> {
@@ -551,6 +568,17 @@ unsafe impl<S: Shaped> Storage for SharedBlock<S> {
     }
     fn keep_alive(&self) -> Option<Hold> {
         Some(Hold::arc(Arc::clone(&self.block)))
+    }
+    unsafe fn export_hold(&self) -> Option<Hold> {
+        // SAFETY: attached (contract).
+        Some(unsafe { py_exports::hold(&self.block) })
+    }
+}
+
+/// Dropping the storage while exported leaves the block to its exports.
+impl<S: Shaped> Drop for SharedBlock<S> {
+    fn drop(&mut self) {
+        py_exports::owner_gone(&mut self.block);
     }
 }
 

@@ -10,7 +10,7 @@ use pyo3::PyClass;
 
 /// The bytes of one pointer-sized value, whatever its type: `MaybeUninit`, so that holding
 /// them needs nothing of the value's layout (it may have padding, or be all zero).
-type Slot = MaybeUninit<*mut c_void>;
+pub(crate) type Slot = MaybeUninit<*mut c_void>;
 
 /// A type-erased owned value, dropped when the `Hold` is.
 pub struct Hold {
@@ -20,6 +20,14 @@ pub struct Hold {
 }
 
 impl Hold {
+    /// A hold of whatever `slot` stands for, which `drop_fn` gives back.
+    ///
+    /// # Safety
+    /// `drop_fn(slot)` is sound once, wherever and whenever the hold is dropped.
+    pub(crate) unsafe fn from_raw(slot: Slot, drop_fn: unsafe fn(Slot)) -> Hold {
+        Hold { slot, drop_fn }
+    }
+
     /// Keeps an `Arc` (one strong count) until the hold is dropped.
     pub(crate) fn arc<T: Send + Sync>(arc: Arc<T>) -> Hold {
         unsafe fn drop_arc<T>(slot: Slot) {

@@ -18,6 +18,7 @@
 //! reviewed alone. See `docs/export-safety.md` for the whole argument.
 
 mod cells;
+pub(crate) mod py_exports;
 
 use std::cell::UnsafeCell;
 use std::fmt;
@@ -29,6 +30,7 @@ use pyo3::PyErr;
 
 pub(crate) use cells::{read_once, write_once};
 use cells::{ArrayCell, Cells, Unique};
+pub(crate) use py_exports::{Pinned, PyExports};
 
 use crate::direct::DirectExport;
 use crate::element::Shaped;
@@ -153,7 +155,7 @@ impl<S: Shaped> SharedVec<S> {
 
     /// Live exports of this storage.
     pub fn exports(&self) -> usize {
-        Arc::strong_count(&self.cells) - 1
+        py_exports::exports(&self.cells)
     }
 
     /// The error a refused operation reports now.
@@ -370,6 +372,14 @@ impl<S: Shaped> Drop for VecMut<'_, S> {
     }
 }
 
+/// Dropping the owner handle while exported leaves the block to its exports (the last release
+/// frees it).
+impl<S: Shaped> Drop for SharedVec<S> {
+    fn drop(&mut self) {
+        py_exports::owner_gone(&mut self.cells);
+    }
+}
+
 impl<S: Shaped> Default for SharedVec<S> {
     fn default() -> Self {
         Self::new()
@@ -421,11 +431,16 @@ unsafe impl<S: Shaped> Storage for SharedVec<S> {
     fn keep_alive(&self) -> Option<Hold> {
         Some(Hold::arc(Arc::clone(&self.cells)))
     }
-    fn direct(&self) -> Option<DirectExport> {
+    unsafe fn export_hold(&self) -> Option<Hold> {
+        // SAFETY: attached (contract).
+        Some(unsafe { py_exports::hold(&self.cells) })
+    }
+    unsafe fn direct(&self) -> Option<DirectExport> {
         if !S::DIMS.as_slice().is_empty() {
             return None; // the head's tables describe a 1-D layout only
         }
-        Some(Cells::direct(&self.cells))
+        // SAFETY: attached (contract).
+        Some(unsafe { Cells::direct(&self.cells) })
     }
 }
 

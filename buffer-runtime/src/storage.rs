@@ -99,10 +99,22 @@ pub unsafe trait Storage {
     /// Shared storage: a handle that keeps the memory alive until the export is released.
     #[doc(hidden)]
     fn keep_alive(&self) -> Option<Hold>;
-    /// Shared 1-D storage: a keep-alive that also holds the tables of the natural layout, so
-    /// the export needs no record.
+    /// What one Python export keeps until its release: `keep_alive`, unless the storage counts
+    /// its Python exports itself (`SharedVec`, under the GIL).
+    ///
+    /// # Safety
+    /// Attached to the interpreter; the hold is dropped attached.
     #[doc(hidden)]
-    fn direct(&self) -> Option<DirectExport> {
+    unsafe fn export_hold(&self) -> Option<Hold> {
+        self.keep_alive()
+    }
+    /// Shared 1-D storage: a Python export that also holds the tables of the natural layout, so
+    /// the export needs no record.
+    ///
+    /// # Safety
+    /// As for `export_hold`: attached, and released attached.
+    #[doc(hidden)]
+    unsafe fn direct(&self) -> Option<DirectExport> {
         None
     }
 }

@@ -24,7 +24,7 @@
 //! (it reported them while the storage used volatile copies).
 
 use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
-use std::sync::{Arc, Barrier};
+use std::sync::{Arc, Barrier, Mutex, MutexGuard};
 use std::thread;
 
 use buffer_runtime::{Element, ElementKind, SharedAnyVec, SharedArray, SharedVec, Storage};
@@ -46,9 +46,19 @@ const PADDING: std::ops::Range<usize> = 1..8;
 /// What an export owns, moved to the thread that releases it. The count inside is an `Arc`
 /// count, which any thread may drop; only the raw pointers inside make it `!Send`.
 struct SendHold<H>(#[allow(dead_code)] H);
-// SAFETY: the holds sent here come from shared storage (`Hold::arc`): dropping one decrements
-// an atomic count, from any thread.
+// SAFETY: the holds sent here come from shared storage: a `Hold::arc`, whose drop decrements an
+// atomic count on any thread, or a Python export, dropped only under `attached()`.
 unsafe impl<H> Send for SendHold<H> {}
+
+/// Stands for the GIL: a Python export (`Storage::direct`, `Storage::export_hold`) and its
+/// release run attached to the interpreter, which with the GIL means one thread at a time, each
+/// hand-over a lock's release and acquire. (On the free-threaded build these calls take atomic
+/// counts and need no lock; holding one there changes nothing.)
+static GIL: Mutex<()> = Mutex::new(());
+
+fn attached() -> MutexGuard<'static, ()> {
+    GIL.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// The export's data pointer, for a consumer on another thread.
 #[derive(Clone, Copy)]
@@ -207,6 +217,53 @@ fn storage_dropped_on_another_thread_while_exported() {
     }
 }
 
+/// Python exports outlive their owner: the owner is dropped detached on one thread while the
+/// export is released attached on another, in both orders (`shared/py_exports.rs`, P4: the
+/// block is queued or its pin given back at once), and then the storage is exported again.
+#[test]
+fn owner_dropped_detached_while_python_exported() {
+    for round in 0..200 {
+        let v: SharedVec<u64> = (0..32).collect();
+        let (d, n) = {
+            let _gil = attached();
+            // SAFETY: attached (`GIL`); released attached on the other thread.
+            let d = unsafe { v.direct() }.unwrap();
+            // SAFETY: as above; released attached right away.
+            let n = unsafe { v.export_hold() };
+            drop(n);
+            (SendHold(d), v.exports())
+        };
+        assert_eq!(n, 1);
+        let ptr = ptr_of(&v);
+        let go = Arc::new(Barrier::new(2));
+        let consumer = {
+            let go = Arc::clone(&go);
+            thread::spawn(move || {
+                go.wait();
+                let sum: u64 = (0..32).map(|i| ptr.load_u64(i)).sum();
+                assert_eq!(sum, 31 * 32 / 2);
+                if round % 2 == 0 {
+                    thread::yield_now();
+                }
+                let _gil = attached();
+                drop(d); // the last release: frees the block if the owner is gone
+            })
+        };
+        go.wait();
+        if round % 3 == 0 {
+            thread::yield_now();
+        }
+        drop(v); // detached: no `attached()` here
+        consumer.join().unwrap();
+        // A later export of another block settles anything queued.
+        let w: SharedVec<u64> = (0..4).collect();
+        let _gil = attached();
+        // SAFETY: attached (`GIL`), and released attached.
+        drop(unsafe { w.direct() }.unwrap());
+        assert_eq!(w.exports(), 0);
+    }
+}
+
 /// Exports and releases of a `SharedAnyVec` of several kinds on many threads, with typed
 /// reads at the same time.
 #[test]
@@ -282,9 +339,11 @@ fn direct_exports_from_many_threads_are_counted() {
             let v = &v;
             s.spawn(move || {
                 for _ in 0..ROUNDS / 2 {
-                    let d = v.direct().expect("a 1-D SharedVec exports directly");
+                    let _gil = attached();
+                    // SAFETY: attached (`GIL`), and released attached.
+                    let d = unsafe { v.direct() }.expect("a 1-D SharedVec exports directly");
                     assert!(v.exports() >= 1);
-                    drop(d); // gives the count back
+                    drop(d); // ends the export
                 }
             });
         }
@@ -397,7 +456,11 @@ fn direct_export_leaves_a_live_views_shape_alone() {
     let go = Barrier::new(2);
     thread::scope(|s| {
         s.spawn(|| {
-            let d = v.direct().unwrap();
+            let d = {
+                let _gil = attached();
+                // SAFETY: attached (`GIL`); released attached below.
+                unsafe { v.direct() }.unwrap()
+            };
             let (shape, strides) = d.tables();
             go.wait();
             for _ in 0..ROUNDS {
@@ -407,12 +470,15 @@ fn direct_export_leaves_a_live_views_shape_alone() {
                 let stride = unsafe { strides.read() };
                 assert_eq!((len, stride), (10, 8));
             }
+            let _gil = attached();
             drop(d);
         });
         s.spawn(|| {
             go.wait();
             for _ in 0..ROUNDS / 4 {
-                drop(v.direct().unwrap());
+                let _gil = attached();
+                // SAFETY: attached (`GIL`), and released attached.
+                drop(unsafe { v.direct() }.unwrap());
             }
         });
     });

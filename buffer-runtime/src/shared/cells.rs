@@ -39,6 +39,7 @@ use std::ops::{Deref, DerefMut};
 use std::ptr::NonNull;
 use std::sync::Arc;
 
+use super::py_exports::{self, Pinned, PyExports};
 use crate::direct::{Direct, DirectExport};
 use crate::element::Shaped;
 use crate::view::raw::{load_bytes, store_bytes};
@@ -83,6 +84,8 @@ pub(crate) unsafe fn write_once<S: Shaped>(p: *mut S, value: S) {
 #[repr(C)]
 pub(crate) struct Cells<S> {
     direct: Direct,
+    /// The Python exports, counted under the GIL (`py_exports.rs`, P1–P4).
+    py: PyExports,
     items: Vec<UnsafeCell<S>>,
 }
 
@@ -96,22 +99,28 @@ pub(crate) struct Cells<S> {
 // given up on any thread.
 unsafe impl<S: Send + Sync> Sync for Cells<S> {}
 
+impl<S: Send + Sync> Pinned for Cells<S> {
+    fn py_exports(&self) -> &PyExports {
+        &self.py
+    }
+}
+
 impl<S: Shaped> Cells<S> {
     /// A block holding `values`, its padding zeroed (R4).
     pub(crate) fn new(values: Vec<S>) -> Arc<Cells<S>> {
-        /// Gives back the count a direct export took (`Cells::direct`).
+        /// Ends the export a direct export counted (`Cells::direct`).
         ///
         /// # Safety
-        /// `head` came from `Cells::<S>::direct` and is released once.
-        unsafe fn release<S>(head: NonNull<Direct>) {
-            // SAFETY: `head` is the first field of a `Cells<S>` given up by `Arc::into_raw` in
-            // `direct` (repr(C): same address, so the cast gives back that pointer); the count
-            // is dropped once (contract).
-            drop(unsafe { Arc::from_raw(head.as_ptr().cast::<Cells<S>>()) });
+        /// `head` came from `Cells::<S>::direct` and is released once, attached.
+        unsafe fn release<S: Shaped>(head: NonNull<Direct>) {
+            // SAFETY: `head` is the first field of the `Cells<S>` that `direct` counted an export
+            // of (repr(C): same address); ended once, attached (contract).
+            unsafe { py_exports::end(head.cast::<Cells<S>>()) }
         }
         let direct = Direct::new(release::<S>, size_of::<S>());
         let mut cells = Cells {
             direct,
+            py: PyExports::new(),
             items: cells_from_vec(values),
         };
         cells.settle(0);
@@ -168,6 +177,7 @@ impl<S: Shaped> Cells<S> {
     /// Exclusive access to the elements as a `Vec`, when no export is alive (R2); the block is
     /// settled when the guard drops.
     pub(crate) fn unique(this: &mut Arc<Cells<S>>) -> Option<Unique<'_, S>> {
+        py_exports::unpin(this);
         // `get_mut` acquires the releases of the last exports, so writes made through views
         // released on other threads happen before whatever the caller does next.
         Arc::get_mut(this).map(|cells| {
@@ -188,6 +198,7 @@ impl<S: Shaped> Cells<S> {
                 "SharedVec::as_mut_slice is not available for elements with padding: use as_mut_vec"
             )
         };
+        py_exports::unpin(this);
         let items = &mut Arc::get_mut(this)?.items;
         let (ptr, len) = (items.as_mut_ptr().cast::<S>(), items.len());
         // SAFETY: `UnsafeCell<S>` has the layout of `S` (repr(transparent)), so `ptr` points to
@@ -197,15 +208,17 @@ impl<S: Shaped> Cells<S> {
         Some(unsafe { std::slice::from_raw_parts_mut(ptr, len) })
     }
 
-    /// A direct export of a 1-D block: the head's tables and one count of the block.
-    pub(crate) fn direct(this: &Arc<Cells<S>>) -> DirectExport {
-        let raw = Arc::into_raw(Arc::clone(this)).cast_mut();
-        // SAFETY: `Arc::into_raw` never returns null.
-        let raw = unsafe { NonNull::new_unchecked(raw) };
+    /// A direct export of a 1-D block: the head's tables and one export of the block.
+    ///
+    /// # Safety
+    /// Attached to the interpreter (P1); the export is ended attached.
+    pub(crate) unsafe fn direct(this: &Arc<Cells<S>>) -> DirectExport {
+        // SAFETY: attached (contract), with `&` to the owner handle.
+        let block = unsafe { py_exports::start(this) };
         // SAFETY: `direct` is the first field of the repr(C) block (same address), its length is
-        // current (`settle` ran after every `&mut` access, R2), and the count just taken is
-        // given up to the export; `Cells::new` set the matching `release`.
-        unsafe { Direct::export(raw.cast()) }
+        // current (`settle` ran after every `&mut` access, R2), and the export just counted is
+        // given up to the direct export, whose `release` (set by `Cells::new`) ends it.
+        unsafe { Direct::export(block.cast()) }
     }
 
     /// Restores the invariants exports rely on after `&mut` access: the head's shape table
