@@ -91,7 +91,8 @@ impl<const N: usize> StridesField for [isize; N] {
 #[doc(hidden)]
 #[inline]
 pub fn dim<D: Dim>(value: D, field: &'static str) -> Result<usize, ExportError> {
-    value.to_dim().ok_or(ExportError::BadField {
+    // Lazily: an `ExportError` built on the success path would be dropped on it too.
+    value.to_dim().ok_or_else(|| ExportError::BadField {
         field,
         value: value.to_i128(),
     })
@@ -101,7 +102,7 @@ pub fn dim<D: Dim>(value: D, field: &'static str) -> Result<usize, ExportError> 
 #[doc(hidden)]
 #[inline]
 pub fn stride<D: Dim>(value: D, field: &'static str) -> Result<isize, ExportError> {
-    value.to_stride().ok_or(ExportError::BadField {
+    value.to_stride().ok_or_else(|| ExportError::BadField {
         field,
         value: value.to_i128(),
     })

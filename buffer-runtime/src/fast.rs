@@ -19,7 +19,7 @@
 //!    The slot does not rely on this argument: it checks with pyo3's own `cast::<T>()`
 //!    (`PyObject_TypeCheck` against `T`'s type object), accepts `T` and its subclasses, whose
 //!    layout starts with `T`'s, and refuses anything else with a `TypeError`.
-//! 3. **The borrow.** The fields are read under pyo3's public `Bound::try_borrow` (the class's
+//! 3. **The borrow.** The fields are read under pyo3's public `PyClassGuard::try_from` (the class's
 //!    borrow flag, atomic on every build; a no-op for a `frozen` class, whose fields are never
 //!    borrowed mutably), exactly as a `&self` method would be. A class that is mutably borrowed
 //!    (a running `&mut self` method that called back into Python) is refused with `BufferError`;

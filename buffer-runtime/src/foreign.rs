@@ -5,8 +5,9 @@
 //!
 //! The export-safety model of `docs/export-safety.md` extends to it unchanged:
 //! - the block ([`Block`]) lives behind an `Arc`; every export of the storage (a memoryview, a
-//!   DLPack tensor, a `PickleBuffer`) owns one count, and the block is freed (or the foreign
-//!   export released) by the last one;
+//!   DLPack tensor, a `PickleBuffer`) keeps it alive (Python exports as `SharedVec`'s do,
+//!   `shared/py_exports.rs`; the others with one count each), and the block is freed (or the
+//!   foreign export released) by the last one;
 //! - a foreign block holds the other object's export (`PyObject_GetBuffer`) for its whole life,
 //!   so that object refuses to resize or close its memory until the block is gone (`bytearray`
 //!   and `mmap` raise `BufferError`), and releases it with the interpreter attached;

@@ -5,8 +5,7 @@ use std::ffi::c_void;
 use std::mem::{size_of, ManuallyDrop, MaybeUninit};
 use std::sync::Arc;
 
-use pyo3::pycell::PyRef;
-use pyo3::PyClass;
+use pyo3::{PyClass, PyClassGuard};
 
 /// The bytes of one pointer-sized value, whatever its type: `MaybeUninit`, so that holding
 /// them needs nothing of the value's layout (it may have padding, or be all zero).
@@ -44,26 +43,28 @@ impl Hold {
         }
     }
 
-    /// Keeps a shared borrow of a pyclass (and the strong reference inside it) until the hold
-    /// is dropped. The hold must be dropped while attached to the interpreter.
+    /// Keeps a shared borrow of a pyclass until the hold is dropped, which must happen while
+    /// attached and while the object lives: an export's hold is dropped by `bf_releasebuffer`,
+    /// which CPython calls before it drops the view's reference to the object (or on a failed
+    /// export, inside the slot call, which borrows the object).
     ///
     /// The guard is moved, as bytes, into the slot and moved back out by the drop function:
     /// a bitwise move is what every Rust move is, so this needs only that the guard fits the
-    /// slot (asserted at compile time) and nothing of `PyRef`'s private layout.
-    pub(crate) fn borrow<T: PyClass>(guard: PyRef<'_, T>) -> Hold {
+    /// slot (asserted at compile time) and nothing of `PyClassGuard`'s private layout.
+    pub(crate) fn borrow<T: PyClass>(guard: PyClassGuard<'_, T>) -> Hold {
         const {
-            assert!(size_of::<PyRef<'static, T>>() <= size_of::<Slot>());
+            assert!(size_of::<PyClassGuard<'static, T>>() <= size_of::<Slot>());
         }
         unsafe fn drop_borrow<T: PyClass>(slot: Slot) {
-            // SAFETY: `slot` starts with the bytes of a `PyRef<T>` written by
+            // SAFETY: `slot` starts with the bytes of a `PyClassGuard<T>` written by
             // `Hold::borrow::<T>` (it fits, asserted above); reading them back moves the guard
             // out, once. The read is unaligned, so the slot's alignment does not matter.
-            let guard: PyRef<'static, T> =
-                unsafe { std::ptr::read_unaligned(slot.as_ptr().cast::<PyRef<'static, T>>()) };
+            let guard: PyClassGuard<'static, T> = unsafe {
+                std::ptr::read_unaligned(slot.as_ptr().cast::<PyClassGuard<'static, T>>())
+            };
             drop(guard);
         }
-        // `'static` only erases the attachment lifetime, which `drop_borrow`'s caller keeps
-        // (holds are dropped while attached).
+        // `'static` only erases the borrow of the object, which outlives the hold (above).
         let guard = ManuallyDrop::new(guard);
         let mut slot = Slot::uninit();
         // SAFETY: the slot is at least as large as the guard (asserted above) and the write is
@@ -71,7 +72,8 @@ impl Hold {
         // to the slot, which `drop_borrow` reads once.
         unsafe {
             std::ptr::write_unaligned(
-                slot.as_mut_ptr().cast::<ManuallyDrop<PyRef<'_, T>>>(),
+                slot.as_mut_ptr()
+                    .cast::<ManuallyDrop<PyClassGuard<'_, T>>>(),
                 guard,
             )
         };

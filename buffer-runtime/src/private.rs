@@ -165,7 +165,11 @@ pub fn dim_of(
     raw: i128,
     field: &'static str,
 ) -> Result<usize, crate::ExportError> {
-    value.ok_or(crate::ExportError::BadField { field, value: raw })
+    // A `match`, not `ok_or`: an error built on the success path would be dropped there too.
+    match value {
+        Some(v) => Ok(v),
+        None => Err(crate::ExportError::BadField { field, value: raw }),
+    }
 }
 
 /// One byte stride (or offset) from the field `field`, as [`dim_of`].
@@ -175,7 +179,11 @@ pub fn stride_of(
     raw: i128,
     field: &'static str,
 ) -> Result<isize, crate::ExportError> {
-    value.ok_or(crate::ExportError::BadField { field, value: raw })
+    // A `match`, not `ok_or`: an error built on the success path would be dropped there too.
+    match value {
+        Some(v) => Ok(v),
+        None => Err(crate::ExportError::BadField { field, value: raw }),
+    }
 }
 
 /// Whether every element of a strided layout lies within `count` items of `itemsize`

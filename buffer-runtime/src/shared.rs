@@ -1,21 +1,21 @@
 //! Shared storage: [`SharedVec`] and [`SharedArray`], whose elements views may write.
 //!
-//! The elements live in a heap block behind an `Arc`; every live export owns one strong count.
-//! Hence:
-//! - the export count is `strong_count - 1`, exact and atomic (no `Cell`, no reliance on the
-//!   GIL: it is right on free-threaded Python too);
+//! The elements live in a heap block behind an `Arc`, which every live export keeps alive: with
+//! one strong count each on the free-threaded build; with the GIL, Python exports are counted
+//! under it and share one strong count, the pin (`shared/py_exports.rs`). Hence:
+//! - the export count is exact whenever the owner is borrowed mutably;
 //! - operations that move or resize the block need `Arc::get_mut`, which fails while any export
 //!   is alive (`BufferError`, like `bytearray`), leaving the contents untouched;
-//! - dropping or replacing the storage while exported only drops one count: the block is freed
-//!   by the last export's release;
+//! - dropping or replacing the storage while exported leaves the block to its exports: it is
+//!   freed by the last export's release;
 //! - Rust reads and writes single elements by byte-wise atomic copy, each exactly once, and
 //!   never forms a `&`/`&mut` to an element that a view may write, so a write through a view
 //!   (even during a Python callback made by a Rust method) is seen by the next read, and a value
 //!   read is never silently re-read.
 //!
 //! This file is safe code: every `unsafe` block behind it is in `shared/cells.rs` (the blocks,
-//! `read_once` / `write_once`, and the rules R1–R4 their SAFETY comments cite), which can be
-//! reviewed alone. See `docs/export-safety.md` for the whole argument.
+//! `read_once` / `write_once`, and the rules R1–R4 their SAFETY comments cite) and
+//! `shared/py_exports.rs` (the export count, rules P1–P4), which can be reviewed alone. See `docs/export-safety.md` for the whole argument.
 
 mod cells;
 pub(crate) mod py_exports;

@@ -9,7 +9,7 @@ use std::ptr::{self, NonNull};
 
 use pyo3::exceptions::PyBufferError;
 use pyo3::ffi;
-use pyo3::{Bound, PyErr, PyResult};
+use pyo3::{Bound, PyClassGuard, PyErr, PyResult};
 
 use crate::direct::Direct;
 use crate::error::ExportError;
@@ -64,8 +64,8 @@ where
     unsafe { (*view).obj = ptr::null_mut() };
 
     // pyo3's own borrow flag (a no-op for a frozen class): no `&mut self` runs while the
-    // fields are read.
-    let guard = slf.try_borrow().map_err(|_| ExportError::Borrowed)?;
+    // fields are read. A `PyClassGuard` borrows without a new reference to the object.
+    let guard = PyClassGuard::try_from(slf).map_err(|_| ExportError::Borrowed)?;
     let exporter = Exporter {
         _owner: PhantomData,
         // SAFETY: non-null (contract).

@@ -8,8 +8,10 @@
 //!
 //! Two blocks live behind an `Arc`: [`Cells`] (a `SharedVec`: a [`Direct`] head, then a
 //! `Vec<UnsafeCell<S>>`) and [`ArrayCell`] (a `SharedArray`: one `UnsafeCell<S>`). The storage
-//! holds one strong count, the *owner handle*; every live export holds another (a
-//! [`Hold`](crate::hold::Hold) or a direct export). The rules each SAFETY comment cites:
+//! holds one strong count, the *owner handle*; every live export keeps the block alive (a
+//! [`Hold`](crate::hold::Hold) or a direct export), Python exports through `py_exports.rs`
+//! (one shared count under the GIL, rules P1–P4), other holds with a count each. The rules each
+//! SAFETY comment cites:
 //!
 //! - **R1, handles.** An export's count only keeps the block alive: no Rust code reads or
 //!   writes elements through it. Rust reaches the elements only through the owner handle, so
