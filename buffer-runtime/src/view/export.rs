@@ -3,16 +3,20 @@
 
 use std::ffi::CStr;
 use std::fmt::Write as _;
-use std::mem::MaybeUninit;
+use std::mem::{size_of, MaybeUninit};
 use std::os::raw::c_int;
+use std::ptr::NonNull;
 
 use pyo3::ffi;
 use pyo3::{Bound, PyAny, PyErr, Python};
 
 use crate::layout::{byte_extent, contiguous_strides, element_count, Order, Table, MAX_NDIM};
 
+use super::contig::Contiguity;
 use super::format;
 use super::rank::Rank;
+use super::span::{axis_aligned, Access, Span};
+use crate::element::Element;
 
 /// A buffer export that this consumer owns and releases exactly once.
 ///
@@ -184,59 +188,108 @@ impl Fields {
         Some(unsafe { std::slice::from_raw_parts(self.view.suboffsets, n) })
     }
 
-    /// [`layout_checked`](Self::layout_checked) for the common answer, in one pass: shape and strides given,
-    /// no suboffsets, no empty dimension, a non-null `buf`. `None` means "not that case" (or a
-    /// refusal), and the full path decides, so the result is always the full path's.
+    /// The span of a view of `T`, `D`, `L` for the common answer, checked in one pass and
+    /// written in place at `out`: shape and strides given, no suboffsets, no empty dimension,
+    /// a non-null `buf`, items of `size_of::<T>()` bytes, tables that fit inline. `false` means
+    /// "not that case" (or a refusal) and leaves `*out` uninitialised: the full path
+    /// ([`layout_checked`](Self::layout_checked)) decides, so the result is always the full
+    /// path's.
+    ///
+    /// # Safety
+    /// `out` is valid for writes.
     #[inline(always)]
-    pub(crate) fn layout_fast<D: Rank>(&self) -> Option<CheckedLayout<D>> {
+    pub(crate) unsafe fn span_fast<T: Element, D: Rank, L: Contiguity, A: Access>(
+        &self,
+        out: *mut Span<T, D, A>,
+    ) -> bool {
         let v = &self.view;
-        let n = self.ndim()?;
+        let Some(n) = self.ndim() else {
+            return false;
+        };
+        let size = size_of::<T>();
         if n == 0
             || v.shape.is_null()
             || v.strides.is_null()
             || !v.suboffsets.is_null()
-            || v.buf.is_null()
-            || D::NDIM.is_some_and(|want| want != n)
+            || size == 0
+            || v.itemsize != size as isize
         {
-            return None;
+            return false;
         }
-        let itemsize = usize::try_from(v.itemsize).ok().filter(|&s| s > 0)?;
+        let Some(buf) = NonNull::new(v.buf.cast::<u8>()) else {
+            return false;
+        };
+        // SAFETY: `out` is valid for writes (contract).
+        let (shape_at, strides_at) = unsafe { Span::tables_at(out) };
+        // SAFETY: `shape_at` is valid for writes; `*out` counts as uninitialised until
+        // `finish_at`.
+        let Some(shape_out) = (unsafe { D::inline_slots(shape_at, n) }) else {
+            return false;
+        };
+        // SAFETY: as above.
+        let Some(strides_out) = (unsafe { D::inline_slots(strides_at, n) }) else {
+            return false;
+        };
         // SAFETY: a non-null shape has `ndim` entries valid while the view is (exporter's
         // contract, as in `raw_shape`).
         let shape = unsafe { std::slice::from_raw_parts(v.shape, n) };
         // SAFETY: as above, for the strides.
         let strides = unsafe { std::slice::from_raw_parts(v.strides, n) };
-        // The full path's checks, fused: every dim > 0, the element count and `len`, and the
-        // byte extent without overflow (`byte_extent`).
+        // The full path's checks, fused with the copy into the span (each entry read once):
+        // every dim > 0, the element count and `len`, the byte extent without overflow
+        // (`byte_extent`), and whether every element is aligned (`Span::new`).
         let (mut count, mut low, mut high) = (1usize, 0isize, 0isize);
-        for (&d, &st) in shape.iter().zip(strides) {
+        let mut aligned = (buf.as_ptr() as usize).is_multiple_of(std::mem::align_of::<T>());
+        for (i, (&d, &st)) in shape.iter().zip(strides).enumerate() {
             if d <= 0 {
-                return None;
+                return false;
             }
-            count = count.checked_mul(d as usize)?;
-            let reach = st.checked_mul(d - 1)?;
-            if reach < 0 {
-                low = low.checked_add(reach)?;
-            } else {
-                high = high.checked_add(reach)?;
+            let Some(c) = count.checked_mul(d as usize) else {
+                return false;
+            };
+            count = c;
+            let Some(reach) = st.checked_mul(d - 1) else {
+                return false;
+            };
+            let end = if reach < 0 { &mut low } else { &mut high };
+            match end.checked_add(reach) {
+                Some(e) => *end = e,
+                None => return false,
             }
+            aligned &= axis_aligned::<T>(d as usize, st);
+            // SAFETY: slot `i < n` of the shape table (`inline_slots`).
+            let shape_slot = unsafe { shape_out.add(i) };
+            // SAFETY: as above, of the strides table.
+            let stride_slot = unsafe { strides_out.add(i) };
+            // SAFETY: a slot of the shape table, valid for writes.
+            unsafe { shape_slot.write(d as usize) };
+            // SAFETY: as above, of the strides table.
+            unsafe { stride_slot.write(st) };
         }
         debug_assert!(low <= 0);
-        high.checked_add(v.itemsize)?;
+        if high.checked_add(v.itemsize).is_none() {
+            return false;
+        }
         // The byte size must fit `Py_ssize_t` before it is compared with `len`: a wrapping
         // cast would let a negative `len` match (found by the `views` fuzz target).
-        let bytes = isize::try_from(count.checked_mul(itemsize)?).ok()?;
-        if bytes != v.len {
-            return None;
+        let bytes = count
+            .checked_mul(size)
+            .and_then(|b| isize::try_from(b).ok());
+        if bytes != Some(v.len) {
+            return false;
         }
-        // SAFETY: every entry was checked positive, and `isize` and `usize` have one layout.
-        let shape = unsafe { std::slice::from_raw_parts(v.shape.cast::<usize>(), n) };
-        Some(CheckedLayout {
-            ptr: v.buf.cast(),
-            shape: D::table(shape),
-            strides: D::table(strides),
-            itemsize,
-        })
+        // SAFETY: all `n` slots of the shape table were written in the loop.
+        let shape = unsafe { std::slice::from_raw_parts(shape_out, n) };
+        // SAFETY: as above, for the strides.
+        let strides = unsafe { std::slice::from_raw_parts(strides_out, n) };
+        if !L::accepts(shape, strides, size) {
+            return false;
+        }
+        // SAFETY: the tables are initialised and hold the layout checked above, which the
+        // export (held beside the span for its whole life) keeps valid; `aligned` as
+        // `finish_at` asks.
+        unsafe { Span::finish_at(out, buf, aligned) };
+        true
     }
 
     /// The layout as a consumer may use it: CPython's rules for sloppy exporters applied

@@ -5,6 +5,7 @@ use std::marker::PhantomData;
 use std::mem::size_of;
 use std::ops::Deref;
 use std::os::raw::c_int;
+use std::ptr::NonNull;
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::sync::PyOnceLock;
@@ -294,16 +295,36 @@ pub(crate) unsafe fn check_into<T: Element, D: Rank, L: Contiguity, A: AccessFla
     if !exact && !format::matches::<T>(fields.format(), fields.itemsize().max(0) as usize) {
         return Err(reject(""));
     }
-    // The common answer in one pass; anything else (or a refusal) through every check.
+    // The common answer in one pass, written in place; anything else (or a refusal) through
+    // every check.
+    // SAFETY: `out` is valid for writes (contract).
+    if unsafe { fields.span_fast::<T, D, L, A>(out) } {
+        return Ok(());
+    }
+    // SAFETY: as above.
+    let start = unsafe { check_slow::<T, D, L, A>(py, fields, out) }?;
+    // SAFETY: `check_slow` initialised `*out` with this start.
+    unsafe { Span::restate_start(out, start) };
+    Ok(())
+}
+
+/// [`check_into`] after the fast path declined: every check, one by one.
+///
+/// # Safety
+/// `out` is valid for writes.
+#[inline(never)]
+unsafe fn check_slow<T: Element, D: Rank, L: Contiguity, A: AccessFlags>(
+    py: Python<'_>,
+    fields: &Fields,
+    out: *mut Span<T, D, A>,
+) -> PyResult<NonNull<u8>> {
+    let reject = |reason: &str| reject::<T, D, L, A>(py, fields, reason);
     let CheckedLayout {
         ptr,
         shape,
         strides,
         itemsize,
-    } = match fields.layout_fast::<D>() {
-        Some(layout) => layout,
-        None => fields.layout_checked::<D>().map_err(|r| reject(&r))?,
-    };
+    } = fields.layout_checked::<D>().map_err(|r| reject(&r))?;
     if !L::accepts(shape.as_ref(), strides.as_ref(), itemsize) {
         return Err(reject(""));
     }
@@ -311,9 +332,10 @@ pub(crate) unsafe fn check_into<T: Element, D: Rank, L: Contiguity, A: AccessFla
     // whole life, keeps every element of the layout valid (and writable when `PyBUF_WRITABLE`
     // was granted and the memory is not read-only).
     let span = unsafe { Span::new(ptr, shape, strides) };
+    let start = span.start();
     // SAFETY: `out` is valid for writes (contract).
     unsafe { out.write(span) };
-    Ok(())
+    Ok(start)
 }
 
 /// The request bit and the check that go with an access mode.

@@ -10,6 +10,7 @@
 use std::marker::PhantomData;
 use std::mem::{size_of, MaybeUninit};
 use std::ops::Deref;
+use std::ptr::NonNull;
 
 use crate::element::Element;
 use crate::layout::{element_count, is_c_contiguous, is_f_contiguous, MAX_NDIM};
@@ -78,12 +79,15 @@ impl From<LengthMismatch> for pyo3::PyErr {
 /// The elements of a view: what [`PyView`](super::PyView), [`PyViewMut`](super::PyViewMut)
 /// and their sub-views dereference to.
 pub struct Span<T: Element, D: Rank, A: Access> {
-    /// Element `(0, ..., 0)`.
-    ptr: *mut u8,
+    /// Element `(0, ..., 0)` (dangling, aligned for `T`, in an empty view whose exporter gave
+    /// NULL). Non-null, so that `PyResult<PyView>` keeps its tag in this niche: results then
+    /// move with a fraction of the copies they need with the tag in a `bool`.
+    start: NonNull<u8>,
     shape: D::Table<usize>,
     strides: D::Table<isize>,
-    /// Whether every element address is aligned for `T`.
-    aligned: bool,
+    /// Whether every element address is aligned for `T` (0 or 1: a `u8`, so that the niche
+    /// is the pointer's).
+    aligned: u8,
     _t: PhantomData<(fn() -> T, A)>,
 }
 
@@ -151,14 +155,73 @@ impl<T: Element, D: Rank, A: Access> Span<T, D, A> {
                 .as_ref()
                 .iter()
                 .zip(shape.as_ref())
-                .all(|(&s, &n)| n <= 1 || s.unsigned_abs() % align == 0);
+                .all(|(&s, &n)| axis_aligned::<T>(n, s));
         Span {
-            ptr,
+            start: NonNull::new(ptr).unwrap_or(NonNull::<T>::dangling().cast()),
             shape,
             strides,
-            aligned,
+            aligned: u8::from(aligned),
             _t: PhantomData,
         }
+    }
+
+    /// Element `(0, ..., 0)`.
+    #[inline(always)]
+    fn ptr(&self) -> *mut u8 {
+        self.start.as_ptr()
+    }
+
+    /// Element `(0, ..., 0)`, never null.
+    #[inline(always)]
+    pub(crate) fn start(&self) -> NonNull<u8> {
+        self.start
+    }
+
+    /// Stores `start` again in the span at `out`, which already holds it: after an opaque call
+    /// that built the span, this lets the compiler see that the start is non-null, hence that
+    /// a `PyResult` holding the view (whose tag is that niche) is `Ok`, and move it once.
+    ///
+    /// # Safety
+    /// `*out` is an initialised span whose start is `start`.
+    #[inline(always)]
+    pub(crate) unsafe fn restate_start(out: *mut Self, start: NonNull<u8>) {
+        // SAFETY: a field address of a valid span (contract).
+        let field = unsafe { std::ptr::addr_of_mut!((*out).start) };
+        // SAFETY: valid for writes; given the value it holds.
+        unsafe { field.write(start) };
+    }
+
+    /// The shape and strides tables of a span being built in place at `out` (to be started
+    /// with [`Rank::inline_slots`] and completed by [`finish_at`](Self::finish_at)).
+    ///
+    /// # Safety
+    /// `out` is valid for writes.
+    #[inline(always)]
+    pub(crate) unsafe fn tables_at(out: *mut Self) -> (*mut D::Table<usize>, *mut D::Table<isize>) {
+        // SAFETY: field addresses of a valid pointer (contract).
+        let shape = unsafe { std::ptr::addr_of_mut!((*out).shape) };
+        // SAFETY: as above.
+        let strides = unsafe { std::ptr::addr_of_mut!((*out).strides) };
+        (shape, strides)
+    }
+
+    /// Completes a span built in place at `out`: what [`new`](Self::new) makes of `ptr` and the
+    /// tables already written at [`tables_at`](Self::tables_at).
+    ///
+    /// # Safety
+    /// `out` is valid for writes and both its tables are initialised; [`new`](Self::new)'s
+    /// contract holds for `ptr` and them; `aligned` is whether `ptr` is aligned for `T` and
+    /// every axis is ([`axis_aligned`]).
+    #[inline(always)]
+    pub(crate) unsafe fn finish_at(out: *mut Self, ptr: NonNull<u8>, aligned: bool) {
+        // SAFETY: field addresses of a valid pointer (contract).
+        let start = unsafe { std::ptr::addr_of_mut!((*out).start) };
+        // SAFETY: as above.
+        let flag = unsafe { std::ptr::addr_of_mut!((*out).aligned) };
+        // SAFETY: valid for writes.
+        unsafe { start.write(ptr) };
+        // SAFETY: as above; the last field (`_t` is zero-sized), so `*out` is initialised.
+        unsafe { flag.write(u8::from(aligned)) };
     }
 
     /// The shape, in elements (`[]` for a 0-d view).
@@ -205,7 +268,7 @@ impl<T: Element, D: Rank, A: Access> Span<T, D, A> {
     /// Whether every element is aligned for `T` (`memoryview.cast` and packed records may not
     /// be; views read unaligned elements correctly, but [`as_array`](Self::as_array) refuses).
     pub fn is_aligned(&self) -> bool {
-        self.aligned
+        self.aligned != 0
     }
 
     /// The byte offset of `index`, or `None` if it has the wrong length or is out of bounds.
@@ -243,7 +306,7 @@ impl<T: Element, D: Rank, A: Access> Span<T, D, A> {
     pub fn get(&self, index: impl AsRef<[usize]>) -> Option<T> {
         let off = self.offset(index.as_ref())?;
         // SAFETY: `off` addresses an element inside the view (`new`'s contract).
-        Some(unsafe { raw::load(self.ptr.wrapping_offset(off), self.aligned) })
+        Some(unsafe { raw::load(self.ptr().wrapping_offset(off), self.is_aligned()) })
     }
 
     fn sub<E: Rank>(
@@ -276,7 +339,7 @@ impl<T: Element, D: Rank, A: Access> Span<T, D, A> {
             (s[k], st[k]) = (shape[d], strides[d]);
             k += 1;
         }
-        let ptr = self.ptr.wrapping_offset(index as isize * strides[axis]);
+        let ptr = self.ptr().wrapping_offset(index as isize * strides[axis]);
         Some(self.sub(ptr, &s[..k], &st[..k]))
     }
 
@@ -301,7 +364,7 @@ impl<T: Element, D: Rank, A: Access> Span<T, D, A> {
             off += at[d] as isize * strides[d];
         }
         Some(self.sub(
-            self.ptr.wrapping_offset(off),
+            self.ptr().wrapping_offset(off),
             &shape[axis..=axis],
             &strides[axis..=axis],
         ))
@@ -315,7 +378,7 @@ impl<T: Element, D: Rank, A: Access> Span<T, D, A> {
             return;
         }
         let Some(last) = shape.len().checked_sub(1) else {
-            return run(self.ptr, 1, size_of::<T>() as isize);
+            return run(self.ptr(), 1, size_of::<T>() as isize);
         };
         let (mut count, step) = (shape[last], strides[last]);
         let mut outer = last;
@@ -325,7 +388,7 @@ impl<T: Element, D: Rank, A: Access> Span<T, D, A> {
         }
         // Odometer over the axes in front of the run, last fastest.
         let mut index = [0usize; MAX_NDIM];
-        let mut p = self.ptr;
+        let mut p = self.ptr();
         loop {
             run(p, count, step);
             let mut d = outer;
@@ -350,7 +413,7 @@ impl<T: Element, D: Rank, A: Access> Span<T, D, A> {
     /// local buffer, so this is as fast as a loop over a slice.
     pub fn for_each(&self, mut f: impl FnMut(T)) {
         let size = size_of::<T>() as isize;
-        let aligned = self.aligned;
+        let aligned = self.is_aligned();
         self.runs(|p, count, step| {
             if step == size {
                 let mut scratch = Scratch::<T>::new();
@@ -417,7 +480,7 @@ impl<T: Element, D: Rank, A: Access> Span<T, D, A> {
     fn copy_out(&self, dst: &mut [MaybeUninit<T>]) {
         debug_assert_eq!(dst.len(), self.len());
         let size = size_of::<T>() as isize;
-        let aligned = self.aligned;
+        let aligned = self.is_aligned();
         let mut at = 0;
         self.runs(|p, count, step| {
             let out = &mut dst[at..at + count];
@@ -433,6 +496,16 @@ impl<T: Element, D: Rank, A: Access> Span<T, D, A> {
             at += count;
         });
     }
+}
+
+/// Whether an axis of `n` elements `stride` bytes apart keeps an aligned first element's
+/// successors aligned for `T` (a single element has no successor).
+#[inline(always)]
+pub(crate) fn axis_aligned<T>(n: usize, stride: isize) -> bool {
+    n <= 1
+        || stride
+            .unsigned_abs()
+            .is_multiple_of(std::mem::align_of::<T>())
 }
 
 /// Loads `buf.len()` consecutive elements from `p` and returns them initialised.
@@ -458,7 +531,7 @@ impl<T: Element, D: Rank> Span<T, D, Writable> {
     pub fn set(&self, index: impl AsRef<[usize]>, value: T) -> Result<(), OutOfBounds> {
         let off = self.offset(index.as_ref()).ok_or(OutOfBounds)?;
         // SAFETY: `off` addresses an element inside the writable view.
-        unsafe { raw::store(self.ptr.wrapping_offset(off), value, self.aligned) };
+        unsafe { raw::store(self.ptr().wrapping_offset(off), value, self.is_aligned()) };
         Ok(())
     }
 
@@ -482,7 +555,7 @@ impl<T: Element, D: Rank> Span<T, D, Writable> {
                 slice: src.len(),
             });
         }
-        let (size, aligned) = (size_of::<T>() as isize, self.aligned);
+        let (size, aligned) = (size_of::<T>() as isize, self.is_aligned());
         let mut at = 0;
         self.runs(|p, count, step| {
             let part = &src[at..at + count];
@@ -502,7 +575,7 @@ impl<T: Element, D: Rank> Span<T, D, Writable> {
 
     /// Reads chunks of elements into a local buffer, lets `f` change them, writes them back.
     fn update(&self, mut f: impl FnMut(&mut [T])) {
-        let (size, aligned) = (size_of::<T>() as isize, self.aligned);
+        let (size, aligned) = (size_of::<T>() as isize, self.is_aligned());
         let mut scratch = Scratch::<T>::new();
         let buf = scratch.slots();
         self.runs(|p, count, step| {
@@ -583,7 +656,7 @@ impl<T: Element, D: Rank, A: Access> Iterator for Iter<'_, T, D, A> {
             self.index[d] = 0;
         }
         // SAFETY: the index was inside the shape (`remaining` counts the elements left).
-        Some(unsafe { raw::load(self.span.ptr.wrapping_offset(off), self.span.aligned) })
+        Some(unsafe { raw::load(self.span.ptr().wrapping_offset(off), self.span.is_aligned()) })
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -604,7 +677,7 @@ impl<'a, T: Element, D: Rank, A: Access> IntoIterator for &'a Span<T, D, A> {
 #[cfg(feature = "ndarray")]
 impl<T: Element, D: Rank, A: Access> Span<T, D, A> {
     pub(crate) fn raw_parts(&self) -> (*mut u8, &[usize], &[isize]) {
-        (self.ptr, self.shape(), self.strides())
+        (self.ptr(), self.shape(), self.strides())
     }
 }
 
