@@ -7,11 +7,17 @@ use std::ptr::NonNull;
 
 use pyo3::ffi::Py_ssize_t;
 
+use crate::shared::PyExports;
+
 /// The head of a shared block: the first field of a `#[repr(C)]` block behind an `Arc`.
 #[repr(C)]
 pub(crate) struct Direct {
-    /// Drops the count a direct export owns; the argument is this head.
-    release: unsafe fn(NonNull<Direct>),
+    /// Gives back one strong count of the block whose head this is: the pin when an orphaned
+    /// block's last export ends (with the GIL), the export's own count (free-threaded build).
+    give_back: unsafe fn(NonNull<Direct>),
+    /// The block's Python exports (`shared/py_exports.rs`), here so that a release reaches them
+    /// without knowing the block's type.
+    pub(crate) py: PyExports,
     /// The item count. Written only with exclusive access to the block (no export alive:
     /// `Direct::set_len` through `&mut`); exports only hand out its address, so views read a
     /// value nobody writes while they live.
@@ -27,10 +33,11 @@ pub struct DirectExport {
 }
 
 impl Direct {
-    /// A head for a block of items of `itemsize` bytes, released by `release`.
-    pub fn new(release: unsafe fn(NonNull<Direct>), itemsize: usize) -> Direct {
+    /// A head for a block of items of `itemsize` bytes, whose counts `give_back` drops.
+    pub fn new(give_back: unsafe fn(NonNull<Direct>), itemsize: usize) -> Direct {
         Direct {
-            release,
+            give_back,
+            py: PyExports::new(),
             shape: [0],
             strides: [itemsize as Py_ssize_t],
         }
@@ -41,31 +48,51 @@ impl Direct {
         self.shape[0] = len as Py_ssize_t; // <= isize::MAX: a Vec's length
     }
 
-    /// Takes over one count of the block whose head is `head`.
+    /// Takes over one export of the block whose head is `head`.
     ///
     /// # Safety
     /// `head` is the head of a live block whose `set_len` is current, and the caller gives up
-    /// one count of it (e.g. from `Arc::into_raw`), which `release` gives back.
+    /// one export of it counted by `py_exports::start`, which the release ends.
     pub unsafe fn export(head: NonNull<Direct>) -> DirectExport {
         DirectExport { head }
+    }
+
+    /// Ends one export of the block: `py_exports::end` without knowing the block's type.
+    ///
+    /// # Safety
+    /// `head` is the head of a live block, one of whose exports the caller gives up, attached.
+    #[inline(always)]
+    unsafe fn end(head: NonNull<Direct>) {
+        // SAFETY: the block lives while the export is counted (contract).
+        let h = unsafe { head.as_ref() };
+        #[cfg(not(Py_GIL_DISABLED))]
+        {
+            // SAFETY: attached, for an export counted by `start`, ended once (contract).
+            if !unsafe { h.py.end() } {
+                return;
+            }
+        }
+        let give_back = h.give_back;
+        // SAFETY: the count `end` handed over (with the GIL) or the export's own (free-threaded),
+        // dropped once.
+        unsafe { give_back(head) }
     }
 
     /// Releases a view's `internal` if it is a direct export; `false` if it is not.
     ///
     /// # Safety
-    /// `internal` is a live view's `internal`, released once.
+    /// `internal` is a live view's `internal`, released once, attached.
+    #[inline(always)]
     pub unsafe fn release(internal: *mut c_void) -> bool {
         if internal.addr() & DIRECT_TAG == 0 {
             return false;
         }
         let head = internal.map_addr(|a| a & !DIRECT_TAG).cast::<Direct>();
         // SAFETY: a tagged `internal` comes from `DirectExport::into_internal`: the head of a
-        // live block (non-null) whose count this view owns.
+        // live block (non-null) one of whose exports this view owns.
         let head = unsafe { NonNull::new_unchecked(head) };
-        // SAFETY: as above: the head is live, so its `release` may be read.
-        let release = unsafe { head.as_ref().release };
-        // SAFETY: gives back the view's count of the block whose head this is, once.
-        unsafe { release(head) };
+        // SAFETY: ends that export, once, attached (contract).
+        unsafe { Direct::end(head) };
         true
     }
 }
@@ -77,7 +104,7 @@ const DIRECT_TAG: usize = 1;
 const _: () = assert!(std::mem::align_of::<Direct>() > DIRECT_TAG);
 
 impl DirectExport {
-    /// The shape and strides tables, valid while the count is held.
+    /// The shape and strides tables, valid while the export is held.
     pub fn tables(&self) -> (*mut Py_ssize_t, *mut Py_ssize_t) {
         let h = self.head.as_ptr();
         // SAFETY: the head is live while `self` holds its count; only addresses are taken.
@@ -96,9 +123,8 @@ impl DirectExport {
 
 impl Drop for DirectExport {
     fn drop(&mut self) {
-        // SAFETY: `self` owns one count of the live block, so the head may be read.
-        let release = unsafe { self.head.as_ref().release };
-        // SAFETY: gives back that count, once.
-        unsafe { release(self.head) }
+        // SAFETY: `self` owns one export of the live block, ended once; exports and their
+        // failed attempts run attached.
+        unsafe { Direct::end(self.head) }
     }
 }

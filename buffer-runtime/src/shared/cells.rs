@@ -86,8 +86,6 @@ pub(crate) unsafe fn write_once<S: Shaped>(p: *mut S, value: S) {
 #[repr(C)]
 pub(crate) struct Cells<S> {
     direct: Direct,
-    /// The Python exports, counted under the GIL (`py_exports.rs`, P1–P4).
-    py: PyExports,
     items: Vec<UnsafeCell<S>>,
 }
 
@@ -101,28 +99,29 @@ pub(crate) struct Cells<S> {
 // given up on any thread.
 unsafe impl<S: Send + Sync> Sync for Cells<S> {}
 
+/// The Python exports are counted in the head, where a release finds them (`direct.rs`).
 impl<S: Send + Sync> Pinned for Cells<S> {
     fn py_exports(&self) -> &PyExports {
-        &self.py
+        &self.direct.py
     }
 }
 
 impl<S: Shaped> Cells<S> {
     /// A block holding `values`, its padding zeroed (R4).
     pub(crate) fn new(values: Vec<S>) -> Arc<Cells<S>> {
-        /// Ends the export a direct export counted (`Cells::direct`).
+        /// Drops one strong count of the block whose head is `head` (`Direct::give_back`).
         ///
         /// # Safety
-        /// `head` came from `Cells::<S>::direct` and is released once, attached.
-        unsafe fn release<S: Shaped>(head: NonNull<Direct>) {
-            // SAFETY: `head` is the first field of the `Cells<S>` that `direct` counted an export
-            // of (repr(C): same address); ended once, attached (contract).
-            unsafe { py_exports::end(head.cast::<Cells<S>>()) }
+        /// `head` is the head of a `Cells<S>` behind an `Arc`, and the caller gives up one of
+        /// its counts.
+        unsafe fn give_back<S>(head: NonNull<Direct>) {
+            // SAFETY: `head` is the first field of the `Cells<S>` (repr(C): same address), and the
+            // count is the caller's (contract).
+            unsafe { Arc::decrement_strong_count(head.as_ptr().cast::<Cells<S>>()) }
         }
-        let direct = Direct::new(release::<S>, size_of::<S>());
+        let direct = Direct::new(give_back::<S>, size_of::<S>());
         let mut cells = Cells {
             direct,
-            py: PyExports::new(),
             items: cells_from_vec(values),
         };
         cells.settle(0);
@@ -219,7 +218,8 @@ impl<S: Shaped> Cells<S> {
         let block = unsafe { py_exports::start(this) };
         // SAFETY: `direct` is the first field of the repr(C) block (same address), its length is
         // current (`settle` ran after every `&mut` access, R2), and the export just counted is
-        // given up to the direct export, whose `release` (set by `Cells::new`) ends it.
+        // given up to the direct export, whose release ends it (`Direct::end`, with the
+        // `give_back` set by `Cells::new`).
         unsafe { Direct::export(block.cast()) }
     }
 
