@@ -546,8 +546,10 @@ where
 /// code); a bad value is a `ValueError` naming the field.
 ///
 /// `convert` is a function pointer (the generated closure captures nothing), so this is
-/// compiled once for each field type, not once for each field of each class.
+/// compiled once for each field type, not once for each field of each class (and kept out of
+/// line: inlined, it would be again).
 #[doc(hidden)]
+#[inline(never)]
 pub fn field_from_py<'py, T>(
     fields: &Bound<'py, PyTuple>,
     index: usize,
@@ -567,8 +569,10 @@ fn field_error(py: Python<'_>, name: &str, e: PyErr) -> PyErr {
     err
 }
 
-/// `ValueError` unless the pickled field tuple has `n` entries (generated code).
+/// `ValueError` unless the pickled field tuple has `n` entries (generated code; out of line,
+/// like everything the generated pickle methods call that is not specific to the class).
 #[doc(hidden)]
+#[inline(never)]
 pub fn expect_fields(fields: &Bound<'_, PyTuple>, n: usize, class: &str) -> PyResult<()> {
     if fields.len() == n {
         Ok(())
@@ -661,12 +665,19 @@ where
         let py = slf.py();
         let value = {
             let guard = slf.try_borrow()?;
-            let fields = guard.__fields(py)?;
+            let fields = fields_of(&*guard, py)?;
             guard.__duplicate(&fields)?
         };
         let new = Self::checked(py, value)?.into_any();
         copy_state(slf.as_any(), new, memo)
     }
+}
+
+/// The fields of `src` as a tuple, through its vtable: `__fields` is the same code in every
+/// class of the same field types, and not inlined it is compiled (and merged) once.
+#[inline(never)]
+fn fields_of<'py>(src: &dyn Pickle, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+    src.__fields(py)
 }
 
 /// The start of `__reduce_ex__`, before the object is borrowed: the restore function (refused
