@@ -229,8 +229,8 @@ pub trait BufferSlots {
 /// the only error is `assert_py_buffer`'s.
 ///
 /// Compiled for every class, so only the class-specific part is generic: the export body
-/// (`fast::slot_getbuffer::<T>`, which `crate::getbuffer` also runs); turning its return code
-/// into a `PyResult` and the release are compiled once.
+/// (`fast::slot_getbuffer::<T>`, which `crate::getbuffer` also runs); the error of a failed
+/// export is taken back by a function compiled once.
 pub struct Slots<T>(core::marker::PhantomData<T>);
 impl<T: crate::PyBuffer> Slots<T>
 where
@@ -246,38 +246,29 @@ where
     ) -> pyo3::PyResult<()> {
         // SAFETY: `slf` is a live `T`; `view` as the contract says (`crate::getbuffer`'s body).
         let rc = unsafe { crate::fast::slot_getbuffer::<T>(slf.as_ptr(), view, flags) };
-        slot_result(slf.py(), rc)
+        if rc == 0 {
+            Ok(())
+        } else {
+            Err(slot_error(slf.py()))
+        }
     }
     /// # Safety
     /// As [`crate::releasebuffer`].
     #[inline]
     pub unsafe fn releasebuffer(slf: pyo3::Bound<'_, T>, view: *mut pyo3::ffi::Py_buffer) {
         // SAFETY: forwarded contract (`crate::releasebuffer`'s body).
-        unsafe { release(view) };
+        unsafe { crate::slots::release_view(view) };
         drop(slf);
     }
 }
 
-/// `crate::slots::release_view`, compiled once for every class.
-///
-/// # Safety
-/// As [`crate::releasebuffer`].
+/// The error a failed `bf_getbuffer` raised, taken back as a `PyErr`.
+#[cold]
 #[inline(never)]
-unsafe fn release(view: *mut pyo3::ffi::Py_buffer) {
-    // SAFETY: forwarded contract.
-    unsafe { crate::slots::release_view(view) }
-}
-
-/// `bf_getbuffer`'s return code as a `PyResult`: the error the slot raised on -1.
-#[inline(never)]
-fn slot_result(py: pyo3::Python<'_>, rc: core::ffi::c_int) -> pyo3::PyResult<()> {
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(pyo3::PyErr::take(py).unwrap_or_else(|| {
-            pyo3::exceptions::PyBufferError::new_err("bf_getbuffer failed without an error")
-        }))
-    }
+fn slot_error(py: pyo3::Python<'_>) -> pyo3::PyErr {
+    pyo3::PyErr::take(py).unwrap_or_else(|| {
+        pyo3::exceptions::PyBufferError::new_err("bf_getbuffer failed without an error")
+    })
 }
 /// Chosen only for a class that is not `PyBuffer`, which `assert_py_buffer` turns into a
 /// compile error: never runs.
