@@ -4,7 +4,7 @@ use std::fmt;
 
 use pyo3::exceptions::PyBufferError;
 use pyo3::types::{PyAnyMethods, PyTypeMethods};
-use pyo3::{Bound, PyClass, PyErr};
+use pyo3::{Bound, PyAny, PyClass, PyErr};
 
 use crate::flags::Request;
 use crate::layout::LayoutError;
@@ -88,9 +88,17 @@ impl From<LayoutError> for ExportError {
     }
 }
 
+/// The `BufferError` of a failed export of `slf`: `"{class name}: {e}"`.
+#[inline]
 pub(crate) fn buffer_error<T: PyClass>(slf: &Bound<'_, T>, e: ExportError) -> PyErr {
+    buffer_error_of(slf.as_any(), e)
+}
+
+/// [`buffer_error`]'s body, compiled once for every class (it only needs the object's type).
+#[cold]
+#[inline(never)]
+fn buffer_error_of(slf: &Bound<'_, PyAny>, e: ExportError) -> PyErr {
     let name = slf
-        .as_any()
         .get_type()
         .name()
         .map(|n| n.to_string())

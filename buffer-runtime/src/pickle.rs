@@ -354,8 +354,11 @@ impl PickleStorage for AnyBlock {
 /// never named (so that a bad field type is reported once, by the derive's own checks): it is
 /// reached through [`Probe`] / [`TypeProbe`] dispatch, and a storage without pickle support
 /// makes the class unpicklable at run time (`TypeError`).
+///
+/// Object-safe for its first two methods: dumping runs once for every class, over
+/// `&dyn Pickle` (see [`Pickling`]).
 #[doc(hidden)]
-pub trait Pickle: Sized {
+pub trait Pickle {
     /// The buffer field, if its type is a [`PickleStorage`].
     fn __storage(&self) -> Option<&dyn PickleDyn>;
     /// The other fields, in declaration order.
@@ -365,9 +368,13 @@ pub trait Pickle: Sized {
         data: &Bound<'_, PyAny>,
         meta: &Bound<'_, PyAny>,
         fields: &Bound<'_, PyTuple>,
-    ) -> PyResult<Self>;
+    ) -> PyResult<Self>
+    where
+        Self: Sized;
     /// A copy with memory of its own, with the given fields.
-    fn __duplicate(&self, fields: &Bound<'_, PyTuple>) -> PyResult<Self>;
+    fn __duplicate(&self, fields: &Bound<'_, PyTuple>) -> PyResult<Self>
+    where
+        Self: Sized;
 }
 
 /// What dumping needs of a storage, object-safe.
@@ -537,23 +544,35 @@ where
 
 /// Field `index` (named `name`) of a pickled field tuple, converted by `convert` (generated
 /// code); a bad value is a `ValueError` naming the field.
+///
+/// `convert` is a function pointer (the generated closure captures nothing), so this is
+/// compiled once for each field type, not once for each field of each class (and kept out of
+/// line: inlined, it would be again).
 #[doc(hidden)]
+#[inline(never)]
 pub fn field_from_py<'py, T>(
     fields: &Bound<'py, PyTuple>,
     index: usize,
     name: &str,
-    convert: impl FnOnce(&Bound<'py, PyAny>) -> PyResult<T>,
+    convert: fn(&Bound<'py, PyAny>) -> PyResult<T>,
 ) -> PyResult<T> {
     let item = fields.get_item(index)?;
-    convert(&item).map_err(|e| {
-        let err = PyValueError::new_err(format!("pickled field `{name}`: {e}"));
-        err.set_cause(fields.py(), Some(e));
-        err
-    })
+    convert(&item).map_err(|e| field_error(fields.py(), name, e))
 }
 
-/// `ValueError` unless the pickled field tuple has `n` entries (generated code).
+/// The `ValueError` of [`field_from_py`]: once for every class and field, off the hot path.
+#[cold]
+#[inline(never)]
+fn field_error(py: Python<'_>, name: &str, e: PyErr) -> PyErr {
+    let err = PyValueError::new_err(format!("pickled field `{name}`: {e}"));
+    err.set_cause(py, Some(e));
+    err
+}
+
+/// `ValueError` unless the pickled field tuple has `n` entries (generated code; out of line,
+/// like everything the generated pickle methods call that is not specific to the class).
 #[doc(hidden)]
+#[inline(never)]
 pub fn expect_fields(fields: &Bound<'_, PyTuple>, n: usize, class: &str) -> PyResult<()> {
     if fields.len() == n {
         Ok(())
@@ -595,6 +614,12 @@ fn class_name(obj: &Bound<'_, PyAny>) -> String {
 
 /// `__reduce_ex__`, `__copy__`, `__deepcopy__`, `_buffer_restore` of a [`Pickle`] class, or
 /// a `TypeError` for a class that opted out ([`NotPickling`]).
+///
+/// Each method is a thin generic wrapper, instantiated for every class: it does what needs the
+/// class's type (the borrow, building the object) and leaves the rest to one non-generic
+/// function compiled once in this crate (`reduce_start`, `dump`, `reduce_finish`,
+/// `check_restored`, `restore_error`, `copy_state`), which sees the object as `&Bound<PyAny>`
+/// and its fields as `&dyn Pickle`.
 #[doc(hidden)]
 pub struct Pickling<T>(PhantomData<T>);
 
@@ -603,119 +628,20 @@ where
     T::Frozen: FrozenFlag,
     T: Into<pyo3::PyClassInitializer<T>>,
 {
-    /// An object exporting the storage's whole memory as 1-D bytes, writable iff `writable`.
-    fn storage_bytes<'py>(
-        slf: &Bound<'py, T>,
-        storage: &dyn PickleDyn,
-        writable: bool,
-    ) -> PyResult<Bound<'py, OwnedBuffer>> {
-        let py = slf.py();
-        let (raw, itemsize, shared) = storage.raw();
-        let bytes = raw.count * itemsize;
-        let block = if shared {
-            let hold = storage.hold().expect("shared storage has a keep-alive");
-            // SAFETY: the hold keeps the shared block alive and unmoved (it is one count of
-            // it, as an export's); its memory may be written by views (shared storage).
-            unsafe {
-                Block::over(
-                    raw.ptr,
-                    bytes,
-                    Cow::Borrowed(c"B"),
-                    1,
-                    writable,
-                    Box::new(SharedHold(hold)),
-                )
-            }
-        } else if <T::Frozen as FrozenFlag>::FROZEN && bytes > 0 {
-            let owner: Py<PyAny> = slf.clone().into_any().unbind();
-            // SAFETY: plain storage of a frozen object: never written, moved or freed while the
-            // object lives (no `&mut` exists), and `owner` keeps the object alive.
-            unsafe {
-                Block::over(
-                    raw.ptr,
-                    bytes,
-                    Cow::Borrowed(c"B"),
-                    1,
-                    false,
-                    Box::new(owner),
-                )
-            }
-        } else {
-            // A mutable class's plain storage may be freed by a `&mut self` method once the
-            // borrow ends: copy it.
-            let mut v: Vec<u8> = Vec::new();
-            v.try_reserve_exact(bytes)
-                .map_err(|_| pyo3::exceptions::PyMemoryError::new_err("cannot copy the data"))?;
-            // SAFETY: the storage holds `bytes` bytes while borrowed (the caller holds the
-            // borrow); `v` has room for them, and a private allocation overlaps no storage.
-            unsafe { load_bytes(raw.ptr, v.as_mut_ptr(), bytes) };
-            // SAFETY: the `bytes` bytes were just copied in (initialised `u8`s), within the
-            // capacity reserved above.
-            unsafe { v.set_len(bytes) };
-            Block::from_vec(v)
-        };
-        let mut ob = OwnedBuffer::from_block(block);
-        if !writable {
-            ob = ob.readonly();
-        }
-        Bound::new(py, ob)
-    }
-
     /// `__reduce_ex__(protocol)`.
     pub fn reduce_ex<'py>(slf: &Bound<'py, T>, protocol: i64) -> PyResult<Bound<'py, PyAny>> {
-        let py = slf.py();
         let any = slf.as_any();
-        let cls = any.get_type();
-        if cls.getattr("__module__")?.extract::<String>()? == "buffer_runtime" {
-            return Err(PyTypeError::new_err(format!(
-                "cannot pickle '{0}': add the class to your module with `{0}::add_to(module)` so that pickle can find it",
-                class_name(any)
-            )));
-        }
-        let restore = cls.getattr("_buffer_restore")?;
-        let writable = !export_readonly(any)?;
+        let (restore, writable) = reduce_start(any)?;
         let guard = slf.try_borrow()?;
-        let Some(storage) = guard.__storage() else {
-            return Err(no_pickle());
-        };
-        let meta = storage.meta(py)?;
-        let fields = guard.__fields(py)?;
-        let data = Self::storage_bytes(slf, storage, writable)?;
+        let dumped = dump(any, &*guard, <T::Frozen as FrozenFlag>::FROZEN, writable);
         drop(guard);
-        let data: Bound<'py, PyAny> = if protocol >= 5 {
-            py.import("pickle")?
-                .getattr("PickleBuffer")?
-                .call1((data,))?
-        } else {
-            let (ptr, n) = data.get().block_parts();
-            // SAFETY: the block holds `n` bytes for as long as `data` lives (others may write
-            // them: byte-wise atomic copy).
-            PyBytes::new_with(py, n, |buf| {
-                // SAFETY: as above; `buf` is the new object's own `n` bytes, writable and
-                // overlapping no block.
-                unsafe { load_bytes(ptr, buf.as_mut_ptr(), n) };
-                Ok(())
-            })?
-            .into_any()
-        };
-        let args = (data, meta, fields).into_bound_py_any(py)?;
-        match instance_dict(any) {
-            Some(state) => (restore, args, state).into_bound_py_any(py),
-            None => (restore, args).into_bound_py_any(py),
-        }
+        reduce_finish(any, restore, protocol, dumped?)
     }
 
     /// The object, checked by one export.
     fn checked<'py>(py: Python<'py>, value: T) -> PyResult<Bound<'py, T>> {
         let obj = Bound::new(py, value)?;
-        if let Err(e) = export_readonly(obj.as_any()) {
-            let err = PyValueError::new_err(format!(
-                "{}: the pickled fields do not describe the pickled data: {e}",
-                class_name(obj.as_any())
-            ));
-            err.set_cause(py, Some(e));
-            return Err(err);
-        }
+        check_restored(obj.as_any())?;
         Ok(obj)
     }
 
@@ -726,13 +652,7 @@ where
         meta: &Bound<'py, PyAny>,
         fields: &Bound<'py, PyTuple>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let value = T::__unpickle(data, meta, fields).map_err(|e| {
-            let name = cls.name().map(|n| n.to_string()).unwrap_or_default();
-            let err =
-                PyValueError::new_err(format!("{name}: cannot restore the pickled data: {e}"));
-            err.set_cause(cls.py(), Some(e));
-            err
-        })?;
+        let value = T::__unpickle(data, meta, fields).map_err(|e| restore_error(cls, e))?;
         Ok(Self::checked(cls.py(), value)?.into_any())
     }
 
@@ -745,35 +665,215 @@ where
         let py = slf.py();
         let value = {
             let guard = slf.try_borrow()?;
-            let fields = guard.__fields(py)?;
+            let fields = fields_of(&*guard, py)?;
             guard.__duplicate(&fields)?
         };
         let new = Self::checked(py, value)?.into_any();
-        if let Some(state) = instance_dict(slf.as_any()) {
-            let state = match memo {
-                None => state.copy()?.into_any(),
-                Some(memo) => {
-                    let id = py.import("builtins")?.getattr("id")?.call1((slf,))?;
-                    memo.set_item(id, &new)?;
-                    py.import("copy")?
-                        .getattr("deepcopy")?
-                        .call1((state, memo))?
-                }
-            };
-            new.getattr("__dict__")?.call_method1("update", (state,))?;
-        }
-        Ok(new)
+        copy_state(slf.as_any(), new, memo)
     }
+}
+
+/// The fields of `src` as a tuple, through its vtable: `__fields` is the same code in every
+/// class of the same field types, and not inlined it is compiled (and merged) once.
+#[inline(never)]
+fn fields_of<'py>(src: &dyn Pickle, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+    src.__fields(py)
+}
+
+/// The start of `__reduce_ex__`, before the object is borrowed: the restore function (refused
+/// for a class that was never added to a module) and whether the object exports writable.
+#[inline(never)]
+fn reduce_start<'py>(any: &Bound<'py, PyAny>) -> PyResult<(Bound<'py, PyAny>, bool)> {
+    let cls = any.get_type();
+    if cls.getattr("__module__")?.extract::<String>()? == "buffer_runtime" {
+        return Err(PyTypeError::new_err(format!(
+            "cannot pickle '{0}': add the class to your module with `{0}::add_to(module)` so that pickle can find it",
+            class_name(any)
+        )));
+    }
+    let restore = cls.getattr("_buffer_restore")?;
+    let writable = !export_readonly(any)?;
+    Ok((restore, writable))
+}
+
+/// What `__reduce_ex__` ships of the borrowed object `src` (`any`): the storage's meta, the
+/// other fields and the storage's bytes.
+type Dumped<'py> = (
+    Bound<'py, PyAny>,
+    Bound<'py, PyTuple>,
+    Bound<'py, OwnedBuffer>,
+);
+
+/// The dump of `__reduce_ex__`, while the caller holds the borrow of `src` (the object `any`,
+/// of a `frozen` class or not).
+#[inline(never)]
+fn dump<'py>(
+    any: &Bound<'py, PyAny>,
+    src: &dyn Pickle,
+    frozen: bool,
+    writable: bool,
+) -> PyResult<Dumped<'py>> {
+    let py = any.py();
+    let Some(storage) = src.__storage() else {
+        return Err(no_pickle());
+    };
+    let meta = storage.meta(py)?;
+    let fields = src.__fields(py)?;
+    let data = storage_bytes(any, storage, frozen, writable)?;
+    Ok((meta, fields, data))
+}
+
+/// An object exporting the storage's whole memory as 1-D bytes, writable iff `writable`
+/// (`slf`'s storage, borrowed by the caller; `frozen`: `slf`'s class is frozen).
+fn storage_bytes<'py>(
+    slf: &Bound<'py, PyAny>,
+    storage: &dyn PickleDyn,
+    frozen: bool,
+    writable: bool,
+) -> PyResult<Bound<'py, OwnedBuffer>> {
+    let py = slf.py();
+    let (raw, itemsize, shared) = storage.raw();
+    let bytes = raw.count * itemsize;
+    let block = if shared {
+        let hold = storage.hold().expect("shared storage has a keep-alive");
+        // SAFETY: the hold keeps the shared block alive and unmoved (it is one count of
+        // it, as an export's); its memory may be written by views (shared storage).
+        unsafe {
+            Block::over(
+                raw.ptr,
+                bytes,
+                Cow::Borrowed(c"B"),
+                1,
+                writable,
+                Box::new(SharedHold(hold)),
+            )
+        }
+    } else if frozen && bytes > 0 {
+        let owner: Py<PyAny> = slf.clone().unbind();
+        // SAFETY: plain storage of a frozen object: never written, moved or freed while the
+        // object lives (no `&mut` exists), and `owner` keeps the object alive.
+        unsafe {
+            Block::over(
+                raw.ptr,
+                bytes,
+                Cow::Borrowed(c"B"),
+                1,
+                false,
+                Box::new(owner),
+            )
+        }
+    } else {
+        // A mutable class's plain storage may be freed by a `&mut self` method once the
+        // borrow ends: copy it.
+        let mut v: Vec<u8> = Vec::new();
+        v.try_reserve_exact(bytes)
+            .map_err(|_| pyo3::exceptions::PyMemoryError::new_err("cannot copy the data"))?;
+        // SAFETY: the storage holds `bytes` bytes while borrowed (the caller holds the
+        // borrow); `v` has room for them, and a private allocation overlaps no storage.
+        unsafe { load_bytes(raw.ptr, v.as_mut_ptr(), bytes) };
+        // SAFETY: the `bytes` bytes were just copied in (initialised `u8`s), within the
+        // capacity reserved above.
+        unsafe { v.set_len(bytes) };
+        Block::from_vec(v)
+    };
+    let mut ob = OwnedBuffer::from_block(block);
+    if !writable {
+        ob = ob.readonly();
+    }
+    Bound::new(py, ob)
+}
+
+/// The end of `__reduce_ex__`, once the borrow is given back: `(restore, (data, meta, fields))`
+/// and the instance `__dict__` when it has entries.
+#[inline(never)]
+fn reduce_finish<'py>(
+    any: &Bound<'py, PyAny>,
+    restore: Bound<'py, PyAny>,
+    protocol: i64,
+    (meta, fields, data): Dumped<'py>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let py = any.py();
+    let data: Bound<'py, PyAny> = if protocol >= 5 {
+        py.import("pickle")?
+            .getattr("PickleBuffer")?
+            .call1((data,))?
+    } else {
+        let (ptr, n) = data.get().block_parts();
+        // SAFETY: the block holds `n` bytes for as long as `data` lives (others may write
+        // them: byte-wise atomic copy).
+        PyBytes::new_with(py, n, |buf| {
+            // SAFETY: as above; `buf` is the new object's own `n` bytes, writable and
+            // overlapping no block.
+            unsafe { load_bytes(ptr, buf.as_mut_ptr(), n) };
+            Ok(())
+        })?
+        .into_any()
+    };
+    let args = (data, meta, fields).into_bound_py_any(py)?;
+    match instance_dict(any) {
+        Some(state) => (restore, args, state).into_bound_py_any(py),
+        None => (restore, args).into_bound_py_any(py),
+    }
+}
+
+/// A restored or copied object is checked by one export: a `ValueError` if its fields do not
+/// describe its data.
+#[inline(never)]
+fn check_restored(obj: &Bound<'_, PyAny>) -> PyResult<()> {
+    if let Err(e) = export_readonly(obj) {
+        let err = PyValueError::new_err(format!(
+            "{}: the pickled fields do not describe the pickled data: {e}",
+            class_name(obj)
+        ));
+        err.set_cause(obj.py(), Some(e));
+        return Err(err);
+    }
+    Ok(())
+}
+
+/// The `ValueError` of a `_buffer_restore` whose data or fields do not rebuild the object.
+#[cold]
+#[inline(never)]
+fn restore_error(cls: &Bound<'_, PyType>, e: PyErr) -> PyErr {
+    let name = cls.name().map(|n| n.to_string()).unwrap_or_default();
+    let err = PyValueError::new_err(format!("{name}: cannot restore the pickled data: {e}"));
+    err.set_cause(cls.py(), Some(e));
+    err
+}
+
+/// The end of `__copy__` / `__deepcopy__`: the instance `__dict__` of `slf`, if any, copied
+/// (shallowly, or deeply with `memo`) into `new`.
+#[inline(never)]
+fn copy_state<'py>(
+    slf: &Bound<'py, PyAny>,
+    new: Bound<'py, PyAny>,
+    memo: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let py = slf.py();
+    if let Some(state) = instance_dict(slf) {
+        let state = match memo {
+            None => state.copy()?.into_any(),
+            Some(memo) => {
+                let id = py.import("builtins")?.getattr("id")?.call1((slf,))?;
+                memo.set_item(id, &new)?;
+                py.import("copy")?
+                    .getattr("deepcopy")?
+                    .call1((state, memo))?
+            }
+        };
+        new.getattr("__dict__")?.call_method1("update", (state,))?;
+    }
+    Ok(new)
 }
 
 /// The pickle methods of a class with `#[buffer(pickle = false)]` (or whose storage has no
 /// pickle support): what `object` does, so a class's own `__reduce__` still works and any
-/// other class gets `TypeError: cannot pickle '...' object`.
+/// other class gets `TypeError: cannot pickle '...' object`. Thin wrappers over functions
+/// compiled once (`object_reduce_ex`, `object_copy`, `cannot_unpickle`).
 #[doc(hidden)]
 pub trait NotPickling<T: PyClass> {
     fn reduce_ex<'py>(slf: &Bound<'py, T>, protocol: i64) -> PyResult<Bound<'py, PyAny>> {
-        let object = slf.py().get_type::<pyo3::types::PyAny>();
-        object.getattr("__reduce_ex__")?.call1((slf, protocol))
+        object_reduce_ex(slf.as_any(), protocol)
     }
     fn restore<'py>(
         cls: &Bound<'py, PyType>,
@@ -781,28 +881,52 @@ pub trait NotPickling<T: PyClass> {
         _: &Bound<'py, PyAny>,
         _: &Bound<'py, PyTuple>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        Err(PyTypeError::new_err(format!(
-            "cannot unpickle '{}' object",
-            cls.name().map(|n| n.to_string()).unwrap_or_default()
-        )))
+        Err(cannot_unpickle(cls))
     }
     fn copy<'py>(
         slf: &Bound<'py, T>,
         memo: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let py = slf.py();
-        let rv = Self::reduce_ex(slf, 4)?.cast_into::<PyTuple>()?;
-        let mut args = vec![
-            slf.clone().into_any(),
-            memo.map_or_else(|| py.None().into_bound(py), |m| m.clone()),
-        ];
-        args.extend(rv.iter());
-        py.import("copy")?
-            .getattr("_reconstruct")?
-            .call1(PyTuple::new(py, args)?)
+        object_copy(slf.as_any(), memo)
     }
 }
 impl<T: PyClass> NotPickling<T> for Pickling<T> {}
+
+/// `object.__reduce_ex__(slf, protocol)`.
+#[inline(never)]
+fn object_reduce_ex<'py>(slf: &Bound<'py, PyAny>, protocol: i64) -> PyResult<Bound<'py, PyAny>> {
+    let object = slf.py().get_type::<pyo3::types::PyAny>();
+    object.getattr("__reduce_ex__")?.call1((slf, protocol))
+}
+
+/// `TypeError: cannot unpickle '...' object`.
+#[cold]
+#[inline(never)]
+fn cannot_unpickle(cls: &Bound<'_, PyType>) -> PyErr {
+    PyTypeError::new_err(format!(
+        "cannot unpickle '{}' object",
+        cls.name().map(|n| n.to_string()).unwrap_or_default()
+    ))
+}
+
+/// What `copy.copy` / `copy.deepcopy` do for a plain object: `copy._reconstruct` over
+/// `object.__reduce_ex__(slf, 4)`.
+#[inline(never)]
+fn object_copy<'py>(
+    slf: &Bound<'py, PyAny>,
+    memo: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let py = slf.py();
+    let rv = object_reduce_ex(slf, 4)?.cast_into::<PyTuple>()?;
+    let mut args = vec![
+        slf.clone(),
+        memo.map_or_else(|| py.None().into_bound(py), |m| m.clone()),
+    ];
+    args.extend(rv.iter());
+    py.import("copy")?
+        .getattr("_reconstruct")?
+        .call1(PyTuple::new(py, args)?)
+}
 
 // `Order` fields pickle as "C" / "F".
 impl<'py> IntoPyObject<'py> for Order {

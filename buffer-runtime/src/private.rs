@@ -232,9 +232,13 @@ pub trait BufferSlots {
     const SLOTS: () = ();
 }
 
-/// The slots `#[buffer_methods]` generates call: [`crate::getbuffer`] and
-/// [`crate::releasebuffer`] for a `PyBuffer` class, [`NotSlots`]'s otherwise, so that
+/// The slots `#[buffer_methods]` generates call: what [`crate::getbuffer`] and
+/// [`crate::releasebuffer`] do for a `PyBuffer` class, [`NotSlots`]'s otherwise, so that
 /// the only error is `assert_py_buffer`'s.
+///
+/// Compiled for every class, so only the class-specific part is generic: the export body
+/// (`fast::slot_getbuffer::<T>`, which `crate::getbuffer` also runs); the error of a failed
+/// export is taken back by a function compiled once.
 pub struct Slots<T>(core::marker::PhantomData<T>);
 impl<T: crate::PyBuffer> Slots<T>
 where
@@ -248,16 +252,31 @@ where
         view: *mut pyo3::ffi::Py_buffer,
         flags: core::ffi::c_int,
     ) -> pyo3::PyResult<()> {
-        // SAFETY: forwarded contract.
-        unsafe { crate::getbuffer(slf, view, flags) }
+        // SAFETY: `slf` is a live `T`; `view` as the contract says (`crate::getbuffer`'s body).
+        let rc = unsafe { crate::fast::slot_getbuffer::<T>(slf.as_ptr(), view, flags) };
+        if rc == 0 {
+            Ok(())
+        } else {
+            Err(slot_error(slf.py()))
+        }
     }
     /// # Safety
     /// As [`crate::releasebuffer`].
     #[inline]
     pub unsafe fn releasebuffer(slf: pyo3::Bound<'_, T>, view: *mut pyo3::ffi::Py_buffer) {
-        // SAFETY: forwarded contract.
-        unsafe { crate::releasebuffer(slf, view) }
+        // SAFETY: forwarded contract (`crate::releasebuffer`'s body).
+        unsafe { crate::slots::release_view(view) };
+        drop(slf);
     }
+}
+
+/// The error a failed `bf_getbuffer` raised, taken back as a `PyErr`.
+#[cold]
+#[inline(never)]
+fn slot_error(py: pyo3::Python<'_>) -> pyo3::PyErr {
+    pyo3::PyErr::take(py).unwrap_or_else(|| {
+        pyo3::exceptions::PyBufferError::new_err("bf_getbuffer failed without an error")
+    })
 }
 /// Chosen only for a class that is not `PyBuffer`, which `assert_py_buffer` turns into a
 /// compile error: never runs.

@@ -6,12 +6,17 @@ __releasebuffer__ by hand around one shared fill function, as a careful C-style 
 builds their dependencies once, then times `cargo build --release` of each crate alone
 (dependencies cached, the crate's own source touched) and prints the difference.
 
-Usage: python examples/bench/compile_cost/compile_cost.py [--classes N] [--runs R]
+Usage: python examples/bench/compile_cost/compile_cost.py [--classes N] [--runs R] [--no-pickle]
+
+Besides wall time it prints the CPU time (user + system) of each build, which other jobs on a
+shared machine disturb less. `--no-pickle` adds `#[buffer(pickle = false)]` to each derived
+class (the cost of the generated pickle support is the difference).
 """
 
 import argparse
 import os
 import pathlib
+import resource
 import statistics
 import subprocess
 import time
@@ -37,7 +42,7 @@ buffer-runtime = {{ path = "{runtime}" }}
 
 DERIVED = """
 #[pyclass]
-#[derive(PyBuffer)]
+#[derive(PyBuffer)]{attrs}
 pub struct Matrix{i} {{
     #[buffer(shape = [rows, cols])]
     data: SharedVec<f64>,
@@ -118,7 +123,7 @@ impl Matrix{i} {{
 """
 
 
-def write_crate(kind: str, n: int) -> pathlib.Path:
+def write_crate(kind: str, n: int, pickle: bool = True) -> pathlib.Path:
     crate = OUT / kind
     (crate / "src").mkdir(parents=True, exist_ok=True)
     (crate / "Cargo.toml").write_text(
@@ -127,7 +132,8 @@ def write_crate(kind: str, n: int) -> pathlib.Path:
     body = ["use pyo3::prelude::*;"]
     if kind == "derived":
         body.append("use buffer_runtime::{buffer_methods, PyBuffer, SharedVec};")
-        body += [DERIVED.format(i=i) for i in range(n)]
+        attrs = "" if pickle else "\n#[buffer(pickle = false)]"
+        body += [DERIVED.format(i=i, attrs=attrs) for i in range(n)]
     else:
         body.append(HAND_HEADER)
         body += [HAND.format(i=i) for i in range(n)]
@@ -139,35 +145,53 @@ def write_crate(kind: str, n: int) -> pathlib.Path:
     return crate
 
 
-def build(crate: pathlib.Path, env: dict) -> float:
+def cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def build(crate: pathlib.Path, env: dict) -> tuple[float, float]:
+    """Wall and CPU seconds of one build of the crate alone."""
     (crate / "src" / "lib.rs").touch()
-    t = time.perf_counter()
+    t, c = time.perf_counter(), cpu()
     subprocess.run(
         ["cargo", "build", "--release", "--quiet", "--manifest-path", str(crate / "Cargo.toml")],
         check=True,
         env=env,
     )
-    return time.perf_counter() - t
+    return time.perf_counter() - t, cpu() - c
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--classes", type=int, default=100)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--no-pickle", action="store_true", help="#[buffer(pickle = false)] on each derived class")
     args = ap.parse_args()
     env = dict(os.environ, CARGO_TARGET_DIR=str(OUT / "target"))
-    crates = {k: write_crate(k, args.classes) for k in ("hand", "derived")}
+    crates = {k: write_crate(k, args.classes, not args.no_pickle) for k in ("hand", "derived")}
     for crate in crates.values():  # dependencies, once
         build(crate, env)
     times = {k: [] for k in crates}
+    cpus = {k: [] for k in crates}
     for _ in range(args.runs):  # interleaved
         for k, crate in crates.items():
-            times[k].append(build(crate, env))
+            wall, used = build(crate, env)
+            times[k].append(wall)
+            cpus[k].append(used)
     med = {k: statistics.median(v) for k, v in times.items()}
-    print(f"release build of the crate alone, {args.classes} classes, median of {args.runs} (s):")
+    cmed = {k: statistics.median(v) for k, v in cpus.items()}
+    note = ", pickle = false" if args.no_pickle else ""
+    print(f"release build of the crate alone, {args.classes} classes{note}, median of {args.runs} (s):")
     for k in crates:
-        print(f"  {k:8} {med[k]:6.2f}   runs: {', '.join(f'{t:.2f}' for t in times[k])}")
-    print(f"  derive adds {med['derived'] - med['hand']:+.2f} s over hand-written providers")
+        print(
+            f"  {k:8} {med[k]:6.2f}   runs: {', '.join(f'{t:.2f}' for t in times[k])}"
+            f"   cpu {cmed[k]:6.2f}   runs: {', '.join(f'{t:.2f}' for t in cpus[k])}"
+        )
+    print(
+        f"  derive adds {med['derived'] - med['hand']:+.2f} s over hand-written providers"
+        f" (cpu {cmed['derived'] - cmed['hand']:+.2f} s)"
+    )
 
 
 if __name__ == "__main__":
