@@ -1,6 +1,6 @@
 //! Direct exports: a shared block exported with its natural 1-D layout needs no per-export
 //! record. Its head holds the view's shape and strides tables, and `view.internal` points at
-//! the head (tagged with bit 0), owning one count of the block until release.
+//! the head (tagged with bit 0), owning one export of the block until release.
 
 use std::ffi::c_void;
 use std::ptr::NonNull;

@@ -4,7 +4,7 @@ use std::fmt;
 
 use pyo3::exceptions::PyBufferError;
 use pyo3::types::{PyAnyMethods, PyTypeMethods};
-use pyo3::{Bound, PyAny, PyClass, PyErr};
+use pyo3::{Bound, PyAny, PyErr};
 
 use crate::flags::Request;
 use crate::layout::LayoutError;
@@ -88,16 +88,11 @@ impl From<LayoutError> for ExportError {
     }
 }
 
-/// The `BufferError` of a failed export of `slf`: `"{class name}: {e}"`.
-#[inline]
-pub(crate) fn buffer_error<T: PyClass>(slf: &Bound<'_, T>, e: ExportError) -> PyErr {
-    buffer_error_of(slf.as_any(), e)
-}
-
-/// [`buffer_error`]'s body, compiled once for every class (it only needs the object's type).
+/// The `BufferError` of a failed export of `slf`: `"{class name}: {e}"`. Not generic, so it is
+/// compiled once for every class (it only needs the object's type).
 #[cold]
 #[inline(never)]
-fn buffer_error_of(slf: &Bound<'_, PyAny>, e: ExportError) -> PyErr {
+pub(crate) fn buffer_error_of(slf: &Bound<'_, PyAny>, e: ExportError) -> PyErr {
     let name = slf
         .get_type()
         .name()

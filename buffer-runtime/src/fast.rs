@@ -53,12 +53,13 @@ use std::panic::{self, AssertUnwindSafe};
 
 use pyo3::exceptions::PyBufferError;
 use pyo3::ffi;
+use pyo3::types::PyAny;
 #[cfg(not(Py_LIMITED_API))]
 use pyo3::types::PyTypeMethods;
 use pyo3::types::{PyModule, PyModuleMethods};
-use pyo3::{Bound, PyErr, PyResult, PyTypeInfo, Python};
+use pyo3::{Bound, CastError, PyErr, PyResult, PyTypeInfo, Python};
 
-use crate::error::buffer_error;
+use crate::error::{buffer_error_of, ExportError};
 use crate::provider::{FrozenFlag, PyBuffer};
 use crate::slots::export_into;
 #[cfg(not(Py_LIMITED_API))]
@@ -147,10 +148,11 @@ where
     T::Frozen: FrozenFlag,
 {
     // Everything that can fail returns -1 with an exception set and `view.obj` NULL; a panic
-    // (a bug) is caught before it can unwind into C.
+    // (a bug) is caught before it can unwind into C. The error paths are the non-generic
+    // `raise_*` below, compiled once for every class.
     let run = || -> c_int {
         if view.is_null() || obj.is_null() {
-            return raise_cold(|| PyBufferError::new_err("bf_getbuffer called with a NULL view"));
+            return raise_null_view();
         }
         // SAFETY: CPython calls buffer slots attached to the interpreter.
         let py = unsafe { Python::assume_attached() };
@@ -164,13 +166,13 @@ where
             Err(e) => {
                 // SAFETY: `view` is non-null and valid for writes (contract).
                 unsafe { (*view).obj = std::ptr::null_mut() };
-                return raise_cold(move || PyErr::from(e));
+                return raise_not_an_instance(e);
             }
         };
         // SAFETY: `view` is non-null and valid for writes (contract).
         match unsafe { export_into(slf, view, flags) } {
             Ok(()) => 0,
-            Err(e) => raise_cold(|| buffer_error(slf, e)),
+            Err(e) => raise_export(any, e),
         }
     };
     match panic::catch_unwind(AssertUnwindSafe(run)) {
@@ -180,9 +182,33 @@ where
                 // SAFETY: `view` is valid for writes (contract); a failed export leaves `obj` NULL.
                 unsafe { (*view).obj = std::ptr::null_mut() };
             }
-            raise_cold(|| PyBufferError::new_err("internal error: bf_getbuffer panicked"))
+            raise_panicked()
         }
     }
+}
+
+#[cold]
+#[inline(never)]
+fn raise_null_view() -> c_int {
+    raise_cold(|| PyBufferError::new_err("bf_getbuffer called with a NULL view"))
+}
+
+#[cold]
+#[inline(never)]
+fn raise_not_an_instance(e: CastError<'_, '_>) -> c_int {
+    raise_cold(move || PyErr::from(e))
+}
+
+#[cold]
+#[inline(never)]
+fn raise_export(obj: &Bound<'_, PyAny>, e: ExportError) -> c_int {
+    raise_cold(|| buffer_error_of(obj, e))
+}
+
+#[cold]
+#[inline(never)]
+fn raise_panicked() -> c_int {
+    raise_cold(|| PyBufferError::new_err("internal error: bf_getbuffer panicked"))
 }
 
 /// Restores the error `make` builds and returns -1; kept out of line, off the hot path.

@@ -130,7 +130,7 @@ impl Drop for ForeignExport {
 }
 
 /// A contiguous run of bytes and what keeps it alive: the memory of [`SharedBlock`] and of
-/// [`OwnedBuffer`](crate::OwnedBuffer). Shared behind an `Arc`; exports own counts.
+/// [`OwnedBuffer`](crate::OwnedBuffer). Shared behind an `Arc`, which every export keeps alive.
 pub(crate) struct Block {
     /// The first byte (dangling but aligned when empty).
     ptr: NonNull<u8>,

@@ -273,6 +273,48 @@ def test_owner_dies_with_numpy_view_of_image():
                 assert img_view[y, x, c] == ((y + 1) * 31 + (2 * x) * 7 + c) % 256
 
 
+@pytest.mark.parametrize("last", ["memoryview", "numpy", "both", "none"])
+def test_foreign_memory_is_given_back_when_the_last_user_goes(last):
+    """The exports of a SharedBlock share one count of its block (shared/py_exports.rs): it
+    must go back with the last of them, whatever the order, or the bytearray whose memory the
+    block uses would stay locked (refusing to resize) forever."""
+    for _ in range(200):
+        ba = bytearray(24)
+        m = bx.IntMatrix.from_buffer(ba, 2, 3)
+        v = memoryview(m) if last in ("memoryview", "both") else None
+        a = np.asarray(m) if last in ("numpy", "both") else None
+        for _ in range(3):  # exports and releases that leave the count pinned
+            memoryview(m).release()
+        with pytest.raises(BufferError):
+            ba.append(1)
+        del m  # the views keep the matrix alive
+        gc.collect()
+        if v is not None or a is not None:
+            with pytest.raises(BufferError):
+                ba.append(1)
+        if v is not None:
+            v.release()
+        del a
+        gc.collect()
+        ba.append(1)  # the block and its export of `ba` are gone
+        assert len(ba) == 25
+
+
+def test_growable_resizes_after_pinned_exports_and_counts_exactly():
+    g = bx.GrowableArray([0.0] * 8)
+    views = [memoryview(g) for _ in range(5)]
+    arrays = [np.asarray(g) for _ in range(3)]
+    assert g.exports() == 8
+    for i, v in enumerate(views):
+        v.release()
+        assert g.exports() == 8 - i - 1
+    del arrays
+    gc.collect()
+    assert g.exports() == 0
+    g.append(1.0)  # the pin goes back: the vector is unique again
+    assert len(memoryview(g)) == 9
+
+
 # --------------------------------------------------------------------------------------------
 # Reference counts
 # --------------------------------------------------------------------------------------------

@@ -516,10 +516,10 @@ fn export(py: Python<'_>, o: &mut Obj, owner: usize, flags: c_int) -> Option<Vie
     let has = |x: c_int| flags & x == x;
     let v = &view;
     assert_eq!(v.obj, obj.as_ptr(), "{}", what());
-    // `view.obj` is one new reference; a plain mutable class's export also holds its shared
-    // borrow (a `PyRef`, another reference), given back on release.
-    let extra = if o.kind == Kind::PlainStrided { 2 } else { 1 };
-    assert_eq!(refcnt_of(obj), refcnt + extra, "{}", what());
+    // `view.obj` is the one new reference: a plain mutable class's export also holds its
+    // shared borrow, but as a `PyClassGuard`, which owns no reference (`view.obj` keeps the
+    // object alive until after the release).
+    assert_eq!(refcnt_of(obj), refcnt + 1, "{}", what());
     assert_eq!(v.len as usize, count * e.itemsize, "len: {}", what());
     assert_eq!(v.itemsize as usize, e.itemsize, "{}", what());
     assert_eq!(v.readonly != 0, e.readonly, "readonly: {}", what());
