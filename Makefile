@@ -41,6 +41,9 @@ clean:
 
 # The habits CI enforces (issue 13): formatting, clippy with the workspace lints as errors,
 # and the published crates' docs without a warning (docs.rs's cfg, for the feature badges).
+# A CPython 3.13 for the free-threaded compile check in `lint` (pyenv's; none: skipped).
+PY313 := $(firstword $(wildcard $(shell pyenv root 2>/dev/null)/versions/3.13*/bin/python3.13))
+
 .PHONY: lint
 lint: $(STAMP)
 	cargo fmt --all --check
@@ -48,6 +51,12 @@ lint: $(STAMP)
 	PYO3_PYTHON=$(CURDIR)/$(PY) cargo clippy -p buffer-runtime --lib -- -D warnings
 	PYO3_PYTHON=$(CURDIR)/$(PY) cargo clippy -p buffer-runtime --all-targets --all-features -- -D warnings
 	PYO3_PYTHON=$(CURDIR)/$(PY) cargo clippy -p buffer-examples --all-targets --features abi3 -- -D warnings
+	@# No free-threaded interpreter here: the Py_GIL_DISABLED code paths are type-checked
+	@# against pyo3's free-threaded API, with a 3.13 interpreter's config and the cfg forced
+	@# (a compile check only; `make test-ft` runs the suite where a 3.14t exists).
+	if [ -n "$(PY313)" ]; then \
+		PYO3_PYTHON=$(PY313) RUSTFLAGS="--cfg Py_GIL_DISABLED" CARGO_TARGET_DIR=$(CURDIR)/target/ft-check cargo clippy --workspace --all-targets -- -D warnings; \
+	else echo "lint: no CPython 3.13 found, free-threaded compile check skipped"; fi
 	@# docs.rs builds with nightly and --cfg docsrs (the feature badges); without a nightly
 	@# toolchain, the same check on stable without the badges.
 	if cargo +nightly --version >/dev/null 2>&1; then \

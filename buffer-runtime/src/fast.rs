@@ -105,8 +105,9 @@ where
     let tp = ty.as_type_ptr();
     // SAFETY: `tp` is a live type object (held by `ty`); reading a field.
     let procs = unsafe { (*tp).tp_as_buffer };
-    // SAFETY: as above.
-    let flags = unsafe { (*tp).tp_flags };
+    // SAFETY: as above. (`PyType_GetFlags`, not the field: it is atomic on free-threaded
+    // builds.)
+    let flags = unsafe { ffi::PyType_GetFlags(tp) };
     if procs.is_null() || flags & ffi::Py_TPFLAGS_HEAPTYPE == 0 {
         return Err(PyBufferError::new_err(
             "add_class: the type has no buffer slots to replace",

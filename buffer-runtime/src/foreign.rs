@@ -147,6 +147,7 @@ pub(crate) struct Block {
     /// frozen object. Dropped last, with the `Arc`.
     _keep: Box<dyn Send + Sync>,
     /// A `SharedBlock`'s Python exports, counted under the GIL (`shared/py_exports.rs`).
+    #[cfg_attr(Py_GIL_DISABLED, allow(dead_code))]
     py: PyExports,
 }
 

@@ -181,6 +181,7 @@ impl PyExports {
 
 /// A block behind an `Arc` whose Python exports are counted here.
 pub(crate) trait Pinned: Send + Sync + Sized {
+    #[cfg_attr(Py_GIL_DISABLED, allow(dead_code))]
     fn py_exports(&self) -> &PyExports;
 }
 
