@@ -481,7 +481,7 @@ impl<S: Shaped> SharedArray<S> {
 
     /// Live exports of this storage.
     pub fn exports(&self) -> usize {
-        Arc::strong_count(&self.cell) - 1
+        py_exports::exports(&self.cell)
     }
 }
 
@@ -520,6 +520,17 @@ unsafe impl<S: Shaped> Storage for SharedArray<S> {
     }
     fn keep_alive(&self) -> Option<Hold> {
         Some(Hold::arc(Arc::clone(&self.cell)))
+    }
+    unsafe fn export_hold(&self) -> Option<Hold> {
+        // SAFETY: attached (contract).
+        Some(unsafe { py_exports::hold(&self.cell) })
+    }
+}
+
+/// Dropping the storage while exported leaves the value's block to its exports.
+impl<S: Shaped> Drop for SharedArray<S> {
+    fn drop(&mut self) {
+        py_exports::owner_gone(&mut self.cell);
     }
 }
 

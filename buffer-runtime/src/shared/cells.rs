@@ -316,9 +316,12 @@ fn vec_from_cells<S>(v: Vec<UnsafeCell<S>>) -> Vec<S> {
     unsafe { Vec::from_raw_parts(ptr.cast::<S>(), len, cap) }
 }
 
-/// A `SharedArray`'s block: one value in an `UnsafeCell`, which views may write.
-#[repr(transparent)]
-pub(crate) struct ArrayCell<S>(UnsafeCell<S>);
+/// A `SharedArray`'s block: one value in an `UnsafeCell`, which views may write, and the count
+/// of its Python exports.
+pub(crate) struct ArrayCell<S> {
+    value: UnsafeCell<S>,
+    py: PyExports,
+}
 
 // SAFETY: the argument for `Cells`, for one element: through `&ArrayCell` Rust only reads the
 // value by byte-wise atomic copy (R3); it writes only through `&mut` to the owner handle (R1),
@@ -326,27 +329,36 @@ pub(crate) struct ArrayCell<S>(UnsafeCell<S>);
 // bytes load as a valid value. There is no structure to change (R2 holds trivially).
 unsafe impl<S: Send + Sync> Sync for ArrayCell<S> {}
 
+impl<S: Send + Sync> Pinned for ArrayCell<S> {
+    fn py_exports(&self) -> &PyExports {
+        &self.py
+    }
+}
+
 impl<S: Shaped> ArrayCell<S> {
     /// A block holding `value`, its padding zeroed (R4).
     pub(crate) fn new(value: S) -> Arc<ArrayCell<S>> {
-        let cell = Arc::new(ArrayCell(UnsafeCell::new(value)));
+        let cell = Arc::new(ArrayCell {
+            value: UnsafeCell::new(value),
+            py: PyExports::new(),
+        });
         // SAFETY: the value was just written, is aligned, and nothing else refers to it yet;
         // only padding bytes are written.
-        unsafe { S::clear_padding(cell.0.get()) };
+        unsafe { S::clear_padding(cell.value.get()) };
         cell
     }
 
     /// The value (dangling never: the `Arc`'s allocation). Consumers may write through it while
     /// an export holds the block (R1).
     pub(crate) fn as_ptr(&self) -> *mut S {
-        self.0.get()
+        self.value.get()
     }
 
     /// The value, read by copy (sees every write made through views).
     pub(crate) fn get(&self) -> S {
         // SAFETY: initialised (padding zeroed, R4) and aligned; Rust never forms `&mut` to it
         // (R3).
-        unsafe { read_once(self.0.get()) }
+        unsafe { read_once(self.value.get()) }
     }
 
     /// Overwrites the value; `&mut` to the owner handle, allowed while exported.
@@ -354,6 +366,6 @@ impl<S: Shaped> ArrayCell<S> {
         // SAFETY: valid and aligned; `&mut` to the owner handle excludes other Rust access
         // (R1), so no Rust reference to the value is alive; views may write it meanwhile, which
         // the cell permits (R3).
-        unsafe { write_once(this.0.get(), value) }
+        unsafe { write_once(this.value.get(), value) }
     }
 }
