@@ -178,9 +178,10 @@ impl<S: Shaped> Cells<S> {
     /// Exclusive access to the elements as a `Vec`, when no export is alive (R2); the block is
     /// settled when the guard drops.
     pub(crate) fn unique(this: &mut Arc<Cells<S>>) -> Option<Unique<'_, S>> {
+        // `unpin` reads the Python exports' count with Acquire (P3) and `get_mut` acquires the
+        // other holds' releases, so writes made through views released on other threads happen
+        // before whatever the caller does next.
         py_exports::unpin(this);
-        // `get_mut` acquires the releases of the last exports, so writes made through views
-        // released on other threads happen before whatever the caller does next.
         Arc::get_mut(this).map(|cells| {
             let from = cells.items.len();
             Unique { cells, from }

@@ -17,6 +17,8 @@
 //! - **P2, owner.** The owner side ([`PyExports::try_unpin`], [`PyExports::owner_gone`]) runs with
 //!   `&mut` to, or ownership of, the owner handle, on any thread, attached or not. No `start` can
 //!   run meanwhile (it needs `&`), so the count can only go down, and once read as 0 it stays 0.
+//!   A block has one owner handle in its whole life: the storages make every block with
+//!   `Arc::new` and never wrap an existing one again, so once the owner is gone no `start` runs.
 //! - **P3, last touch.** `end` reads everything it needs before it stores the lowered count
 //!   (Release); after that store it touches the block again only if the block is orphaned (the
 //!   owner handle is gone, so no owner side runs). An owner side that reads the count as 0
