@@ -311,9 +311,14 @@ pub(crate) fn owner_gone<T: Pinned>(this: &mut Arc<T>) {
 #[inline(never)]
 #[cfg_attr(Py_GIL_DISABLED, allow(dead_code))]
 unsafe fn drain() {
-    let mut orphans = ORPHANS.lock().unwrap_or_else(|e| e.into_inner());
-    QUEUED.store(false, Ordering::Relaxed);
-    for o in orphans.drain(..) {
+    // Taken out before any is settled: giving a pin back may free a block, whose drop may drop
+    // objects and so queue another orphan (`owner_gone` locks the queue) or end other exports.
+    let orphans = {
+        let mut queue = ORPHANS.lock().unwrap_or_else(|e| e.into_inner());
+        QUEUED.store(false, Ordering::Relaxed);
+        std::mem::take(&mut *queue)
+    };
+    for o in orphans {
         // SAFETY: the pin keeps a queued block alive until this entry is settled, once.
         let exports = unsafe { &*o.exports };
         if exports.count.load(Ordering::Relaxed) == 0 {
