@@ -377,6 +377,35 @@ mod tests {
             assert!(!e.end());
             e.owner_gone(block, count_give_back);
             assert_eq!(GIVEN.load(Ordering::SeqCst), 1);
+
+            // A pin given back by `drain` frees a block whose drop drops another exported
+            // owner, which queues itself: the queue must not be locked meanwhile.
+            assert!(NESTED.start());
+            let q = PyExports::new();
+            assert!(q.start());
+            q.owner_gone(block, give_back_and_queue);
+            // Its last export ended without seeing the queue (the race P4's re-check is for).
+            q.count.store(0, Ordering::Relaxed);
+            let other = PyExports::new();
+            assert!(other.start());
+            assert!(
+                !other.end(),
+                "drains: `q`'s pin goes back, `NESTED` is queued"
+            );
+            assert_eq!(GIVEN.load(Ordering::SeqCst), 2);
+            assert!(QUEUED.load(Ordering::Relaxed));
+            assert!(
+                NESTED.end(),
+                "the nested orphan's last end gives its pin back"
+            );
         }
+    }
+
+    static NESTED: PyExports = PyExports::new();
+
+    unsafe fn give_back_and_queue(_: *const c_void) {
+        GIVEN.fetch_add(1, Ordering::SeqCst);
+        // SAFETY: the test owns `NESTED`'s "owner handle"; one thread stands for the attached.
+        unsafe { NESTED.owner_gone(std::ptr::null(), count_give_back) };
     }
 }
