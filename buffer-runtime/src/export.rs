@@ -217,6 +217,21 @@ impl<'a> Exporter<'a> {
                         None => self.record(storage, dims, strides, itemsize, with_shape, with_strides, needs_borrow),
                     }
                 }
+                // Plain 1-D storage of one-byte items in its own order, kept by nothing but
+                // `view.obj`: `len` is the shape and `itemsize` the stride, and the view's own
+                // fields hold them, as CPython's `PyBuffer_FillInfo` does for `bytes`. The
+                // tables are read-only to consumers, who read them where the view was filled.
+                _ if !S::SHARED
+                    && !needs_borrow
+                    && ndim == 1
+                    && itemsize == 1
+                    && matches!(strides, Strides::Order(_)) =>
+                {
+                    let v = self.view.as_ptr();
+                    // SAFETY: field addresses of the view, valid for writes (the `Exporter`'s
+                    // invariant); `len` and `itemsize` are written below.
+                    unsafe { (ptr::addr_of_mut!((*v).len), ptr::addr_of_mut!((*v).itemsize), ptr::null_mut()) }
+                }
                 _ => self.record(storage, dims, strides, itemsize, with_shape, with_strides, needs_borrow),
             };
         let pick = |on: bool, t: *mut ffi::Py_ssize_t| if on { t } else { ptr::null_mut() };

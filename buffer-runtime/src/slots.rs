@@ -117,9 +117,13 @@ pub(crate) unsafe fn release_view(view: *mut ffi::Py_buffer) {
     if view.is_null() {
         return;
     }
-    // SAFETY: `view` is valid (contract); its `internal` is taken back once because a view is
-    // released once.
-    let internal = unsafe { std::mem::replace(&mut (*view).internal, ptr::null_mut()) };
+    // SAFETY: `view` is valid (contract).
+    let internal = unsafe { (*view).internal };
+    if internal.is_null() {
+        return; // the export held nothing (plain storage kept alive by `view.obj`)
+    }
+    // SAFETY: as above; `internal` is taken back once because a view is released once.
+    unsafe { (*view).internal = ptr::null_mut() };
     // SAFETY: `internal` came from `getbuffer` and is given up here, once (contract).
     unsafe { release_internal(internal) };
 }

@@ -69,7 +69,9 @@ impl<S: Shaped> DimsOf<S> {
 /// laid out as `format` says, that stay valid and do not
 /// move while `&self` lives, and, for shared storage, for as long as the `Hold` returned by
 /// `keep_alive` lives (the `format` string too). Plain storage (`SHARED == false`) is never
-/// written through the pointer. A shared storage's `Hold` may be dropped on any thread.
+/// written through the pointer, and holds nothing: its `keep_alive` and `export_hold` are
+/// `None`, its exports are kept alive by `view.obj` alone. A shared storage's `Hold` may be
+/// dropped on any thread.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be exported as a buffer",
     label = "not a buffer storage type",
