@@ -228,9 +228,12 @@ impl<'a> Exporter<'a> {
                     && matches!(strides, Strides::Order(_)) =>
                 {
                     let v = self.view.as_ptr();
-                    // SAFETY: field addresses of the view, valid for writes (the `Exporter`'s
+                    // SAFETY: a field address of the view, valid for writes (the `Exporter`'s
                     // invariant); `len` and `itemsize` are written below.
-                    unsafe { (ptr::addr_of_mut!((*v).len), ptr::addr_of_mut!((*v).itemsize), ptr::null_mut()) }
+                    let shape_t = unsafe { ptr::addr_of_mut!((*v).len) };
+                    // SAFETY: as above.
+                    let strides_t = unsafe { ptr::addr_of_mut!((*v).itemsize) };
+                    (shape_t, strides_t, ptr::null_mut())
                 }
                 _ => self.record(storage, dims, strides, itemsize, with_shape, with_strides, needs_borrow),
             };
