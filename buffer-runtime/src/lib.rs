@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod class_methods;
 mod dims;
 mod direct;
 pub mod dlpack;

@@ -4,6 +4,7 @@
 //! `Via*` trait (or inherent item) applies when the type is good, the `Not*` trait otherwise,
 //! so that a bad type is reported once, by the derive's own check, not again by each use.
 
+pub use crate::class_methods::{install as install_methods, ClassMethods};
 pub use crate::dims::{dim, stride};
 pub use crate::dlpack::{dlpack, dlpack_device};
 pub use crate::export::{Exported, Exporter, Shape, Strides};
