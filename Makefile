@@ -110,6 +110,20 @@ test-ft:
 	PYTHON_GIL=0 $(FT_VENV)/bin/python -m pytest -q examples/tests
 	PYTHON_GIL=0 $(FT_VENV)/bin/python examples/stress/parallel.py --threads 8 --seconds 20
 
+# The abi3 build, which keeps PyO3's own buffer slots (a limited-API type cannot be patched):
+# buffer_examples built with `--features abi3` into its own directory, checked to be the module
+# imported, and every pytest test run over it (but the bench smoke test and the fresh-venv
+# wheel test, which build their own). .ci/run calls it.
+.PHONY: test-abi3
+ABI3_DIST := target/abi3-dist
+ABI3_SITE := target/abi3-site
+test-abi3: develop
+	rm -rf $(ABI3_DIST) $(ABI3_SITE)
+	cd examples && PYO3_PYTHON=$(CURDIR)/$(PY) $(CURDIR)/$(VENV)/bin/maturin build --release --quiet --features abi3 -o $(CURDIR)/$(ABI3_DIST)
+	$(PY) -m pip install --quiet --no-deps --target $(ABI3_SITE) $(ABI3_DIST)/buffer_examples-*abi3*.whl
+	PYTHONPATH=$(CURDIR)/$(ABI3_SITE) $(PY) -c "import buffer_examples, pathlib, sys; p = pathlib.Path(buffer_examples.__file__).parent; sys.exit(0 if list(p.glob('*.abi3.so')) else 'not the abi3 build: %s' % p)"
+	PYTHONPATH=$(CURDIR)/$(ABI3_SITE) $(PY) -m pytest -q -p no:cacheprovider examples/tests --deselect examples/tests/test_bench_smoke.py -k "not test_abi3_wheel_installs"
+
 # Export safety under load (buffer-runtime/docs/export-safety.md). `stress`: 1,000,000
 # export/release cycles per example class through memoryview and numpy (refcounts unchanged,
 # RSS growth < 1 MiB). `valgrind`: memcheck over the example tests (slow; not part of `test`);

@@ -26,7 +26,9 @@ use proc_macro::TokenStream;
 ///
 /// The class also needs `#[buffer_methods]` above `#[pymethods]` on one of its impl blocks
 /// (an empty `#[buffer_methods] #[pymethods] impl Class {}` will do): it adds the
-/// `__getbuffer__` / `__releasebuffer__` slots. Without them Python sees no buffer at all, so
+/// `__getbuffer__` / `__releasebuffer__` slots, and one class attribute, `_buffer_restore`,
+/// which installs the pickle, copy and DLPack methods when the type is created (CPython method
+/// descriptors, not PyO3 methods: they cost no wrapper per class). Without the slots Python sees no buffer at all, so
 /// forgetting it is a compile error on the struct's name ("derives `PyBuffer` but has no buffer
 /// slots"). A class that writes the two slots by hand (delegating to
 /// `buffer_runtime::getbuffer` / `releasebuffer`) says so with `#[buffer(slots = "manual")]`.

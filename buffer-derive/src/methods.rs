@@ -136,6 +136,11 @@ fn class_methods_impl(krate: &Krate, self_ty: &impl ToTokens) -> TokenStream {
             use #p::NotPickling as _;
             #[automatically_derived]
             impl #p::ClassMethods for #self_ty {
+                fn install_slots(py: #pyo3::Python<'_>) -> #pyo3::PyResult<()> {
+                    #[allow(unused_imports)]
+                    use #p::NotSlots as _;
+                    #p::Slots::<Self>::install(py)
+                }
                 fn reduce_ex<'py>(
                     slf: &#pyo3::Bound<'py, Self>,
                     protocol: i64,

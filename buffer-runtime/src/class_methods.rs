@@ -46,6 +46,9 @@ use pyo3::{Bound, IntoPyObject, Py, PyAny, PyClass, PyResult, PyTypeInfo, Python
 /// does not pickle its storage).
 #[doc(hidden)]
 pub trait ClassMethods: PyClass + PyTypeInfo {
+    /// Writes the plain buffer slots into the type being created (`fast.rs`; nothing under
+    /// abi3).
+    fn install_slots(py: Python<'_>) -> PyResult<()>;
     /// `__reduce_ex__(protocol)`.
     fn reduce_ex<'py>(slf: &Bound<'py, Self>, protocol: i64) -> PyResult<Bound<'py, PyAny>>;
     /// `_buffer_restore(data, meta, fields)`, a classmethod.
@@ -62,15 +65,38 @@ pub trait ClassMethods: PyClass + PyTypeInfo {
     ) -> PyResult<Bound<'py, PyAny>>;
 }
 
-/// The value of the `_buffer_restore` class attribute of `T`: installs `T`'s other methods
-/// into its type and returns the `_buffer_restore` classmethod descriptor.
+/// The value of the `_buffer_restore` class attribute of `T`: writes the plain buffer slots
+/// into `T`'s type (non-abi3) and `T`'s other methods into its dict, and returns the
+/// `_buffer_restore` classmethod descriptor.
 #[doc(hidden)]
 pub fn install<T: ClassMethods>(py: Python<'_>) -> PyResult<Py<PyAny>> {
+    let thunks = Thunks {
+        reduce_ex: reduce_ex::<T>,
+        copy: copy::<T>,
+        deepcopy: deepcopy::<T>,
+        restore: restore::<T>,
+    };
+    T::install_slots(py)?;
+    // During type creation this is the type being made (module docs).
+    install_thunks(&T::type_object(py), thunks)
+}
+
+/// The functions of one class's pickle methods.
+struct Thunks {
+    reduce_ex: ffi::PyCFunction,
+    copy: ffi::PyCFunction,
+    deepcopy: ffi::PyCFunction,
+    restore: ffi::PyCFunctionFast,
+}
+
+/// [`install`] past what needs the class: compiled once.
+#[inline(never)]
+fn install_thunks(ty: &Bound<'_, PyType>, t: Thunks) -> PyResult<Py<PyAny>> {
     let defs: [ffi::PyMethodDef; 6] = [
         def(
             c"__reduce_ex__",
             ffi::PyMethodDefPointer {
-                PyCFunction: reduce_ex::<T>,
+                PyCFunction: t.reduce_ex,
             },
             ffi::METH_O,
             c"__reduce_ex__($self, protocol, /)\n--\n\nPickle support: protocol 5 ships the memory out of band, as one PickleBuffer.",
@@ -78,7 +104,7 @@ pub fn install<T: ClassMethods>(py: Python<'_>) -> PyResult<Py<PyAny>> {
         def(
             c"__copy__",
             ffi::PyMethodDefPointer {
-                PyCFunction: copy::<T>,
+                PyCFunction: t.copy,
             },
             ffi::METH_NOARGS,
             c"__copy__($self, /)\n--\n\ncopy.copy: an object with memory of its own.",
@@ -86,7 +112,7 @@ pub fn install<T: ClassMethods>(py: Python<'_>) -> PyResult<Py<PyAny>> {
         def(
             c"__deepcopy__",
             ffi::PyMethodDefPointer {
-                PyCFunction: deepcopy::<T>,
+                PyCFunction: t.deepcopy,
             },
             ffi::METH_O,
             c"__deepcopy__($self, memo, /)\n--\n\ncopy.deepcopy: an object with memory of its own.",
@@ -110,14 +136,13 @@ pub fn install<T: ClassMethods>(py: Python<'_>) -> PyResult<Py<PyAny>> {
         def(
             c"_buffer_restore",
             ffi::PyMethodDefPointer {
-                PyCFunctionFast: restore::<T>,
+                PyCFunctionFast: t.restore,
             },
             ffi::METH_FASTCALL | ffi::METH_CLASS,
             c"_buffer_restore($cls, data, meta, fields, /)\n--\n\nRebuilds a pickled object.",
         ),
     ];
-    // During type creation this is the type being made (module docs).
-    install_defs(&T::type_object(py), Box::leak(Box::new(defs)))
+    install_defs(ty, Box::leak(Box::new(defs)))
 }
 
 const fn def(
@@ -216,7 +241,7 @@ unsafe extern "C" fn copy<T: ClassMethods>(
     trampoline(&mut |py| {
         // SAFETY: CPython passes a live receiver (METH_NOARGS), borrowed for the call.
         let slf = unsafe { arg(py, &slf) };
-        Ok(T::copy(receiver::<T>(slf)?, None)?.unbind())
+        copy_of::<T>(slf, None)
     })
 }
 
@@ -229,8 +254,17 @@ unsafe extern "C" fn deepcopy<T: ClassMethods>(
         let slf = unsafe { arg(py, &slf) };
         // SAFETY: as above.
         let memo = unsafe { arg(py, &memo) };
-        Ok(T::copy(receiver::<T>(slf)?, Some(memo))?.unbind())
+        copy_of::<T>(slf, Some(memo))
     })
+}
+
+/// The body of both copy methods, compiled once per class.
+#[inline(never)]
+fn copy_of<T: ClassMethods>(
+    slf: &Bound<'_, PyAny>,
+    memo: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Py<PyAny>> {
+    Ok(T::copy(receiver::<T>(slf)?, memo)?.unbind())
 }
 
 unsafe extern "C" fn restore<T: ClassMethods>(
@@ -241,24 +275,34 @@ unsafe extern "C" fn restore<T: ClassMethods>(
     trampoline(&mut |py| {
         // SAFETY: CPython passes the class (METH_CLASS) and `nargs` live arguments
         // (METH_FASTCALL), borrowed for the call.
-        let cls = unsafe { arg(py, &cls) };
-        // SAFETY: as above.
-        let args = unsafe { fast_args(args, nargs) };
-        let [data, meta, fields] = args else {
-            return Err(PyTypeError::new_err(format!(
-                "_buffer_restore() takes exactly 3 arguments ({} given)",
-                args.len()
-            )));
-        };
-        // SAFETY: live arguments, borrowed for the call (above).
-        let data = unsafe { arg(py, data) };
-        // SAFETY: as above.
-        let meta = unsafe { arg(py, meta) };
-        // SAFETY: as above.
-        let fields = unsafe { arg(py, fields) };
-        let fields = fields.cast::<PyTuple>()?;
-        Ok(T::restore(cls.cast::<PyType>()?, data, meta, fields)?.unbind())
+        let (cls, [data, meta, fields]) = unsafe { restore_args(py, &cls, args, nargs) }?;
+        Ok(T::restore(cls, data, meta, fields.cast::<PyTuple>()?)?.unbind())
     })
+}
+
+/// `_buffer_restore`'s class and its three arguments; compiled once.
+///
+/// # Safety
+/// `cls` is a live object and `args` points to `nargs` live objects, borrowed for `'a`.
+#[inline(never)]
+unsafe fn restore_args<'a, 'py>(
+    py: Python<'py>,
+    cls: &'a *mut ffi::PyObject,
+    args: *const *mut ffi::PyObject,
+    nargs: ffi::Py_ssize_t,
+) -> PyResult<(&'a Bound<'py, PyType>, [&'a Bound<'py, PyAny>; 3])> {
+    // SAFETY: forwarded contract.
+    let cls = unsafe { arg(py, cls) }.cast::<PyType>()?;
+    // SAFETY: forwarded contract.
+    let args = unsafe { fast_args(args, nargs) };
+    let [data, meta, fields] = args else {
+        return Err(PyTypeError::new_err(format!(
+            "_buffer_restore() takes exactly 3 arguments ({} given)",
+            args.len()
+        )));
+    };
+    // SAFETY: live arguments, borrowed for `'a` (contract).
+    Ok((cls, [data, meta, fields].map(|a| unsafe { arg(py, a) })))
 }
 
 /// The positional arguments of a METH_FASTCALL call.

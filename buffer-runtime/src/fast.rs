@@ -37,11 +37,17 @@
 //!    so releasing a copy of the view is fine; it never touches `view.obj`, whose reference
 //!    `PyBuffer_Release` drops. The slot is the same function for every class: `internal` says
 //!    everything the release needs.
-//! 7. **Patching the type.** [`add_class`] writes the two slot pointers into the heap type's own
+//! 7. **Patching the type.** The two slot pointers are written into the heap type's own
 //!    `PyBufferProcs` (`PyHeapTypeObject::as_buffer`, which `tp_as_buffer` points to for every
-//!    PyO3 class with buffer slots) at module init, before any instance exists, then calls
-//!    `PyType_Modified`. Subclasses created later copy the patched slots. A type without buffer
-//!    slots or that is not a heap type is refused.
+//!    heap type) while PyO3 creates the type, before it is handed out: from the
+//!    `_buffer_restore` class attribute `#[buffer_methods]` generates (PyO3 computes class
+//!    attributes once the type object exists and before it is handed out; see
+//!    `class_methods.rs`), or, for a class with hand-written slots, by [`add_class`] at module
+//!    init. Then `PyType_Modified`. Subclasses created later copy the patched slots. A type
+//!    without buffer slots or that is not a heap type is refused. PyO3's slots, replaced,
+//!    run the same export and release bodies ([`export_into`], `release_view`), so an export
+//!    made through one kind of slot (by an earlier class attribute, say) is released right
+//!    by the other.
 //!
 //! Only for non-abi3 builds: under the limited API the type object is opaque, so the class keeps
 //! PyO3's slots (installed by `#[buffer_methods]`), which run the same export body
@@ -65,7 +71,10 @@ use crate::slots::export_into;
 #[cfg(not(Py_LIMITED_API))]
 use crate::slots::release_view;
 
-/// `m.add_class::<T>()`, then the fast buffer slots on `T`'s type (non-abi3 builds).
+/// `m.add_class::<T>()`, then the fast buffer slots on `T`'s type (non-abi3 builds). A class
+/// with `#[buffer_methods]` has them from the moment its type is created, so plain
+/// `m.add_class::<T>()` does the same for it; this is for classes whose slots are written by
+/// hand (`#[buffer(slots = "manual")]`), and does no harm to the others.
 ///
 /// ```
 /// use buffer_runtime::{buffer_methods, PyBuffer, SharedVec};
@@ -96,7 +105,7 @@ where
 }
 
 #[cfg(not(Py_LIMITED_API))]
-fn install<T>(py: Python<'_>) -> PyResult<()>
+pub(crate) fn install<T>(py: Python<'_>) -> PyResult<()>
 where
     T: PyBuffer + PyTypeInfo,
     T::Frozen: FrozenFlag,
@@ -128,7 +137,7 @@ where
     clippy::extra_unused_type_parameters,
     reason = "the same signature as the non-abi3 install"
 )]
-fn install<T>(_py: Python<'_>) -> PyResult<()> {
+pub(crate) fn install<T>(_py: Python<'_>) -> PyResult<()> {
     Ok(()) // the type is opaque under abi3: PyO3's slots stay
 }
 

@@ -269,6 +269,11 @@ where
         unsafe { crate::slots::release_view(view) };
         drop(slf);
     }
+    /// Writes the plain buffer slots into `T`'s type while PyO3 creates it (non-abi3; see
+    /// `fast.rs`).
+    pub fn install(py: pyo3::Python<'_>) -> pyo3::PyResult<()> {
+        crate::fast::install::<T>(py)
+    }
 }
 
 /// The error a failed `bf_getbuffer` raised, taken back as a `PyErr`.
@@ -299,6 +304,10 @@ pub trait NotSlots<T> {
         unreachable!(
             "#[buffer_methods] rejects a class without #[derive(PyBuffer)] at compile time"
         )
+    }
+    /// Never called, as above; nothing to install.
+    fn install(_: pyo3::Python<'_>) -> pyo3::PyResult<()> {
+        Ok(())
     }
 }
 impl<T> NotSlots<T> for Slots<T> {}

@@ -55,7 +55,7 @@ CASES: list[Case] = [
     Case("readings", "Readings", "plain storage, mutable class (borrow held)",
          _be("Readings", [0.0] * 128), True),
     Case("particles", "Particles", "records (32 x 32 B)", _be("Particles", 32), False),
-    Case("mat4", "Mat4", "SharedArray<[[f32; 4]; 4]>, PyO3 slots (m.add_class)", _be("Mat4"), True),
+    Case("mat4", "Mat4", "SharedArray<[[f32; 4]; 4]>, plain m.add_class", _be("Mat4"), True),
 ]
 
 BY_KEY = {c.key: c for c in CASES}

@@ -22,14 +22,16 @@ use pyo3::prelude::*;
 // Free-threading safe: see "Without the GIL" in buffer-runtime/docs/export-safety.md.
 #[pymodule(gil_used = false)]
 fn buffer_examples(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    // `buffer_runtime::add_class` also writes plain C buffer slots into each type (non-abi3).
+    // `buffer_runtime::add_class` also writes plain C buffer slots into each type (non-abi3);
+    // for a `#[buffer_methods]` class they are already there.
     buffer_runtime::add_class::<vectors::IntArray>(m)?;
     buffer_runtime::add_class::<vectors::GrowableArray>(m)?;
     buffer_runtime::add_class::<vectors::Frozen>(m)?;
     buffer_runtime::add_class::<matrices::IntMatrix>(m)?;
     buffer_runtime::add_class::<matrices::FortranMatrix>(m)?;
-    // PyO3's own slots (what an abi3 build uses) stay on one class, so every test run covers
-    // that path too.
+    // Plain `m.add_class` is enough for a `#[buffer_methods]` class: its type gets the plain
+    // slots when it is created. (PyO3's slots, which an abi3 build keeps, are covered by
+    // test_abi3.py.)
     m.add_class::<matrices::Mat4>()?;
     buffer_runtime::add_class::<matrices::Scalar>(m)?;
     buffer_runtime::add_class::<image::Image>(m)?;

@@ -163,6 +163,13 @@ const _: () = {
     use ::buffer_runtime::__private::NotPickling as _;
     #[automatically_derived]
     impl ::buffer_runtime::__private::ClassMethods for Readings {
+        fn install_slots(
+            py: ::buffer_runtime::__private::pyo3::Python<'_>,
+        ) -> ::buffer_runtime::__private::pyo3::PyResult<()> {
+            #[allow(unused_imports)]
+            use ::buffer_runtime::__private::NotSlots as _;
+            ::buffer_runtime::__private::Slots::<Self>::install(py)
+        }
         fn reduce_ex<'py>(
             slf: &::buffer_runtime::__private::pyo3::Bound<'py, Self>,
             protocol: i64,

@@ -232,6 +232,13 @@ const _: () = {
     use ::my_runtime::__private::NotPickling as _;
     #[automatically_derived]
     impl ::my_runtime::__private::ClassMethods for Flipped {
+        fn install_slots(
+            py: ::my_runtime::__private::pyo3::Python<'_>,
+        ) -> ::my_runtime::__private::pyo3::PyResult<()> {
+            #[allow(unused_imports)]
+            use ::my_runtime::__private::NotSlots as _;
+            ::my_runtime::__private::Slots::<Self>::install(py)
+        }
         fn reduce_ex<'py>(
             slf: &::my_runtime::__private::pyo3::Bound<'py, Self>,
             protocol: i64,
