@@ -110,7 +110,16 @@ where
     T: PyBuffer + PyTypeInfo,
     T::Frozen: FrozenFlag,
 {
-    let ty = T::type_object(py);
+    install_slot(&T::type_object(py), slot_getbuffer::<T>)
+}
+
+/// [`install`] past what needs the class: compiled once.
+#[cfg(not(Py_LIMITED_API))]
+#[inline(never)]
+fn install_slot(
+    ty: &Bound<'_, pyo3::types::PyType>,
+    getbuffer: ffi::getbufferproc,
+) -> PyResult<()> {
     let tp = ty.as_type_ptr();
     // SAFETY: `tp` is a live type object (held by `ty`); reading a field.
     let procs = unsafe { (*tp).tp_as_buffer };
@@ -123,8 +132,8 @@ where
         ));
     }
     // SAFETY: a heap type's `tp_as_buffer` points at its own `PyHeapTypeObject::as_buffer`,
-    // writable; this runs at module init, before any instance can be exported.
-    unsafe { (*procs).bf_getbuffer = Some(slot_getbuffer::<T>) };
+    // writable; this runs while the type is created or at module init (point 7 above).
+    unsafe { (*procs).bf_getbuffer = Some(getbuffer) };
     // SAFETY: as above.
     unsafe { (*procs).bf_releasebuffer = Some(slot_releasebuffer) };
     // SAFETY: `tp` is a live type object; drops any cached slot lookup.
