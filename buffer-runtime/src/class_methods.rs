@@ -224,13 +224,30 @@ unsafe extern "C" fn reduce_ex<T: ClassMethods>(
     slf: *mut ffi::PyObject,
     protocol: *mut ffi::PyObject,
 ) -> *mut ffi::PyObject {
+    // SAFETY: called by CPython as a METH_O method.
+    unsafe {
+        method_o(slf, protocol, |slf, protocol| {
+            let protocol = protocol_of(protocol)?;
+            Ok(T::reduce_ex(receiver::<T>(slf)?, protocol)?.unbind())
+        })
+    }
+}
+
+/// A METH_O method's call: `body` gets the receiver and the argument, borrowed.
+///
+/// # Safety
+/// `slf` and `arg` are live objects for the call (what CPython passes to METH_O methods).
+unsafe fn method_o(
+    slf: *mut ffi::PyObject,
+    arg: *mut ffi::PyObject,
+    body: for<'a, 'py> fn(&'a Bound<'py, PyAny>, &'a Bound<'py, PyAny>) -> PyResult<Py<PyAny>>,
+) -> *mut ffi::PyObject {
     trampoline(&mut |py| {
-        // SAFETY: CPython passes a live receiver and argument (METH_O), borrowed for the call.
-        let slf = unsafe { arg(py, &slf) };
+        // SAFETY: live objects, borrowed for the call (contract).
+        let slf = unsafe { self::arg(py, &slf) };
         // SAFETY: as above.
-        let protocol = unsafe { arg(py, &protocol) };
-        let protocol = protocol_of(protocol)?;
-        Ok(T::reduce_ex(receiver::<T>(slf)?, protocol)?.unbind())
+        let arg = unsafe { self::arg(py, &arg) };
+        body(slf, arg)
     })
 }
 
@@ -249,13 +266,8 @@ unsafe extern "C" fn deepcopy<T: ClassMethods>(
     slf: *mut ffi::PyObject,
     memo: *mut ffi::PyObject,
 ) -> *mut ffi::PyObject {
-    trampoline(&mut |py| {
-        // SAFETY: CPython passes a live receiver and argument (METH_O), borrowed for the call.
-        let slf = unsafe { arg(py, &slf) };
-        // SAFETY: as above.
-        let memo = unsafe { arg(py, &memo) };
-        copy_of::<T>(slf, Some(memo))
-    })
+    // SAFETY: called by CPython as a METH_O method.
+    unsafe { method_o(slf, memo, |slf, memo| copy_of::<T>(slf, Some(memo))) }
 }
 
 /// The body of both copy methods, compiled once per class.
@@ -329,16 +341,9 @@ fn protocol_of(p: &Bound<'_, PyAny>) -> PyResult<i64> {
         }
         PyTypeError::new_err(format!(
             "__reduce_ex__() argument 'protocol' must be int, not {}",
-            type_name(p)
+            crate::pickle::class_name(p)
         ))
     })
-}
-
-fn type_name(p: &Bound<'_, PyAny>) -> String {
-    p.get_type()
-        .name()
-        .map(|n| n.to_string())
-        .unwrap_or_else(|_| "object".into())
 }
 
 /// `__dlpack__(*, stream=None, max_version=None, dl_device=None, copy=None)`.

@@ -605,7 +605,8 @@ fn export_readonly(obj: &Bound<'_, PyAny>) -> PyResult<bool> {
     Ok(readonly)
 }
 
-fn class_name(obj: &Bound<'_, PyAny>) -> String {
+/// The name of `obj`'s class, for messages.
+pub(crate) fn class_name(obj: &Bound<'_, PyAny>) -> String {
     obj.get_type()
         .name()
         .map(|n| n.to_string())
