@@ -211,8 +211,14 @@ impl GrowableArray {
     }
 }
 
-/// 1-D `B`, read-only: plain storage in a frozen class.
-#[pyclass(module = "buffer_examples", frozen)]
+/// 1-D `B`, read-only: plain storage in a frozen class whose type is immutable (so the class
+/// methods and plain slots must be in place before PyO3 freezes it; abi3 before 3.14 has no
+/// immutable types).
+#[cfg_attr(
+    not(feature = "abi3"),
+    pyclass(module = "buffer_examples", frozen, immutable_type)
+)]
+#[cfg_attr(feature = "abi3", pyclass(module = "buffer_examples", frozen))]
 #[derive(PyBuffer)]
 pub struct Frozen {
     #[buffer]

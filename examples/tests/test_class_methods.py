@@ -95,3 +95,16 @@ def test_no_reference_is_kept_or_lost_on_success_or_error():
             with pytest.raises(error):
                 bad()
     assert (sys.getrefcount(m), sys.getrefcount(memo), sys.getrefcount(protocol)) == before
+
+
+def test_an_immutable_type_gets_them_before_it_is_frozen():
+    # Frozen is `#[pyclass(immutable_type)]`: its dict cannot be written once PyO3 has made it,
+    # so the methods must have been installed while the type was being created.
+    if not hasattr(bx.Frozen, "__flags__") or not bx.Frozen.__flags__ & (1 << 8):
+        pytest.skip("immutable_type is not applied by this build (abi3 before 3.14)")
+    with pytest.raises(TypeError, match="immutable type"):
+        bx.Frozen.extra = 1
+    f = bx.Frozen(b"abc")
+    assert type(bx.Frozen.__dict__["__reduce_ex__"]).__name__ == "method_descriptor"
+    assert bytes(pickle.loads(pickle.dumps(f, protocol=5))) == b"abc"
+    assert bytes(copy.deepcopy(f)) == b"abc"
