@@ -11,7 +11,8 @@
 //! same), so they bind, check the receiver's type and report their signature like any
 //! built-in method. What each class compiles is a few-line thunk per pickle method, which
 //! calls the class's [`ClassMethods`] through one non-generic [`trampoline`]; the argument
-//! checks and the DLPack methods are compiled once.
+//! checks and the DLPack methods are compiled once. The same class attribute first writes the
+//! plain buffer slots into the type (non-abi3; point 7 of `fast.rs`).
 //!
 //! # Why it is sound
 //! - **When.** PyO3 computes class attributes once the type object exists and before it fills
@@ -39,7 +40,7 @@ use pyo3::ffi;
 use pyo3::types::{
     PyAnyMethods, PyInt, PyString, PyStringMethods, PyTuple, PyTupleMethods, PyType, PyTypeMethods,
 };
-use pyo3::{Bound, IntoPyObject, Py, PyAny, PyClass, PyResult, PyTypeInfo, Python};
+use pyo3::{Bound, IntoPyObject, Py, PyAny, PyClass, PyErr, PyResult, PyTypeInfo, Python};
 
 /// The class-specific part of the pickle methods: what `#[buffer_methods]` implements for
 /// its class, forwarding to the pickle support (or to `object`'s behaviour, for a class that
@@ -167,15 +168,17 @@ fn install_defs(
 ) -> PyResult<Py<PyAny>> {
     let py = ty.py();
     let tp = ty.as_type_ptr();
-    let (last, methods) = defs.split_last_mut().expect("six methods");
+    let [methods @ .., last] = defs;
     for d in methods {
         // SAFETY: `tp` is a live type; `d` lives for the rest of the process (leaked).
         let descr = unsafe { ffi::PyDescr_NewMethod(tp, d) };
         // SAFETY: a new reference, or NULL with an exception set.
         let descr = unsafe { Bound::from_owned_ptr_or_err(py, descr) }?;
-        // SAFETY: `ml_name` is one of the static names above.
-        let name = unsafe { CStr::from_ptr(d.ml_name) };
-        ty.setattr(name.to_str().expect("ASCII names"), descr)?;
+        // SAFETY: `tp` and `descr` are live; `ml_name` is one of the static names above.
+        let rc = unsafe { ffi::PyObject_SetAttrString(tp.cast(), d.ml_name, descr.as_ptr()) };
+        if rc < 0 {
+            return Err(PyErr::fetch(py));
+        }
     }
     // SAFETY: as above.
     let restore = unsafe { ffi::PyDescr_NewClassMethod(tp, last) };
