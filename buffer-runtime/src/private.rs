@@ -6,7 +6,6 @@
 
 pub use crate::class_methods::{install as install_methods, ClassMethods};
 pub use crate::dims::{dim, stride};
-pub use crate::dlpack::{dlpack, dlpack_device};
 pub use crate::export::{Exported, Exporter, Shape, Strides};
 pub use crate::foreign::AnyBlock;
 pub use crate::layout::Order;
@@ -238,8 +237,8 @@ pub trait BufferSlots {
 /// the only error is `assert_py_buffer`'s.
 ///
 /// Compiled for every class, so only the class-specific part is generic: the export body
-/// (`fast::slot_getbuffer::<T>`, which `crate::getbuffer` also runs); the error of a failed
-/// export is taken back by a function compiled once.
+/// (`fast::slot_getbuffer::<T>`, through `crate::getbuffer`); the error of a failed export is
+/// taken back by a function compiled once.
 pub struct Slots<T>(core::marker::PhantomData<T>);
 impl<T: crate::PyBuffer> Slots<T>
 where
@@ -253,13 +252,8 @@ where
         view: *mut pyo3::ffi::Py_buffer,
         flags: core::ffi::c_int,
     ) -> pyo3::PyResult<()> {
-        // SAFETY: `slf` is a live `T`; `view` as the contract says (`crate::getbuffer`'s body).
-        let rc = unsafe { crate::fast::slot_getbuffer::<T>(slf.as_ptr(), view, flags) };
-        if rc == 0 {
-            Ok(())
-        } else {
-            Err(slot_error(slf.py()))
-        }
+        // SAFETY: forwarded contract.
+        unsafe { crate::getbuffer(slf, view, flags) }
     }
     /// # Safety
     /// As [`crate::releasebuffer`].
@@ -276,14 +270,6 @@ where
     }
 }
 
-/// The error a failed `bf_getbuffer` raised, taken back as a `PyErr`.
-#[cold]
-#[inline(never)]
-fn slot_error(py: pyo3::Python<'_>) -> pyo3::PyErr {
-    pyo3::PyErr::take(py).unwrap_or_else(|| {
-        pyo3::exceptions::PyBufferError::new_err("bf_getbuffer failed without an error")
-    })
-}
 /// Chosen only for a class that is not `PyBuffer`, which `assert_py_buffer` turns into a
 /// compile error: never runs.
 pub trait NotSlots<T> {

@@ -39,9 +39,16 @@ where
     if rc == 0 {
         Ok(())
     } else {
-        Err(PyErr::take(slf.py())
-            .unwrap_or_else(|| PyBufferError::new_err("bf_getbuffer failed without an error")))
+        Err(slot_error(slf.py()))
     }
+}
+
+/// The error a failed `bf_getbuffer` raised, taken back as a `PyErr`; compiled once.
+#[cold]
+#[inline(never)]
+fn slot_error(py: pyo3::Python<'_>) -> PyErr {
+    PyErr::take(py)
+        .unwrap_or_else(|| PyBufferError::new_err("bf_getbuffer failed without an error"))
 }
 
 /// The body of [`getbuffer`], without the `PyErr`: the fast slots raise the error themselves,
