@@ -95,6 +95,33 @@ impl Direct {
         unsafe { Direct::end(head) };
         true
     }
+
+    /// [`release`](Self::release) of a direct export whose end hands nothing back, with no
+    /// call: `true` once released, `false` with nothing changed (then `release` must run).
+    ///
+    /// # Safety
+    /// As [`release`](Self::release).
+    #[cfg(not(Py_LIMITED_API))]
+    #[inline(always)]
+    pub unsafe fn release_quick(internal: *mut c_void) -> bool {
+        #[cfg(not(Py_GIL_DISABLED))]
+        {
+            if internal.addr() & DIRECT_TAG == 0 {
+                return false;
+            }
+            let head = internal.map_addr(|a| a & !DIRECT_TAG).cast::<Direct>();
+            // SAFETY: a tagged `internal` is the head of a live block one of whose exports this
+            // view owns (as in `release`).
+            let h = unsafe { &*head };
+            // SAFETY: attached, for that export, ended at most once (contract).
+            unsafe { h.py.end_quick() }
+        }
+        #[cfg(Py_GIL_DISABLED)]
+        {
+            let _ = internal;
+            false // each export's own strong count: `release` drops it
+        }
+    }
 }
 
 /// The bit of `view.internal` that marks a direct export. The head is at least

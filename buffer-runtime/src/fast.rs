@@ -65,6 +65,8 @@ use pyo3::types::PyTypeMethods;
 use pyo3::types::{PyModule, PyModuleMethods};
 use pyo3::{Bound, CastError, PyErr, PyResult, PyTypeInfo, Python};
 
+#[cfg(not(Py_LIMITED_API))]
+use crate::direct::Direct;
 use crate::error::{buffer_error_of, ExportError};
 use crate::provider::{FrozenFlag, PyBuffer};
 use crate::slots::export_into;
@@ -250,6 +252,32 @@ fn raise_cold(make: impl FnOnce() -> PyErr) -> c_int {
 /// `slot_getbuffer` and not yet released.
 #[cfg(not(Py_LIMITED_API))]
 unsafe extern "C" fn slot_releasebuffer(_obj: *mut ffi::PyObject, view: *mut ffi::Py_buffer) {
+    // The common cases without a call: nothing held, or a direct export whose end hands
+    // nothing back.
+    if !view.is_null() {
+        // SAFETY: `view` is valid (contract).
+        let internal = unsafe { (*view).internal };
+        if internal.is_null() {
+            return;
+        }
+        // SAFETY: `internal` is the view's, released once, attached (contract).
+        if unsafe { Direct::release_quick(internal) } {
+            // SAFETY: as above.
+            unsafe { (*view).internal = std::ptr::null_mut() };
+            return;
+        }
+    }
+    // SAFETY: forwarded contract; nothing was released above.
+    unsafe { release_general(view) }
+}
+
+/// The rest of [`slot_releasebuffer`]: records, orphans, the free-threaded build.
+///
+/// # Safety
+/// As [`slot_releasebuffer`].
+#[cfg(not(Py_LIMITED_API))]
+#[inline(always)]
+unsafe fn release_general(view: *mut ffi::Py_buffer) {
     // Releasing drops `Arc` counts and borrows, which cannot panic; the guard keeps a bug from
     // unwinding into C all the same.
     // SAFETY: forwarded contract.

@@ -122,6 +122,23 @@ impl PyExports {
         false
     }
 
+    /// [`end`](Self::end) when it has nothing to hand back (no orphan queued, the block not
+    /// orphaned): `true` once done, `false` with nothing changed (then `end` must run).
+    ///
+    /// # Safety
+    /// As [`end`](Self::end).
+    #[cfg(not(Py_LIMITED_API))]
+    #[inline(always)]
+    pub(crate) unsafe fn end_quick(&self) -> bool {
+        if QUEUED.load(Ordering::Relaxed) || self.orphaned.load(Ordering::Relaxed) {
+            return false;
+        }
+        let n = self.count.load(Ordering::Relaxed) - 1;
+        // Release, as in `end` (P3).
+        self.count.store(n, Ordering::Release);
+        true
+    }
+
     /// Live Python exports (a snapshot when read without `&mut` to the owner handle).
     pub(crate) fn live(&self) -> usize {
         self.count.load(Ordering::Acquire)

@@ -18,6 +18,10 @@
 //! (pyo3 borrows before the body runs; if that borrow fails, pyo3 raises its own error and
 //! `view->obj` is left as the consumer passed it: the one rule this variant cannot keep).
 //! Both release with a `Bound` receiver, so a release never needs a borrow.
+//!
+//! `Pyo3Raw` has `Pyo3Bound`'s body behind plain `extern "C"` slots written into its type at
+//! module init (no PyO3 trampoline): the receiver cast with `cast`, the borrow with
+//! `try_borrow`, panics caught, errors raised as Python exceptions.
 
 use std::cell::UnsafeCell;
 use std::ffi::{c_char, c_int, c_void};
@@ -27,6 +31,7 @@ use std::sync::Arc;
 use pyo3::exceptions::{PyBufferError, PyValueError};
 use pyo3::ffi;
 use pyo3::prelude::*;
+use pyo3::PyTypeInfo;
 
 /// The shared block: elements plus the shape/strides tables views point to.
 struct Store {
@@ -200,9 +205,92 @@ peer_class!(
     }
 );
 
+peer_class!(
+    Pyo3Raw,
+    // Gives the type its buffer slots, replaced by `raw_getbuffer` at module init.
+    unsafe fn __getbuffer__(
+        slf: Bound<'_, Self>,
+        view: *mut ffi::Py_buffer,
+        flags: c_int,
+    ) -> PyResult<()> {
+        if unsafe { raw_getbuffer(slf.as_ptr(), view, flags) } == 0 {
+            Ok(())
+        } else {
+            Err(PyErr::fetch(slf.py()))
+        }
+    }
+);
+
+/// Raises `msg` as `BufferError` (or `TypeError`), returns -1; off the hot path.
+#[cold]
+#[inline(never)]
+fn raise(type_error: bool, msg: &'static str) -> c_int {
+    // SAFETY: called from a buffer slot, attached.
+    let py = unsafe { Python::assume_attached() };
+    let err = if type_error {
+        pyo3::exceptions::PyTypeError::new_err(msg)
+    } else {
+        PyBufferError::new_err(msg)
+    };
+    err.restore(py);
+    -1
+}
+
+/// `bf_getbuffer` of `Pyo3Raw`: `Pyo3Bound`'s body without PyO3's trampoline.
+unsafe extern "C" fn raw_getbuffer(
+    obj: *mut ffi::PyObject,
+    view: *mut ffi::Py_buffer,
+    flags: c_int,
+) -> c_int {
+    let run = || {
+        if view.is_null() || obj.is_null() {
+            return raise(false, "Pyo3Raw: NULL view");
+        }
+        unsafe { (*view).obj = ptr::null_mut() };
+        // SAFETY: CPython calls buffer slots attached; `obj` is live for the call.
+        let py = unsafe { Python::assume_attached() };
+        let any = unsafe { Bound::ref_from_ptr(py, &obj) };
+        let Ok(slf) = any.cast::<Pyo3Raw>() else {
+            return raise(true, "Pyo3Raw: not a Pyo3Raw");
+        };
+        let Ok(me) = slf.try_borrow() else {
+            return raise(false, "Pyo3Raw: cannot export while mutably borrowed");
+        };
+        unsafe { fill(view, flags, &me.store, obj) };
+        0
+    };
+    std::panic::catch_unwind(run).unwrap_or_else(|_| {
+        if !view.is_null() {
+            unsafe { (*view).obj = ptr::null_mut() };
+        }
+        raise(false, "Pyo3Raw: panic in bf_getbuffer")
+    })
+}
+
+/// `bf_releasebuffer` of `Pyo3Raw`: cannot fail, cannot panic.
+unsafe extern "C" fn raw_releasebuffer(_obj: *mut ffi::PyObject, view: *mut ffi::Py_buffer) {
+    if !view.is_null() {
+        unsafe { release(view) }
+    }
+}
+
 #[pymodule]
 fn bench_pyo3(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Pyo3Bound>()?;
     m.add_class::<Pyo3Ref>()?;
+    m.add_class::<Pyo3Raw>()?;
+    let tp = Pyo3Raw::type_object(m.py()).as_type_ptr();
+    // SAFETY: a heap type's `tp_as_buffer` is its own writable `PyHeapTypeObject::as_buffer`
+    // (filled by PyO3 from `__getbuffer__`); no instance exists yet. Then the slot cache is
+    // dropped.
+    unsafe {
+        let procs = (*tp).tp_as_buffer;
+        if procs.is_null() {
+            return Err(PyBufferError::new_err("Pyo3Raw: the type has no buffer slots"));
+        }
+        (*procs).bf_getbuffer = Some(raw_getbuffer);
+        (*procs).bf_releasebuffer = Some(raw_releasebuffer);
+        ffi::PyType_Modified(tp);
+    }
     Ok(())
 }
