@@ -207,6 +207,10 @@ class Grid(_Provider):
     def __init__(self, shape: Sequence[int], order: str = "C") -> None: ...
     @property
     def shape(self) -> list[int]: ...
+    @property
+    def order(self) -> str: ...
+    def reshape(self, shape: Sequence[int], order: str = "C") -> None:
+        """The same elements in another shape and order; live views keep their own."""
 
 @final
 class Particles(_Provider):

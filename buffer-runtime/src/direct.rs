@@ -1,12 +1,19 @@
-//! Direct exports: a shared block exported with its natural 1-D layout needs no per-export
-//! record. Its head holds the view's shape and strides tables, and `view.internal` points at
-//! the head (tagged with bit 0), owning one export of the block until release.
+//! Direct exports: a shared block's Python exports need no per-export record. The block's head
+//! holds the tables: those of its natural 1-D layout (a `SharedVec`, kept current with exclusive
+//! access) and, with the GIL, one cached N-d layout that exports share ([`NdTables`]).
+//! `view.internal` points at the head (tagged with bit 0), owning one export of the block until
+//! release.
 
+#[cfg(not(Py_GIL_DISABLED))]
+use std::cell::UnsafeCell;
 use std::ffi::c_void;
 use std::ptr::NonNull;
 
 use pyo3::ffi::Py_ssize_t;
 
+#[cfg(not(Py_GIL_DISABLED))]
+use crate::layout::{self, Order};
+use crate::request_checks::Placement;
 use crate::shared::PyExports;
 
 /// The head of a shared block: the first field of a `#[repr(C)]` block behind an `Arc`.
@@ -23,23 +30,94 @@ pub(crate) struct Direct {
     /// value nobody writes while they live.
     shape: [Py_ssize_t; 1],
     strides: [Py_ssize_t; 1],
+    /// The tables of the last N-d layout exported, shared by every Python export of the same
+    /// layout; rewritten only while no Python export of the block is alive ([`Direct::nd_tables`]).
+    #[cfg(not(Py_GIL_DISABLED))]
+    nd: UnsafeCell<NdTables>,
 }
 
+/// The most dims whose tables a block's head caches; a layout with more gets a record.
+#[cfg(not(Py_GIL_DISABLED))]
+pub(crate) const ND_CACHED: usize = 4;
+
+/// One N-d layout's tables, and what they describe.
+#[cfg(not(Py_GIL_DISABLED))]
+struct NdTables {
+    key: NdKey,
+    shape: [Py_ssize_t; ND_CACHED],
+    strides: [Py_ssize_t; ND_CACHED],
+}
+
+/// What [`NdTables`] describes besides the shape: the first `ndim` entries are the layout's.
+#[cfg(not(Py_GIL_DISABLED))]
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct NdKey {
+    ndim: usize,
+    /// `None`: the strides are explicit (compared entry by entry); `Some`: contiguous.
+    order: Option<Order>,
+    itemsize: usize,
+}
+
+/// An N-d layout an export asks the head for: the shape, the placement, the itemsize.
+#[doc(hidden)]
+#[derive(Clone, Copy)]
+#[cfg_attr(Py_GIL_DISABLED, allow(dead_code))] // read by `nd_tables` only
+pub struct NdLayout<'a> {
+    pub(crate) dims: &'a [usize],
+    pub(crate) placement: Placement<'a>,
+    pub(crate) itemsize: usize,
+}
+
+/// Gives back one strong count of the `Arc<T>` whose block has its head at `head`
+/// (`Direct::give_back`).
+///
+/// # Safety
+/// `head` is the head of a `T` behind an `Arc` (its first field: same address), and the caller
+/// gives up one of its counts.
+unsafe fn give_back<T>(head: NonNull<Direct>) {
+    // SAFETY: same address as the `T` (contract: first field of a repr(C) block); the count is
+    // the caller's.
+    unsafe { std::sync::Arc::decrement_strong_count(head.as_ptr().cast::<T>()) }
+}
 /// What a direct export puts in the view. Dropping it without `into_internal` gives the count
 /// back.
 #[doc(hidden)]
 pub struct DirectExport {
     head: NonNull<Direct>,
+    shape: *mut Py_ssize_t,
+    strides: *mut Py_ssize_t,
+}
+
+/// A view's shape and strides tables (null: none).
+#[derive(Clone, Copy)]
+pub(crate) struct Tables(pub *mut Py_ssize_t, pub *mut Py_ssize_t);
+
+impl Tables {
+    pub(crate) const NONE: Tables = Tables(std::ptr::null_mut(), std::ptr::null_mut());
 }
 
 impl Direct {
-    /// A head for a block of items of `itemsize` bytes, whose counts `give_back` drops.
-    pub fn new(give_back: unsafe fn(NonNull<Direct>), itemsize: usize) -> Direct {
+    /// The head of a `T` (of which it is the first field, `#[repr(C)]`, behind an `Arc`),
+    /// whose 1-D layout has items of `itemsize` bytes.
+    ///
+    /// # Safety
+    /// The head goes into a `T` as its first field, and that `T` behind an `Arc`.
+    pub unsafe fn new<T>(itemsize: usize) -> Direct {
         Direct {
-            give_back,
+            give_back: give_back::<T>,
             py: PyExports::new(),
             shape: [0],
             strides: [itemsize as Py_ssize_t],
+            #[cfg(not(Py_GIL_DISABLED))]
+            nd: UnsafeCell::new(NdTables {
+                key: NdKey {
+                    ndim: usize::MAX, // describes nothing
+                    order: None,
+                    itemsize: 0,
+                },
+                shape: [0; ND_CACHED],
+                strides: [0; ND_CACHED],
+            }),
         }
     }
 
@@ -54,7 +132,96 @@ impl Direct {
     /// `head` is the head of a live block whose `set_len` is current, and the caller gives up
     /// one export of it counted by `py_exports::start`, which the release ends.
     pub unsafe fn export(head: NonNull<Direct>) -> DirectExport {
-        DirectExport { head }
+        let h = head.as_ptr();
+        // SAFETY: the head is live (contract); only addresses are taken.
+        let shape = unsafe { std::ptr::addr_of_mut!((*h).shape) }.cast::<Py_ssize_t>();
+        // SAFETY: as above.
+        let strides = unsafe { std::ptr::addr_of_mut!((*h).strides) }.cast::<Py_ssize_t>();
+        DirectExport {
+            head,
+            shape,
+            strides,
+        }
+    }
+
+    /// Takes over one export of the block whose head is `head`, with the given tables (null
+    /// when the view has none).
+    ///
+    /// # Safety
+    /// As [`export`](Self::export); the tables stay valid and unchanged while the export lives
+    /// ([`nd_tables`](Self::nd_tables)).
+    pub unsafe fn export_with(head: NonNull<Direct>, tables: Tables) -> DirectExport {
+        DirectExport {
+            head,
+            shape: tables.0,
+            strides: tables.1,
+        }
+    }
+
+    /// The head's tables for `layout`, if it can share them: it already holds them, or no
+    /// Python export of the block is alive (so none reads them) and they are rewritten. `None`
+    /// for another layout while one is exported, or more than [`ND_CACHED`] dims.
+    ///
+    /// The tables then stay as they are while any Python export of the block lives: they are
+    /// written nowhere else, and here only when the block has none.
+    ///
+    /// # Safety
+    /// Attached (P1 of `shared/py_exports.rs`: with the GIL, attached code runs one thread at a
+    /// time), before the caller counts the export it will use the tables for.
+    #[cfg(not(Py_GIL_DISABLED))]
+    #[inline(always)]
+    pub unsafe fn nd_tables(&self, layout: NdLayout<'_>) -> Option<Tables> {
+        let ndim = layout.dims.len();
+        if ndim > ND_CACHED {
+            return None;
+        }
+        let (order, explicit) = match layout.placement {
+            Placement::Contiguous(order) => (Some(order), None),
+            Placement::Strided(s) => (None, Some(s)),
+        };
+        let key = NdKey {
+            ndim,
+            order,
+            itemsize: layout.itemsize,
+        };
+        let t = self.nd.get();
+        // SAFETY: only attached code reaches the tables (here), one thread at a time (contract),
+        // and views only read them: a shared reference for the comparison.
+        let same = {
+            let r = unsafe { &*t };
+            r.key == key
+                && r.shape[..ndim]
+                    .iter()
+                    .zip(layout.dims)
+                    .all(|(&a, &b)| a as usize == b)
+                && explicit.is_none_or(|s| r.strides[..ndim] == *s)
+        };
+        if !same {
+            if self.py.live() != 0 {
+                return None; // a live view reads the other layout
+            }
+            // SAFETY: no Python export of the block is alive, so no view reads the tables, and
+            // no other attached code runs meanwhile (contract): this is the only access.
+            let w = unsafe { &mut *t };
+            for (slot, &d) in w.shape.iter_mut().zip(layout.dims) {
+                *slot = d as Py_ssize_t; // <= isize::MAX: checked by element_count
+            }
+            match explicit {
+                Some(s) => w.strides[..ndim].copy_from_slice(s),
+                None => layout::contiguous_strides(
+                    layout.dims,
+                    layout.itemsize,
+                    order.unwrap_or_default(),
+                    &mut w.strides[..ndim],
+                ),
+            }
+            w.key = key;
+        }
+        // SAFETY: field addresses of the live head's tables.
+        let shape = unsafe { std::ptr::addr_of_mut!((*t).shape) }.cast::<Py_ssize_t>();
+        // SAFETY: as above.
+        let strides = unsafe { std::ptr::addr_of_mut!((*t).strides) }.cast::<Py_ssize_t>();
+        Some(Tables(shape, strides))
     }
 
     /// Ends one export of the block: `py_exports::end` without knowing the block's type.
@@ -133,12 +300,7 @@ const _: () = assert!(std::mem::align_of::<Direct>() > DIRECT_TAG);
 impl DirectExport {
     /// The shape and strides tables, valid while the export is held.
     pub fn tables(&self) -> (*mut Py_ssize_t, *mut Py_ssize_t) {
-        let h = self.head.as_ptr();
-        // SAFETY: the head is live while `self` holds its count; only addresses are taken.
-        let shape = unsafe { std::ptr::addr_of_mut!((*h).shape) };
-        // SAFETY: as above.
-        let strides = unsafe { std::ptr::addr_of_mut!((*h).strides) };
-        (shape.cast::<Py_ssize_t>(), strides.cast::<Py_ssize_t>())
+        (self.shape, self.strides)
     }
 
     /// The tagged pointer for `view.internal`, which now owns the count.
@@ -153,5 +315,72 @@ impl Drop for DirectExport {
         // SAFETY: `self` owns one export of the live block, ended once; exports and their
         // failed attempts run attached.
         unsafe { Direct::end(self.head) }
+    }
+}
+
+#[cfg(all(test, not(Py_GIL_DISABLED)))]
+mod tests {
+    use super::*;
+
+    fn nd<'a>(dims: &'a [usize], placement: Placement<'a>) -> NdLayout<'a> {
+        NdLayout {
+            dims,
+            placement,
+            itemsize: 8,
+        }
+    }
+
+    /// The tables `nd_tables` hands out, read back as a view would.
+    fn read(t: Tables, ndim: usize) -> (Vec<isize>, Vec<isize>) {
+        // SAFETY: the head's tables hold `ND_CACHED >= ndim` entries, alive with the head.
+        unsafe {
+            (
+                std::slice::from_raw_parts(t.0, ndim).to_vec(),
+                std::slice::from_raw_parts(t.1, ndim).to_vec(),
+            )
+        }
+    }
+
+    #[allow(
+        clippy::multiple_unsafe_ops_per_block,
+        reason = "one contract, stated once, covers the sequence"
+    )]
+    #[test]
+    fn tables_are_shared_by_one_layout_and_rewritten_only_when_unexported() {
+        // SAFETY: the head is never given back (no export is counted through `start`), and one
+        // thread stands for the attached one (P1) for every call below.
+        unsafe {
+            let h = Direct::new::<()>(8);
+            let c23 = nd(&[2, 3], Placement::Contiguous(Order::C));
+            let t = h.nd_tables(c23).expect("nothing exported: the head takes the layout");
+            assert_eq!(read(t, 2), (vec![2, 3], vec![24, 8]));
+            h.py.set_live(1);
+            let again = h.nd_tables(c23).expect("the same layout is shared");
+            assert_eq!((again.0, again.1), (t.0, t.1));
+            // Exported: any other layout is refused, and the tables stay as they are.
+            for other in [
+                nd(&[2, 3], Placement::Contiguous(Order::F)),
+                nd(&[3, 2], Placement::Contiguous(Order::C)),
+                nd(&[2, 3, 1], Placement::Contiguous(Order::C)),
+                nd(&[2, 3], Placement::Strided(&[24, 8])),
+                NdLayout { itemsize: 4, ..c23 },
+            ] {
+                assert!(h.nd_tables(other).is_none());
+            }
+            assert_eq!(read(t, 2), (vec![2, 3], vec![24, 8]));
+            // Unexported: rewritten; explicit strides are compared entry by entry.
+            h.py.set_live(0);
+            let s = nd(&[2, 3], Placement::Strided(&[48, 16]));
+            let t = h.nd_tables(s).expect("nothing exported");
+            assert_eq!(read(t, 2), (vec![2, 3], vec![48, 16]));
+            h.py.set_live(2);
+            assert!(h.nd_tables(s).is_some());
+            assert!(h.nd_tables(nd(&[2, 3], Placement::Strided(&[48, 8]))).is_none());
+            h.py.set_live(0);
+            let f = nd(&[2, 0, 3], Placement::Contiguous(Order::F));
+            assert_eq!(read(h.nd_tables(f).unwrap(), 3), (vec![2, 0, 3], vec![8, 16, 0]));
+            assert!(h.nd_tables(nd(&[1; ND_CACHED + 1], Placement::Contiguous(Order::C))).is_none());
+            assert!(h.nd_tables(nd(&[], Placement::Contiguous(Order::C))).is_some());
+        }
     }
 }

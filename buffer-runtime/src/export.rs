@@ -9,6 +9,7 @@ use std::ptr::{self, NonNull};
 use pyo3::ffi;
 
 use crate::element::Element;
+use crate::direct::NdLayout;
 use crate::error::ExportError;
 use crate::export_state::StateBox;
 use crate::flags::Request;
@@ -190,11 +191,11 @@ impl<'a> Exporter<'a> {
         let c_order_ok = matches!(own_order, Some(Order::C))
             && !req.f_contiguous()
             && (req.nd() || !req.format());
+        let placement = match strides {
+            Strides::Bytes { strides: s, .. } => Placement::Strided(s),
+            Strides::Order(order) => Placement::Contiguous(order),
+        };
         if (!req.strides() || req.raw & CONTIGUITY_BITS != 0) && !c_order_ok {
-            let placement = match strides {
-                Strides::Bytes { strides: s, .. } => Placement::Strided(s),
-                Strides::Order(order) => Placement::Contiguous(order),
-            };
             check_contiguity(req, dims, placement, itemsize)?;
         }
 
@@ -203,25 +204,38 @@ impl<'a> Exporter<'a> {
         let with_shape = req.nd() && ndim > 0;
         let with_strides = with_shape && req.strides();
         let needs_borrow = !S::SHARED && self.keep_borrow;
+        // Shared storage: the block's head holds the tables, those of the natural 1-D layout or
+        // one cached N-d layout (`direct.rs`); a record only when the head cannot share them.
+        let direct = if S::SHARED {
+            let natural_1d = matches!((shape, strides), (Shape::Natural, Strides::Order(_)));
+            // SAFETY: exports run attached (`getbuffer`, `check_buffer`), and so do their
+            // releases.
+            match natural_1d.then(|| unsafe { storage.direct() }).flatten() {
+                Some(d) => Some(d),
+                None => {
+                    let layout = with_shape.then_some(NdLayout {
+                        dims,
+                        placement,
+                        itemsize,
+                    });
+                    // SAFETY: as above.
+                    unsafe { storage.direct_nd(layout) }
+                }
+            }
+        } else {
+            None
+        };
         let (shape_t, strides_t, internal): (*mut ffi::Py_ssize_t, *mut ffi::Py_ssize_t, _) =
-            // Shared 1-D storage in its natural layout: the block itself holds the tables.
-            match shape {
-                Shape::Natural if S::SHARED && matches!(strides, Strides::Order(_)) => {
-                    // SAFETY: exports run attached (`getbuffer`, `check_buffer`), and so do
-                    // their releases.
-                    match unsafe { storage.direct() } {
-                        Some(d) => {
-                            let (sh, st) = d.tables();
-                            (sh, st, d.into_internal())
-                        }
-                        None => self.record(storage, dims, strides, itemsize, with_shape, with_strides, needs_borrow),
-                    }
+            match direct {
+                Some(d) => {
+                    let (sh, st) = d.tables();
+                    (sh, st, d.into_internal())
                 }
                 // Plain 1-D storage of one-byte items in its own order, kept by nothing but
                 // `view.obj`: `len` is the shape and `itemsize` the stride, and the view's own
                 // fields hold them, as CPython's `PyBuffer_FillInfo` does for `bytes`. The
                 // tables are read-only to consumers, who read them where the view was filled.
-                _ if !S::SHARED
+                None if !S::SHARED
                     && !needs_borrow
                     && ndim == 1
                     && itemsize == 1
@@ -235,7 +249,7 @@ impl<'a> Exporter<'a> {
                     let strides_t = unsafe { ptr::addr_of_mut!((*v).itemsize) };
                     (shape_t, strides_t, ptr::null_mut())
                 }
-                _ => self.record(storage, dims, strides, itemsize, with_shape, with_strides, needs_borrow),
+                None => self.record(storage, dims, strides, itemsize, with_shape, with_strides, needs_borrow),
             };
         let pick = |on: bool, t: *mut ffi::Py_ssize_t| if on { t } else { ptr::null_mut() };
 

@@ -271,12 +271,13 @@ unsafe extern "C" fn slot_releasebuffer(_obj: *mut ffi::PyObject, view: *mut ffi
     unsafe { release_general(view) }
 }
 
-/// The rest of [`slot_releasebuffer`]: records, orphans, the free-threaded build.
+/// The rest of [`slot_releasebuffer`]: records, orphans, the free-threaded build. Out of line,
+/// so that the common cases above need no stack frame.
 ///
 /// # Safety
 /// As [`slot_releasebuffer`].
 #[cfg(not(Py_LIMITED_API))]
-#[inline(always)]
+#[inline(never)]
 unsafe fn release_general(view: *mut ffi::Py_buffer) {
     // Releasing drops `Arc` counts and borrows, which cannot panic; the guard keeps a bug from
     // unwinding into C all the same.

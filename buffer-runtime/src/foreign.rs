@@ -31,7 +31,8 @@ use pyo3::{ffi, PyErr};
 
 use crate::element::{Element, Shaped};
 use crate::hold::Hold;
-use crate::shared::{py_exports, read_once, write_once, Pinned, PyExports};
+use crate::direct::{Direct, DirectExport, NdLayout};
+use crate::shared::{py_exports, read_once, write_once, Pinned};
 use crate::storage::{shaped_items, NaturalShape, RawParts, Storage, WritableStorage};
 
 /// Another object's export, held until dropped (then released with the interpreter attached,
@@ -131,7 +132,11 @@ impl Drop for ForeignExport {
 
 /// A contiguous run of bytes and what keeps it alive: the memory of [`SharedBlock`] and of
 /// [`OwnedBuffer`](crate::OwnedBuffer). Shared behind an `Arc`, which every export keeps alive.
+#[repr(C)]
 pub(crate) struct Block {
+    /// A `SharedBlock`'s Python exports, counted under the GIL (`shared/py_exports.rs`), and
+    /// their tables (`direct.rs`); first, so that a release finds it at the block's address.
+    head: Direct,
     /// The first byte (dangling but aligned when empty).
     ptr: NonNull<u8>,
     /// Size in bytes.
@@ -146,9 +151,6 @@ pub(crate) struct Block {
     /// Owns the memory: a Rust allocation, a foreign export, a shared storage's block or a
     /// frozen object. Dropped last, with the `Arc`.
     _keep: Box<dyn Send + Sync>,
-    /// A `SharedBlock`'s Python exports, counted under the GIL (`shared/py_exports.rs`).
-    #[cfg_attr(Py_GIL_DISABLED, allow(dead_code))]
-    py: PyExports,
 }
 
 // SAFETY: `ptr` is only dereferenced through raw, volatile or byte-wise atomic copies by the
@@ -157,9 +159,11 @@ unsafe impl Send for Block {}
 // SAFETY: as above; through `&Block` only the plain fields are read.
 unsafe impl Sync for Block {}
 
-impl Pinned for Block {
-    fn py_exports(&self) -> &PyExports {
-        &self.py
+// SAFETY: the head is the first field of the repr(C) block, made by `Direct::new::<Self>`
+// (`Block::head`).
+unsafe impl Pinned for Block {
+    fn head(&self) -> &Direct {
+        &self.head
     }
 }
 
@@ -185,6 +189,13 @@ impl<S> Drop for VecAlloc<S> {
 }
 
 impl Block {
+    fn head() -> Direct {
+        // SAFETY: every `Block` is made with this head as its first field; its counts are given
+        // back only for exports, which `py_exports::start` counts through an `Arc<Block>`. Its
+        // 1-D tables are unused: a block's exports take their layout from the annotation.
+        unsafe { Direct::new::<Block>(0) }
+    }
+
     /// Takes over a `Vec`'s allocation without copying; padding bytes are zeroed first.
     pub(crate) fn from_vec<S: Shaped>(v: Vec<S>) -> Block {
         let mut v = std::mem::ManuallyDrop::new(v);
@@ -196,6 +207,7 @@ impl Block {
         }
         let (ptr, len, cap) = (v.as_mut_ptr(), v.len(), v.capacity());
         Block {
+            head: Block::head(),
             // SAFETY: a `Vec`'s pointer is never null (dangling and aligned when empty).
             ptr: unsafe { NonNull::new_unchecked(ptr.cast()) },
             bytes: len * size_of::<S>(),
@@ -204,7 +216,6 @@ impl Block {
             writable: true,
             foreign: false,
             _keep: Box::new(VecAlloc { ptr, len, cap }),
-            py: PyExports::new(),
         }
     }
 
@@ -239,6 +250,7 @@ impl Block {
         // SAFETY: non-null (contract).
         let ptr = unsafe { NonNull::new_unchecked(ptr) };
         Block {
+            head: Block::head(),
             ptr,
             bytes,
             format,
@@ -246,7 +258,6 @@ impl Block {
             writable,
             foreign: false,
             _keep: keep,
-            py: PyExports::new(),
         }
     }
 
@@ -272,6 +283,7 @@ impl Block {
         };
         let writable = !export.readonly();
         Ok(Block {
+            head: Block::head(),
             ptr,
             bytes,
             format,
@@ -279,7 +291,6 @@ impl Block {
             writable,
             foreign: true,
             _keep: Box::new(export),
-            py: PyExports::new(),
         })
     }
 
@@ -574,6 +585,11 @@ unsafe impl<S: Shaped> Storage for SharedBlock<S> {
     unsafe fn export_hold(&self) -> Option<Hold> {
         // SAFETY: attached (contract).
         Some(unsafe { py_exports::hold(&self.block) })
+    }
+    #[inline(always)]
+    unsafe fn direct_nd(&self, layout: Option<NdLayout<'_>>) -> Option<DirectExport> {
+        // SAFETY: attached (contract).
+        unsafe { py_exports::direct(&self.block, layout) }
     }
 }
 

@@ -32,7 +32,7 @@ pub(crate) use cells::{read_once, write_once};
 use cells::{ArrayCell, Cells, Unique};
 pub(crate) use py_exports::{Pinned, PyExports};
 
-use crate::direct::DirectExport;
+use crate::direct::{DirectExport, NdLayout};
 use crate::element::Shaped;
 use crate::hold::Hold;
 use crate::storage::{shaped_items, NaturalShape, RawParts, Storage, WritableStorage};
@@ -437,10 +437,15 @@ unsafe impl<S: Shaped> Storage for SharedVec<S> {
     }
     unsafe fn direct(&self) -> Option<DirectExport> {
         if !S::DIMS.as_slice().is_empty() {
-            return None; // the head's tables describe a 1-D layout only
+            return None; // the head's 1-D tables describe a 1-D layout only
         }
         // SAFETY: attached (contract).
         Some(unsafe { Cells::direct(&self.cells) })
+    }
+    #[inline(always)]
+    unsafe fn direct_nd(&self, layout: Option<NdLayout<'_>>) -> Option<DirectExport> {
+        // SAFETY: attached (contract).
+        unsafe { py_exports::direct(&self.cells, layout) }
     }
 }
 
@@ -524,6 +529,11 @@ unsafe impl<S: Shaped> Storage for SharedArray<S> {
     unsafe fn export_hold(&self) -> Option<Hold> {
         // SAFETY: attached (contract).
         Some(unsafe { py_exports::hold(&self.cell) })
+    }
+    #[inline(always)]
+    unsafe fn direct_nd(&self, layout: Option<NdLayout<'_>>) -> Option<DirectExport> {
+        // SAFETY: attached (contract).
+        unsafe { py_exports::direct(&self.cell, layout) }
     }
 }
 

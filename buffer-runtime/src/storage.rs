@@ -2,7 +2,7 @@
 
 use std::ffi::CStr;
 
-use crate::direct::DirectExport;
+use crate::direct::{DirectExport, NdLayout};
 use crate::element::Shaped;
 use crate::hold::Hold;
 
@@ -117,6 +117,17 @@ pub unsafe trait Storage {
     /// As for `export_hold`: attached, and released attached.
     #[doc(hidden)]
     unsafe fn direct(&self) -> Option<DirectExport> {
+        None
+    }
+    /// Shared storage: a Python export that shares the tables of `layout` (`None`: the view has
+    /// none) with the storage's other exports of it, so the export needs no record; `None` when
+    /// it cannot.
+    ///
+    /// # Safety
+    /// As for `export_hold`: attached, and released attached.
+    #[doc(hidden)]
+    unsafe fn direct_nd(&self, layout: Option<NdLayout<'_>>) -> Option<DirectExport> {
+        let _ = layout;
         None
     }
 }

@@ -27,15 +27,7 @@ impl Grid {
     #[new]
     #[pyo3(signature = (shape, order = "C"))]
     fn new(shape: Vec<Size>, order: &str) -> PyResult<Self> {
-        let order = match order {
-            "C" => Order::C,
-            "F" => Order::F,
-            other => {
-                return Err(PyValueError::new_err(format!(
-                    "order must be \"C\" or \"F\", not {other:?}"
-                )))
-            }
-        };
+        let order = parse_order(order)?;
         if shape.len() > MAX_NDIM {
             return Err(PyValueError::new_err(format!(
                 "at most {MAX_NDIM} dimensions, got {}",
@@ -59,6 +51,40 @@ impl Grid {
     #[getter]
     fn shape(&self) -> Vec<usize> {
         self.dims.clone()
+    }
+
+    #[getter]
+    fn order(&self) -> &'static str {
+        match self.order {
+            Order::C => "C",
+            Order::F => "F",
+        }
+    }
+
+    /// Describes the same elements with another shape and order (as many elements), even
+    /// while exported: live views keep the layout they were given.
+    #[pyo3(signature = (shape, order = "C"))]
+    fn reshape(&mut self, shape: Vec<Size>, order: &str) -> PyResult<()> {
+        let order = parse_order(order)?;
+        let dims: Vec<usize> = shape.iter().map(|d| d.0).collect();
+        if dims.len() > MAX_NDIM || checked_count(&dims, 8)? != self.data.len() {
+            return Err(PyValueError::new_err(format!(
+                "cannot reshape {} elements to {dims:?}",
+                self.data.len()
+            )));
+        }
+        (self.dims, self.order) = (dims, order);
+        Ok(())
+    }
+}
+
+fn parse_order(order: &str) -> PyResult<Order> {
+    match order {
+        "C" => Ok(Order::C),
+        "F" => Ok(Order::F),
+        other => Err(PyValueError::new_err(format!(
+            "order must be \"C\" or \"F\", not {other:?}"
+        ))),
     }
 }
 

@@ -529,9 +529,11 @@ def _malloc_in_use():
         pytest.param(lambda: bx.Particles(3), False, id="Particles-1d-SharedVec"),
         pytest.param(lambda: bx.Frozen(b"abc"), False, id="Frozen-plain-1d-bytes"),  # tables in the view
         pytest.param(lambda: bx.Readings([1.0]), True, id="Readings-plain"),
-        pytest.param(lambda: bx.IntMatrix(3, 4), True, id="IntMatrix-SharedBlock"),
-        pytest.param(lambda: bx.Mat4(), True, id="Mat4-SharedArray"),
-        pytest.param(lambda: bx.Pixels(2, 3), True, id="Pixels-2d-SharedVec"),
+        # Shared storage in one layout of up to 4 dims: the block's head holds the tables.
+        pytest.param(lambda: bx.IntMatrix(3, 4), False, id="IntMatrix-SharedBlock"),
+        pytest.param(lambda: bx.Mat4(), False, id="Mat4-SharedArray"),
+        pytest.param(lambda: bx.Pixels(2, 3), False, id="Pixels-2d-SharedVec"),
+        pytest.param(lambda: bx.Grid([2, 1, 3, 1, 2]), True, id="Grid-5d-SharedBlock"),
     ],
 )
 @pytest.mark.parametrize("live", [8, 100])
@@ -553,3 +555,85 @@ def test_allocations_per_export_with_many_live_views(make, record, live):
     lo, hi = RECORD_BYTES
     assert lo * beyond <= held <= hi * beyond, (held, beyond)
     assert after <= 0, after
+
+
+# Exports of a shared block share the tables of one N-d layout in the block's head, rewritten
+# only while no export is alive (`direct.rs`): a layout changed under live views must leave
+# their tables alone and give the new export its own.
+def _layout(v):
+    return (v.shape, v.strides, v.c_contiguous, v.f_contiguous)
+
+
+def test_relayout_under_live_views_keeps_each_views_tables():
+    g = bx.Grid([2, 3, 4])
+    a = memoryview(g)
+    g.reshape([4, 6], "F")
+    b = memoryview(g)
+    n = np.asarray(g)
+    g.reshape([24])
+    c = tb.ndarray(g, getbuf=tb.PyBUF_FULL_RO)
+    assert _layout(a) == ((2, 3, 4), (96, 32, 8), True, False)
+    assert _layout(b) == ((4, 6), (8, 32), False, True)
+    assert (n.shape, n.strides) == ((4, 6), (8, 32))
+    assert (c.shape, c.strides) == ((24,), (8,))
+    assert a.tolist()[1][2][3] == 23.0 and b.tolist()[3][5] == 23.0
+    a.release()
+    b.release()
+    assert g.exports() == 2
+    # Still exported (numpy, _testbuffer): another layout cannot take over the head's tables.
+    g.reshape([2, 12], "C")
+    d = memoryview(g)
+    assert _layout(d) == ((2, 12), (96, 8), True, False)
+    assert (n.shape, n.strides, c.shape) == ((4, 6), (8, 32), (24,))
+    del n, c
+    d.release()
+    assert g.exports() == 0
+    # Nothing alive: the head takes each new layout, and repeated exports share it.
+    for shape, order, strides in [([6, 4], "F", (8, 48)), ([3, 8], "C", (64, 8)), ([24], "C", (8,))]:
+        g.reshape(shape, order)
+        views = [memoryview(g) for _ in range(3)]
+        assert {(v.shape, v.strides) for v in views} == {(tuple(shape), strides)}
+        for v in views:
+            v.release()
+    with pytest.raises(ValueError):
+        g.reshape([5, 5])
+    # The same shape in the other order is another layout.
+    x = tb.ndarray(g, getbuf=tb.PyBUF_FULL_RO)
+    g.reshape([24], "F")
+    g.reshape([2, 12], "F")
+    y = tb.ndarray(g, getbuf=tb.PyBUF_FULL_RO)
+    g.reshape([2, 12], "C")
+    z = tb.ndarray(g, getbuf=tb.PyBUF_FULL_RO)
+    assert (x.shape, x.strides, y.shape, y.strides, z.strides) == ((24,), (8,), (2, 12), (8, 16), (96, 8))
+
+
+def _strides(shape, order, itemsize=8):
+    out, step = [0] * len(shape), itemsize
+    for i in (reversed(range(len(shape))) if order == "C" else range(len(shape))):
+        out[i], step = step, step * shape[i]
+    return tuple(out)
+
+
+def test_random_relayouts_under_random_exports():
+    rng = random.Random(20261202)
+    shapes = [[24], [2, 12], [4, 6], [2, 3, 4], [2, 2, 2, 3], [1, 2, 1, 3, 4], [3, 1, 8]]
+    g = bx.Grid([24])
+    live = []
+    for _ in range(2000):
+        r = rng.random()
+        if r < 0.3:
+            g.reshape(rng.choice(shapes), rng.choice("CF"))
+        elif r < 0.65 or not live:
+            # _testbuffer reads the exporter's own tables; memoryview and numpy copy them.
+            make = rng.choice([memoryview, np.asarray, lambda o: tb.ndarray(o, getbuf=tb.PyBUF_FULL_RO)])
+            v = make(g)
+            live.append((v, tuple(g.shape), _strides(g.shape, g.order)))
+        else:
+            v, shape, strides = live.pop(rng.randrange(len(live)))
+            assert (tuple(v.shape), tuple(v.strides)) == (shape, strides)
+            if isinstance(v, memoryview):
+                v.release()
+            del v
+        assert g.exports() == len(live)
+    for v, shape, strides in live:
+        assert (tuple(v.shape), tuple(v.strides)) == (shape, strides)

@@ -38,10 +38,9 @@
 use std::cell::UnsafeCell;
 use std::mem::{size_of, ManuallyDrop, MaybeUninit};
 use std::ops::{Deref, DerefMut};
-use std::ptr::NonNull;
 use std::sync::Arc;
 
-use super::py_exports::{self, Pinned, PyExports};
+use super::py_exports::{self, Pinned};
 use crate::direct::{Direct, DirectExport};
 use crate::element::Shaped;
 use crate::view::raw::{load_bytes, store_bytes};
@@ -99,27 +98,18 @@ pub(crate) struct Cells<S> {
 // given up on any thread.
 unsafe impl<S: Send + Sync> Sync for Cells<S> {}
 
-/// The Python exports are counted in the head, where a release finds them (`direct.rs`).
-impl<S: Send + Sync> Pinned for Cells<S> {
-    fn py_exports(&self) -> &PyExports {
-        &self.direct.py
+// SAFETY: the head is the first field of the repr(C) block, made by `Direct::new::<Self>`.
+unsafe impl<S: Send + Sync> Pinned for Cells<S> {
+    fn head(&self) -> &Direct {
+        &self.direct
     }
 }
 
 impl<S: Shaped> Cells<S> {
     /// A block holding `values`, its padding zeroed (R4).
     pub(crate) fn new(values: Vec<S>) -> Arc<Cells<S>> {
-        /// Drops one strong count of the block whose head is `head` (`Direct::give_back`).
-        ///
-        /// # Safety
-        /// `head` is the head of a `Cells<S>` behind an `Arc`, and the caller gives up one of
-        /// its counts.
-        unsafe fn give_back<S>(head: NonNull<Direct>) {
-            // SAFETY: `head` is the first field of the `Cells<S>` (repr(C): same address), and the
-            // count is the caller's (contract).
-            unsafe { Arc::decrement_strong_count(head.as_ptr().cast::<Cells<S>>()) }
-        }
-        let direct = Direct::new(give_back::<S>, size_of::<S>());
+        // SAFETY: the head goes into the `Cells` as its first field, and that behind an `Arc`.
+        let direct = unsafe { Direct::new::<Cells<S>>(size_of::<S>()) };
         let mut cells = Cells {
             direct,
             items: cells_from_vec(values),
@@ -317,11 +307,12 @@ fn vec_from_cells<S>(v: Vec<UnsafeCell<S>>) -> Vec<S> {
     unsafe { Vec::from_raw_parts(ptr.cast::<S>(), len, cap) }
 }
 
-/// A `SharedArray`'s block: one value in an `UnsafeCell`, which views may write, and the count
-/// of its Python exports.
+/// A `SharedArray`'s block: the head (the count of its Python exports, their tables), then one
+/// value in an `UnsafeCell`, which views may write.
+#[repr(C)]
 pub(crate) struct ArrayCell<S> {
+    head: Direct,
     value: UnsafeCell<S>,
-    py: PyExports,
 }
 
 // SAFETY: the argument for `Cells`, for one element: through `&ArrayCell` Rust only reads the
@@ -330,9 +321,10 @@ pub(crate) struct ArrayCell<S> {
 // bytes load as a valid value. There is no structure to change (R2 holds trivially).
 unsafe impl<S: Send + Sync> Sync for ArrayCell<S> {}
 
-impl<S: Send + Sync> Pinned for ArrayCell<S> {
-    fn py_exports(&self) -> &PyExports {
-        &self.py
+// SAFETY: the head is the first field of the repr(C) block, made by `Direct::new::<Self>`.
+unsafe impl<S: Send + Sync> Pinned for ArrayCell<S> {
+    fn head(&self) -> &Direct {
+        &self.head
     }
 }
 
@@ -340,8 +332,10 @@ impl<S: Shaped> ArrayCell<S> {
     /// A block holding `value`, its padding zeroed (R4).
     pub(crate) fn new(value: S) -> Arc<ArrayCell<S>> {
         let cell = Arc::new(ArrayCell {
+            // SAFETY: the head goes into the `ArrayCell` as its first field, behind an `Arc`.
+            // (Its 1-D tables are unused: a value's layout comes from its type.)
+            head: unsafe { Direct::new::<ArrayCell<S>>(0) },
             value: UnsafeCell::new(value),
-            py: PyExports::new(),
         });
         // SAFETY: the value was just written, is aligned, and nothing else refers to it yet;
         // only padding bytes are written.

@@ -34,6 +34,7 @@ use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use crate::direct::{Direct, DirectExport, NdLayout, Tables};
 use crate::hold::{Hold, Slot};
 
 /// The Python exports of one block (unused on the free-threaded build).
@@ -144,6 +145,12 @@ impl PyExports {
         self.count.load(Ordering::Acquire)
     }
 
+    /// Sets the count of live exports, for tests of what reads it.
+    #[cfg(test)]
+    pub(crate) fn set_live(&self, n: usize) {
+        self.count.store(n, Ordering::Relaxed);
+    }
+
     /// Whether the exports hold the pin.
     pub(crate) fn pinned(&self) -> bool {
         self.pinned.load(Ordering::Relaxed)
@@ -198,10 +205,46 @@ impl PyExports {
     }
 }
 
-/// A block behind an `Arc` whose Python exports are counted here.
-pub(crate) trait Pinned: Send + Sync + Sized {
+/// A block behind an `Arc` whose Python exports are counted here, in its head.
+///
+/// # Safety
+/// `head` is the block's first field, in a `#[repr(C)]` block (so the head's address is the
+/// block's), made by `Direct::new::<Self>`.
+pub(crate) unsafe trait Pinned: Send + Sync + Sized {
+    fn head(&self) -> &Direct;
+
     #[cfg_attr(Py_GIL_DISABLED, allow(dead_code))]
-    fn py_exports(&self) -> &PyExports;
+    fn py_exports(&self) -> &PyExports {
+        &self.head().py
+    }
+}
+
+/// A Python export of `this`'s block that needs no record: the view gets the head's tables for
+/// `layout` (none for `None`, a view without tables). `None` when the head cannot share them
+/// ([`Direct::nd_tables`]; always, for a layout, on the free-threaded build, where no count
+/// says when they may be rewritten): then the export makes a record.
+///
+/// # Safety
+/// Attached, with `&` to the owner handle; the export is ended attached.
+#[inline(always)]
+pub(crate) unsafe fn direct<T: Pinned>(
+    this: &Arc<T>,
+    layout: Option<NdLayout<'_>>,
+) -> Option<DirectExport> {
+    let tables = match layout {
+        None => Tables::NONE,
+        // SAFETY: attached (contract), before the export is counted.
+        #[cfg(not(Py_GIL_DISABLED))]
+        Some(layout) => unsafe { this.head().nd_tables(layout) }?,
+        #[cfg(Py_GIL_DISABLED)]
+        Some(_) => return None,
+    };
+    // SAFETY: attached, with `&` to the owner handle (contract).
+    let block = unsafe { start(this) };
+    // SAFETY: the head is at the block's address (`Pinned`); the export just counted is given up
+    // to the direct export, whose release ends it (`Direct::end`, through the head's
+    // `give_back`); the tables are the head's, unchanged while the export lives.
+    Some(unsafe { Direct::export_with(block.cast(), tables) })
 }
 
 /// Counts one Python export of `this`'s block, which keeps the block alive until [`end`]: as a
