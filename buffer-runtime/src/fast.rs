@@ -272,13 +272,14 @@ unsafe extern "C" fn slot_releasebuffer(_obj: *mut ffi::PyObject, view: *mut ffi
 }
 
 /// The rest of [`slot_releasebuffer`]: records, orphans, the free-threaded build. Out of line,
-/// so that the common cases above need no stack frame.
+/// so that the common cases above need no stack frame, and `extern "C"` (it cannot unwind), so
+/// that calling it needs no unwind guard either: a tail call.
 ///
 /// # Safety
 /// As [`slot_releasebuffer`].
 #[cfg(not(Py_LIMITED_API))]
 #[inline(never)]
-unsafe fn release_general(view: *mut ffi::Py_buffer) {
+unsafe extern "C" fn release_general(view: *mut ffi::Py_buffer) {
     // Releasing drops `Arc` counts and borrows, which cannot panic; the guard keeps a bug from
     // unwinding into C all the same.
     // SAFETY: forwarded contract.
