@@ -185,9 +185,9 @@ impl Direct {
             itemsize: layout.itemsize,
         };
         let t = self.nd.get();
-        // SAFETY: only attached code reaches the tables (here), one thread at a time (contract),
-        // and views only read them: a shared reference for the comparison.
         let same = {
+            // SAFETY: only attached code reaches the tables (here), one thread at a time
+            // (contract), and views only read them: a shared reference for the comparison.
             let r = unsafe { &*t };
             r.key == key
                 && r.shape[..ndim]
@@ -333,12 +333,10 @@ mod tests {
     /// The tables `nd_tables` hands out, read back as a view would.
     fn read(t: Tables, ndim: usize) -> (Vec<isize>, Vec<isize>) {
         // SAFETY: the head's tables hold `ND_CACHED >= ndim` entries, alive with the head.
-        unsafe {
-            (
-                std::slice::from_raw_parts(t.0, ndim).to_vec(),
-                std::slice::from_raw_parts(t.1, ndim).to_vec(),
-            )
-        }
+        let shape = unsafe { std::slice::from_raw_parts(t.0, ndim) };
+        // SAFETY: as above.
+        let strides = unsafe { std::slice::from_raw_parts(t.1, ndim) };
+        (shape.to_vec(), strides.to_vec())
     }
 
     #[allow(
@@ -352,7 +350,9 @@ mod tests {
         unsafe {
             let h = Direct::new::<()>(8);
             let c23 = nd(&[2, 3], Placement::Contiguous(Order::C));
-            let t = h.nd_tables(c23).expect("nothing exported: the head takes the layout");
+            let t = h
+                .nd_tables(c23)
+                .expect("nothing exported: the head takes the layout");
             assert_eq!(read(t, 2), (vec![2, 3], vec![24, 8]));
             h.py.set_live(1);
             let again = h.nd_tables(c23).expect("the same layout is shared");
@@ -375,12 +375,21 @@ mod tests {
             assert_eq!(read(t, 2), (vec![2, 3], vec![48, 16]));
             h.py.set_live(2);
             assert!(h.nd_tables(s).is_some());
-            assert!(h.nd_tables(nd(&[2, 3], Placement::Strided(&[48, 8]))).is_none());
+            assert!(h
+                .nd_tables(nd(&[2, 3], Placement::Strided(&[48, 8])))
+                .is_none());
             h.py.set_live(0);
             let f = nd(&[2, 0, 3], Placement::Contiguous(Order::F));
-            assert_eq!(read(h.nd_tables(f).unwrap(), 3), (vec![2, 0, 3], vec![8, 16, 0]));
-            assert!(h.nd_tables(nd(&[1; ND_CACHED + 1], Placement::Contiguous(Order::C))).is_none());
-            assert!(h.nd_tables(nd(&[], Placement::Contiguous(Order::C))).is_some());
+            assert_eq!(
+                read(h.nd_tables(f).unwrap(), 3),
+                (vec![2, 0, 3], vec![8, 16, 0])
+            );
+            assert!(h
+                .nd_tables(nd(&[1; ND_CACHED + 1], Placement::Contiguous(Order::C)))
+                .is_none());
+            assert!(h
+                .nd_tables(nd(&[], Placement::Contiguous(Order::C)))
+                .is_some());
         }
     }
 }

@@ -8,8 +8,8 @@ use std::ptr::{self, NonNull};
 
 use pyo3::ffi;
 
-use crate::element::Element;
 use crate::direct::NdLayout;
+use crate::element::Element;
 use crate::error::ExportError;
 use crate::export_state::StateBox;
 use crate::flags::Request;
@@ -249,7 +249,15 @@ impl<'a> Exporter<'a> {
                     let strides_t = unsafe { ptr::addr_of_mut!((*v).itemsize) };
                     (shape_t, strides_t, ptr::null_mut())
                 }
-                None => self.record(storage, dims, strides, itemsize, with_shape, with_strides, needs_borrow),
+                None => self.record(
+                    storage,
+                    dims,
+                    strides,
+                    itemsize,
+                    with_shape,
+                    with_strides,
+                    needs_borrow,
+                ),
             };
         let pick = |on: bool, t: *mut ffi::Py_ssize_t| if on { t } else { ptr::null_mut() };
 

@@ -29,9 +29,9 @@ use pyo3::exceptions::{PyBufferError, PyMemoryError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::{ffi, PyErr};
 
+use crate::direct::{Direct, DirectExport, NdLayout};
 use crate::element::{Element, Shaped};
 use crate::hold::Hold;
-use crate::direct::{Direct, DirectExport, NdLayout};
 use crate::shared::{py_exports, read_once, write_once, Pinned};
 use crate::storage::{shaped_items, NaturalShape, RawParts, Storage, WritableStorage};
 
