@@ -251,14 +251,11 @@ impl Direct {
     /// `internal` is a live view's `internal`, released once, attached.
     #[inline(always)]
     pub unsafe fn release(internal: *mut c_void) -> bool {
-        if internal.addr() & DIRECT_TAG == 0 {
+        // SAFETY: a live view's `internal` (contract).
+        let Some(head) = (unsafe { Direct::tagged(internal) }) else {
             return false;
-        }
-        let head = internal.map_addr(|a| a & !DIRECT_TAG).cast::<Direct>();
-        // SAFETY: a tagged `internal` comes from `DirectExport::into_internal`: the head of a
-        // live block (non-null) one of whose exports this view owns.
-        let head = unsafe { NonNull::new_unchecked(head) };
-        // SAFETY: ends that export, once, attached (contract).
+        };
+        // SAFETY: ends the export the view owns, once, attached (contract).
         unsafe { Direct::end(head) };
         true
     }
@@ -273,14 +270,13 @@ impl Direct {
     pub unsafe fn release_quick(internal: *mut c_void) -> bool {
         #[cfg(not(Py_GIL_DISABLED))]
         {
-            if internal.addr() & DIRECT_TAG == 0 {
+            // SAFETY: a live view's `internal` (contract).
+            let Some(head) = (unsafe { Direct::tagged(internal) }) else {
                 return false;
-            }
-            let head = internal.map_addr(|a| a & !DIRECT_TAG).cast::<Direct>();
-            // SAFETY: a tagged `internal` is the head of a live block one of whose exports this
-            // view owns (as in `release`).
-            let h = unsafe { &*head };
-            // SAFETY: attached, for that export, ended at most once (contract).
+            };
+            // SAFETY: the head of a live block (`tagged`).
+            let h = unsafe { head.as_ref() };
+            // SAFETY: attached, for the export the view owns, ended at most once (contract).
             unsafe { h.py.end_quick() }
         }
         #[cfg(Py_GIL_DISABLED)]
@@ -288,6 +284,21 @@ impl Direct {
             let _ = internal;
             false // each export's own strong count: `release` drops it
         }
+    }
+
+    /// The head a tagged `internal` points at (`None` for a record or null).
+    ///
+    /// # Safety
+    /// `internal` is a live view's `internal`.
+    #[inline(always)]
+    unsafe fn tagged(internal: *mut c_void) -> Option<NonNull<Direct>> {
+        if internal.addr() & DIRECT_TAG == 0 {
+            return None;
+        }
+        let head = internal.map_addr(|a| a & !DIRECT_TAG).cast::<Direct>();
+        // SAFETY: a tagged `internal` comes from `DirectExport::into_internal` (contract): the
+        // head of a live block, one of whose exports the view owns; never null.
+        Some(unsafe { NonNull::new_unchecked(head) })
     }
 }
 

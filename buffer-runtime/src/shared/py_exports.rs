@@ -111,9 +111,7 @@ impl PyExports {
         }
         // Read before the store (P3).
         let orphaned = self.orphaned.load(Ordering::Relaxed);
-        let n = self.count.load(Ordering::Relaxed) - 1;
-        // Release: what the view wrote happens before an owner side that reads this (P3).
-        self.count.store(n, Ordering::Release);
+        let n = self.lower();
         if n == 0 && orphaned {
             // Orphaned: only attached code touches the block now (P3, P4).
             self.orphaned.store(false, Ordering::Relaxed);
@@ -134,10 +132,17 @@ impl PyExports {
         if QUEUED.load(Ordering::Relaxed) || self.orphaned.load(Ordering::Relaxed) {
             return false;
         }
-        let n = self.count.load(Ordering::Relaxed) - 1;
-        // Release, as in `end` (P3).
-        self.count.store(n, Ordering::Release);
+        self.lower();
         true
+    }
+
+    /// Counts one export less (attached, P1), returning the new count.
+    #[inline(always)]
+    fn lower(&self) -> usize {
+        let n = self.count.load(Ordering::Relaxed) - 1;
+        // Release: what the view wrote happens before an owner side that reads this (P3).
+        self.count.store(n, Ordering::Release);
+        n
     }
 
     /// Live Python exports (a snapshot when read without `&mut` to the owner handle).
