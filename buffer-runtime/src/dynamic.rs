@@ -5,6 +5,7 @@
 use std::ffi::CStr;
 use std::fmt;
 
+use crate::direct::{DirectExport, NdLayout};
 use crate::element::Element;
 use crate::endian::{Be, Le};
 use crate::hold::Hold;
@@ -277,6 +278,14 @@ unsafe impl Storage for SharedAnyVec {
     unsafe fn export_hold(&self) -> Option<Hold> {
         // SAFETY: forwarded contract (attached).
         each!(self, v => unsafe { v.export_hold() })
+    }
+    unsafe fn direct(&self) -> Option<DirectExport> {
+        // SAFETY: forwarded contract (attached).
+        each!(self, v => unsafe { v.direct() })
+    }
+    unsafe fn direct_nd(&self, layout: Option<NdLayout<'_>>) -> Option<DirectExport> {
+        // SAFETY: forwarded contract (attached).
+        each!(self, v => unsafe { v.direct_nd(layout) })
     }
 }
 

@@ -527,6 +527,7 @@ def _malloc_in_use():
     [
         pytest.param(lambda: bx.IntArray([1, 2, 3]), False, id="IntArray-1d-SharedVec"),
         pytest.param(lambda: bx.Particles(3), False, id="Particles-1d-SharedVec"),
+        pytest.param(lambda: bx.TypedArray(">i4", [1, 2]), False, id="TypedArray-1d-SharedAnyVec"),
         pytest.param(lambda: bx.Frozen(b"abc"), False, id="Frozen-plain-1d-bytes"),  # tables in the view
         pytest.param(lambda: bx.Readings([1.0]), True, id="Readings-plain"),
         # Shared storage in one layout of up to 4 dims: the block's head holds the tables.
