@@ -267,7 +267,7 @@ def readme_table(results: dict) -> str:
              "ns | `np.asarray(x)` ns | allocations / export |",
              "|---|---|---:|---:|---:|---:|---:|"]
     rows = [(p["label"], "hand-written", p, instr.get(p["key"]) or {}, p.get("allocs"))
-            for p in results["peers"] if p["key"] in ("c", "cython", "pybind11", "pyo3_bound")]
+            for p in results["peers"] if p["key"] in ("c", "cython", "pybind11", "pyo3_bound", "pyo3_raw")]
     rows += [(f"**{c['label']}**", c["layout"], c, c.get("instructions") or {}, c.get("allocs"))
              for c in results.get("classes", [])]
     for label, layout, p, ir, a in rows:
