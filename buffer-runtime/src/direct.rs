@@ -126,6 +126,12 @@ impl Direct {
         self.shape[0] = len as Py_ssize_t; // <= isize::MAX: a Vec's length
     }
 
+    /// The item count last recorded by `set_len`.
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.shape[0] as usize
+    }
+
     /// Takes over one export of the block whose head is `head`.
     ///
     /// # Safety

@@ -156,7 +156,9 @@ pub(crate) struct Block {
 // SAFETY: `ptr` is only dereferenced through raw, volatile or byte-wise atomic copies by the
 // storages, never as a Rust reference; the owner is `Send + Sync`.
 unsafe impl Send for Block {}
-// SAFETY: as above; through `&Block` only the plain fields are read.
+// SAFETY: as above; through `&Block` only the plain fields are read, but for the head's N-d
+// tables, written through `&Block` only by attached code, one thread at a time with the GIL
+// (P1 of `shared/py_exports.rs`), and not at all on the free-threaded build (`Direct::nd_tables`).
 unsafe impl Sync for Block {}
 
 // SAFETY: the head is the first field of the repr(C) block, made by `Direct::new::<Self>`

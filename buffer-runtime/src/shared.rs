@@ -552,6 +552,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_leaked_guard_leaves_an_empty_export_not_a_stale_one() {
+        let mut v = SharedVec::from(vec![1u32, 2, 3]);
+        let mut g = v.as_mut_vec().unwrap();
+        g.push(4);
+        // Safe code may leak the guard. The elements went with it: the 1-D tables a direct
+        // export hands out say 0 elements too (not 3 over an empty block).
+        std::mem::forget(g);
+        assert_eq!(
+            (v.len(), v.raw_parts().count, v.cells.exported_len()),
+            (0, 0, 0)
+        );
+        // The next guard settles the block again.
+        v.push(5).unwrap();
+        assert_eq!(
+            (v.len(), v.cells.exported_len(), v.to_vec()),
+            (1, 1, vec![5])
+        );
+    }
+
+    #[test]
     fn exports_block_resizing_but_not_writes() {
         let mut v = SharedVec::from(vec![1u16, 2, 3]);
         let hold = v.keep_alive();

@@ -18,10 +18,12 @@
 //!   `&mut` to the owner handle is exclusive *Rust* access to the elements, even while
 //!   exported; `&` to it allows Rust reads only. Consumers (views, other threads) may write at
 //!   any time through the exported pointer: that is the race `bytearray` and numpy have too.
-//! - **R2, structure.** The `Vec` header (pointer, length, capacity) and the head's tables
+//! - **R2, structure.** The `Vec` header (pointer, length, capacity) and the head's 1-D tables
 //!   change only through `&mut Cells`, which only `Arc::get_mut` gives, and only while no
-//!   export is alive ([`Unique`]). So nothing a view was given (pointer, shape, strides)
-//!   changes under it, and the allocation never moves or shrinks while exported.
+//!   export is alive ([`Unique`]). The head's cached N-d tables are written through `&Cells`,
+//!   but only by attached code with the GIL while no Python export is alive
+//!   (`Direct::nd_tables`). So nothing a view was given (pointer, shape, strides) changes
+//!   under it, and the allocation never moves or shrinks while exported.
 //! - **R3, accesses.** Rust never forms a `&`/`&mut` to an element a view may write. It reads
 //!   and writes each element once, by byte-wise atomic copy ([`read_once`] / [`write_once`],
 //!   over `view::raw`'s `load_bytes` / `store_bytes`) between the block and a local value: a
@@ -89,8 +91,10 @@ pub(crate) struct Cells<S> {
 }
 
 // SAFETY: through `&Cells` Rust reads elements only, by byte-wise atomic copy (R3), and reads
-// the `Vec` header and the head's tables, which change only through `&mut Cells` (R2: never
-// while shared, and never on the export path). Rust writes elements only through `&mut` to the
+// the `Vec` header and the head's 1-D tables, which change only through `&mut Cells` (R2: never
+// while shared, and never on the export path); the head's N-d tables are written through
+// `&Cells` only by attached code, one thread at a time with the GIL (P1 of `py_exports.rs`),
+// and not at all on the free-threaded build (`Direct::nd_tables`). Rust writes elements only through `&mut` to the
 // owner handle (R1), so two Rust threads never race on an element. Writes made by consumers
 // race with Rust reads exactly as with `bytearray` or numpy: a racing read sees old, new or
 // mixed bytes, which `Shaped::load` turns into a valid value; no length, pointer or capacity
@@ -174,8 +178,19 @@ impl<S: Shaped> Cells<S> {
         py_exports::unpin(this);
         Arc::get_mut(this).map(|cells| {
             let from = cells.items.len();
+            // The head says 0 elements until the guard settles the block. The one guard safe
+            // code can leak (`mem::forget` of a `VecMut`) has taken the elements out, so a
+            // leaked guard leaves an empty block whose head agrees, never a stale length (R2).
+            cells.direct.set_len(0);
             Unique { cells, from }
         })
+    }
+
+    /// The count the head's 1-D tables give a direct export: [`len`](Self::len) once the block
+    /// is settled, 0 while a [`Unique`] guard is out (or was leaked).
+    #[cfg(test)]
+    pub(crate) fn exported_len(&self) -> usize {
+        self.direct.len()
     }
 
     /// The elements as a mutable slice, when no export is alive (R2). No export can start
@@ -217,7 +232,7 @@ impl<S: Shaped> Cells<S> {
     /// Restores the invariants exports rely on after `&mut` access: the head's shape table
     /// holds the length (R2), and every padding byte from element `from` on is zero (R4).
     /// Runs with exclusive access, so no export and no other thread can observe the writes
-    /// (the export path itself writes nothing).
+    /// (the export path writes none of this: only the head's N-d tables, `Direct::nd_tables`).
     fn settle(&mut self, from: usize) {
         self.direct.set_len(self.items.len());
         if S::HAS_PADDING {
@@ -318,7 +333,8 @@ pub(crate) struct ArrayCell<S> {
 // SAFETY: the argument for `Cells`, for one element: through `&ArrayCell` Rust only reads the
 // value by byte-wise atomic copy (R3); it writes only through `&mut` to the owner handle (R1),
 // so Rust threads never race; consumers' writes race with reads as with `bytearray`, and any
-// bytes load as a valid value. There is no structure to change (R2 holds trivially).
+// bytes load as a valid value. There is no structure to change (R2 holds trivially) but the
+// head's N-d tables, written as `Cells`'s are (see there).
 unsafe impl<S: Send + Sync> Sync for ArrayCell<S> {}
 
 // SAFETY: the head is the first field of the repr(C) block, made by `Direct::new::<Self>`.

@@ -267,7 +267,10 @@ pub(crate) unsafe fn start<T: Pinned>(this: &Arc<T>) -> NonNull<T> {
             // count taken is the pin, which `PyExports` accounts for until it is given back.
             unsafe { Arc::increment_strong_count(Arc::as_ptr(this)) };
         }
-        NonNull::from(&**this)
+        // The `Arc`'s own pointer (not a reference's), so that giving the pin back through
+        // it later may touch the counts in front of the block.
+        // SAFETY: `Arc::as_ptr` is never null.
+        unsafe { NonNull::new_unchecked(Arc::as_ptr(this).cast_mut()) }
     }
     #[cfg(Py_GIL_DISABLED)]
     {
@@ -301,7 +304,7 @@ pub(crate) unsafe fn end<T: Pinned>(block: NonNull<T>) {
     }
 }
 
-/// A [`Hold`] of one Python export of `this`'s block (a record's, for N-d layouts).
+/// A [`Hold`] of one Python export of `this`'s block, for a record.
 ///
 /// # Safety
 /// Attached, with `&` to the owner handle; the hold is dropped attached.
