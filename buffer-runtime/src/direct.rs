@@ -79,6 +79,7 @@ unsafe fn give_back<T>(head: NonNull<Direct>) {
     // the caller's.
     unsafe { std::sync::Arc::decrement_strong_count(head.as_ptr().cast::<T>()) }
 }
+
 /// What a direct export puts in the view. Dropping it without `into_internal` gives the count
 /// back.
 #[doc(hidden)]

@@ -71,7 +71,7 @@ use crate::error::{buffer_error_of, ExportError};
 use crate::provider::{FrozenFlag, PyBuffer};
 use crate::slots::export_into;
 #[cfg(not(Py_LIMITED_API))]
-use crate::slots::release_view;
+use crate::slots::release_internal;
 
 /// `m.add_class::<T>()`, then the fast buffer slots on `T`'s type (non-abi3 builds). A class
 /// with `#[buffer_methods]` has them from the moment its type is created, so plain
@@ -252,23 +252,24 @@ fn raise_cold(make: impl FnOnce() -> PyErr) -> c_int {
 /// `slot_getbuffer` and not yet released.
 #[cfg(not(Py_LIMITED_API))]
 unsafe extern "C" fn slot_releasebuffer(_obj: *mut ffi::PyObject, view: *mut ffi::Py_buffer) {
-    // The common cases without a call: nothing held, or a direct export whose end hands
-    // nothing back.
-    if !view.is_null() {
-        // SAFETY: `view` is valid (contract).
-        let internal = unsafe { (*view).internal };
-        if internal.is_null() {
-            return;
-        }
-        // SAFETY: `internal` is the view's, released once, attached (contract).
-        if unsafe { Direct::release_quick(internal) } {
-            // SAFETY: as above.
-            unsafe { (*view).internal = std::ptr::null_mut() };
-            return;
-        }
+    if view.is_null() {
+        return; // nothing to release (CPython never passes NULL)
     }
-    // SAFETY: forwarded contract; nothing was released above.
-    unsafe { release_general(view) }
+    // SAFETY: `view` is valid (contract).
+    let internal = unsafe { (*view).internal };
+    if internal.is_null() {
+        return; // the export held nothing (plain storage kept alive by `view.obj`)
+    }
+    // The common case without a call: a direct export whose end hands nothing back.
+    // SAFETY: `internal` is the view's, released once, attached (contract).
+    let quick = unsafe { Direct::release_quick(internal) };
+    // SAFETY: as above; `internal` is taken back once because a view is released once.
+    unsafe { (*view).internal = std::ptr::null_mut() };
+    if !quick {
+        // SAFETY: the view's `internal`, given up here, once, attached (contract); nothing was
+        // released above.
+        unsafe { release_general(internal) }
+    }
 }
 
 /// The rest of [`slot_releasebuffer`]: records, orphans, the free-threaded build. Out of line,
@@ -276,12 +277,12 @@ unsafe extern "C" fn slot_releasebuffer(_obj: *mut ffi::PyObject, view: *mut ffi
 /// that calling it needs no unwind guard either: a tail call.
 ///
 /// # Safety
-/// As [`slot_releasebuffer`].
+/// `internal` is a view's `internal` from `slot_getbuffer`, given up by the caller; attached.
 #[cfg(not(Py_LIMITED_API))]
 #[inline(never)]
-unsafe extern "C" fn release_general(view: *mut ffi::Py_buffer) {
+unsafe extern "C" fn release_general(internal: *mut std::ffi::c_void) {
     // Releasing drops `Arc` counts and borrows, which cannot panic; the guard keeps a bug from
     // unwinding into C all the same.
     // SAFETY: forwarded contract.
-    let _ = panic::catch_unwind(|| unsafe { release_view(view) });
+    let _ = panic::catch_unwind(|| unsafe { release_internal(internal) });
 }
