@@ -71,7 +71,7 @@ use crate::error::{buffer_error_of, ExportError};
 use crate::provider::{FrozenFlag, PyBuffer};
 use crate::slots::export_into;
 #[cfg(not(Py_LIMITED_API))]
-use crate::slots::release_internal;
+use crate::slots::{release_internal, take_internal};
 
 /// `m.add_class::<T>()`, then the fast buffer slots on `T`'s type (non-abi3 builds). A class
 /// with `#[buffer_methods]` has them from the moment its type is created, so plain
@@ -252,22 +252,15 @@ fn raise_cold(make: impl FnOnce() -> PyErr) -> c_int {
 /// `slot_getbuffer` and not yet released.
 #[cfg(not(Py_LIMITED_API))]
 unsafe extern "C" fn slot_releasebuffer(_obj: *mut ffi::PyObject, view: *mut ffi::Py_buffer) {
-    if view.is_null() {
-        return; // nothing to release (CPython never passes NULL)
-    }
-    // SAFETY: `view` is valid (contract).
-    let internal = unsafe { (*view).internal };
+    // SAFETY: the view being released, once (contract).
+    let internal = unsafe { take_internal(view) };
     if internal.is_null() {
-        return; // the export held nothing (plain storage kept alive by `view.obj`)
+        return;
     }
     // The common case without a call: a direct export whose end hands nothing back.
-    // SAFETY: `internal` is the view's, released once, attached (contract).
-    let quick = unsafe { Direct::release_quick(internal) };
-    // SAFETY: as above; `internal` is taken back once because a view is released once.
-    unsafe { (*view).internal = std::ptr::null_mut() };
-    if !quick {
-        // SAFETY: the view's `internal`, given up here, once, attached (contract); nothing was
-        // released above.
+    // SAFETY: the view's `internal`, given up here, once, attached (contract).
+    if !unsafe { Direct::release_quick(internal) } {
+        // SAFETY: as above; nothing was released by `release_quick`.
         unsafe { release_general(internal) }
     }
 }

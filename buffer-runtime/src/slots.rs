@@ -118,21 +118,31 @@ pub unsafe fn releasebuffer<T: PyBuffer>(_slf: Bound<'_, T>, view: *mut ffi::Py_
 /// # Safety
 /// As [`releasebuffer`], attached to the interpreter (the record pool relies on it, see
 /// `export_state.rs`).
-#[cfg_attr(Py_LIMITED_API, allow(dead_code))]
 #[inline]
 pub(crate) unsafe fn release_view(view: *mut ffi::Py_buffer) {
+    // SAFETY: forwarded contract.
+    let internal = unsafe { take_internal(view) };
+    // SAFETY: what `take_internal` handed over, given up here, once, attached (contract).
+    unsafe { release_internal(internal) };
+}
+
+/// Takes what a view's `internal` owns out of the view (null if the view is null or held
+/// nothing, as plain storage kept alive by `view.obj` does); the caller then gives it up.
+///
+/// # Safety
+/// `view` is null or a view filled by [`getbuffer`], being released (once).
+#[inline(always)]
+pub(crate) unsafe fn take_internal(view: *mut ffi::Py_buffer) -> *mut c_void {
     if view.is_null() {
-        return;
+        return ptr::null_mut(); // CPython never passes NULL
     }
     // SAFETY: `view` is valid (contract).
     let internal = unsafe { (*view).internal };
-    if internal.is_null() {
-        return; // the export held nothing (plain storage kept alive by `view.obj`)
+    if !internal.is_null() {
+        // SAFETY: as above; `internal` is taken back once because a view is released once.
+        unsafe { (*view).internal = ptr::null_mut() };
     }
-    // SAFETY: as above; `internal` is taken back once because a view is released once.
-    unsafe { (*view).internal = ptr::null_mut() };
-    // SAFETY: `internal` came from `getbuffer` and is given up here, once (contract).
-    unsafe { release_internal(internal) };
+    internal
 }
 
 /// Gives back what an export's `internal` owns.
