@@ -91,6 +91,15 @@ def test_bench_smoke(tmp_path):
     # pybind11 heap-allocates a buffer_info (and its shape/strides vectors) per export: the
     # positive control that the counter sees per-export allocations.
     assert by_key["pybind11"]["allocs"]["libc"] >= 1
+    # A typed view adds no allocation to numpy's own (its block comes from the thread's pool):
+    # it allocates what the C consumer's loop does, give or take the loop's one result object.
+    # pyo3's PyBuffer boxes its Py_buffer: the positive control.
+    c = res["consumer"]["allocs"]
+    if c:
+        n = res["config"]["alloc_n"]
+        base = c["c_consumer"]["libc"] + c["c_consumer"]["py"]
+        assert abs(c["pyview"]["libc"] + c["pyview"]["py"] - base) <= 2 / n, c
+        assert c["pybuffer"]["libc"] + c["pybuffer"]["py"] >= base + 1 - 2 / n, c
 
     # The peers built here answer every request correctly.
     for key, p in by_key.items():

@@ -20,8 +20,9 @@ use crate::element::Element;
 
 /// A buffer export that this consumer owns and releases exactly once.
 ///
-/// Held by value (no allocation per view): a consumer may release a copy of the view
-/// (CPython's rule; exporters key their state on `obj` and `internal`). But `shape` and
+/// Filled where it then stays (the view's block, `held.rs`), except for [`Export::acquire`]'s
+/// callers, which move it: a consumer may release a copy of the view (CPython's rule;
+/// exporters key their state on `obj` and `internal`). But `shape` and
 /// `strides` may point into the view itself (`PyBuffer_FillInfo` points them at `len` and
 /// `itemsize`: `bytes`, `bytearray`, `array.array`), so they are read only through
 /// [`Fields`], while the view is still where the exporter filled it, and copied out.

@@ -62,6 +62,7 @@ mod any;
 mod contig;
 mod export;
 mod format;
+mod held;
 #[cfg(feature = "ndarray")]
 mod ndarray;
 mod owned;

@@ -18,6 +18,7 @@ use crate::flags::bits;
 use super::contig::{Contiguity, Strided};
 use super::export::{CheckedLayout, Export, Fields};
 use super::format;
+use super::held::{Held, Parts};
 use super::rank::{AnyNdim, Rank};
 use super::span::{Access, ReadOnly, Span, Writable};
 
@@ -58,8 +59,7 @@ use super::span::{Access, ReadOnly, Span, Writable};
 /// # });
 /// ```
 pub struct PyView<T: Element, D: Rank = AnyNdim, L: Contiguity = Strided> {
-    span: Span<T, D, ReadOnly>,
-    export: Export,
+    held: Held<Span<T, D, ReadOnly>>,
     _layout: PhantomData<L>,
 }
 
@@ -70,8 +70,7 @@ pub struct PyView<T: Element, D: Rank = AnyNdim, L: Contiguity = Strided> {
 /// Writes take `&self`: every write is an atomic copy into memory that others may access
 /// anyway, so there is no `&mut` for them to protect (like `Cell`).
 pub struct PyViewMut<T: Element, D: Rank = AnyNdim, L: Contiguity = Strided> {
-    span: Span<T, D, Writable>,
-    export: Export,
+    held: Held<Span<T, D, Writable>>,
     _layout: PhantomData<L>,
 }
 
@@ -80,34 +79,23 @@ impl<T: Element, D: Rank, L: Contiguity> PyView<T, D, L> {
     /// expected and what `obj` offers.
     #[inline(always)]
     pub fn new(obj: &Bound<'_, PyAny>) -> PyResult<Self> {
-        // Built in place: the export and the span are written straight into the view, not
-        // moved through the intermediate results (a few hundred bytes, copied several times).
-        let mut out = std::mem::MaybeUninit::<Self>::uninit();
-        let p = out.as_mut_ptr();
-        // SAFETY: field addresses of `out`, valid for writes; on success
-        // both fields are initialised (and `_layout` is a ZST), on failure nothing in `out`
-        // needs dropping.
-        let export = unsafe { std::ptr::addr_of_mut!((*p).export) };
-        // SAFETY: as above.
-        let span = unsafe { std::ptr::addr_of_mut!((*p).span) };
-        // SAFETY: as above.
-        unsafe { acquire_into::<T, D, L, ReadOnly>(obj, export, span)? };
-        // SAFETY: both fields were initialised by `acquire_into`.
-        Ok(unsafe { out.assume_init() })
+        Ok(PyView {
+            held: acquire_held::<T, D, L, ReadOnly>(obj)?,
+            _layout: PhantomData,
+        })
     }
 
     /// Whether the exporter reports its memory read-only (a read-only view of a `bytearray`
     /// says no: the memory may still change under the view).
     pub fn readonly(&self) -> bool {
-        self.export.readonly()
+        self.held.export().readonly()
     }
 }
 
 impl<T: Element, D: Rank, L: Contiguity> PyView<T, D, L> {
     pub(crate) fn from_parts(export: Export, span: Span<T, D, ReadOnly>) -> Self {
         PyView {
-            span,
-            export,
+            held: Held::new(Parts { export, span }),
             _layout: PhantomData,
         }
     }
@@ -118,21 +106,15 @@ impl<T: Element, D: Rank, L: Contiguity> PyViewMut<T, D, L> {
     /// the memory is read-only.
     #[inline]
     pub fn new(obj: &Bound<'_, PyAny>) -> PyResult<Self> {
-        let mut out = std::mem::MaybeUninit::<Self>::uninit();
-        let p = out.as_mut_ptr();
-        // SAFETY: as in `PyView::new`: field addresses of `out`, valid for writes.
-        let export = unsafe { std::ptr::addr_of_mut!((*p).export) };
-        // SAFETY: as above.
-        let span = unsafe { std::ptr::addr_of_mut!((*p).span) };
-        // SAFETY: as above.
-        unsafe { acquire_into::<T, D, L, Writable>(obj, export, span)? };
-        // SAFETY: both fields were initialised by `acquire_into`.
-        Ok(unsafe { out.assume_init() })
+        Ok(PyViewMut {
+            held: acquire_held::<T, D, L, Writable>(obj)?,
+            _layout: PhantomData,
+        })
     }
 
     /// Always `false`: the exporter granted `PyBUF_WRITABLE`.
     pub fn readonly(&self) -> bool {
-        self.export.readonly()
+        self.held.export().readonly()
     }
 }
 
@@ -140,7 +122,7 @@ impl<T: Element, D: Rank, L: Contiguity> Deref for PyView<T, D, L> {
     type Target = Span<T, D, ReadOnly>;
     #[inline]
     fn deref(&self) -> &Self::Target {
-        &self.span
+        self.held.span()
     }
 }
 
@@ -148,7 +130,7 @@ impl<T: Element, D: Rank, L: Contiguity> Deref for PyViewMut<T, D, L> {
     type Target = Span<T, D, Writable>;
     #[inline]
     fn deref(&self) -> &Self::Target {
-        &self.span
+        self.held.span()
     }
 }
 
@@ -193,6 +175,24 @@ fn expected<T: Element, D: Rank, L: Contiguity>(writable: bool) -> String {
         L::DESCRIPTION,
         format::describe_element::<T>()
     )
+}
+
+/// Exports `obj` and checks everything the view relies on, both written straight into the
+/// block that holds them for the view's life (`held.rs` says why).
+#[inline(always)]
+fn acquire_held<T: Element, D: Rank, L: Contiguity, A: AccessFlags>(
+    obj: &Bound<'_, PyAny>,
+) -> PyResult<Held<Span<T, D, A>>> {
+    let init = |parts: *mut Parts<Span<T, D, A>>| {
+        // SAFETY: field addresses of `parts`, valid for writes (`Held::try_new`).
+        let export = unsafe { std::ptr::addr_of_mut!((*parts).export) };
+        // SAFETY: as above.
+        let span = unsafe { std::ptr::addr_of_mut!((*parts).span) };
+        // SAFETY: both valid for writes (above).
+        unsafe { acquire_into::<T, D, L, A>(obj, export, span) }
+    };
+    // SAFETY: on `Ok`, `acquire_into` initialised both fields; on `Err` neither holds anything.
+    unsafe { Held::try_new(init) }
 }
 
 /// Exports `obj` into `*export` and checks everything the view relies on into `*span`.
