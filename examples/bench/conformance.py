@@ -9,8 +9,9 @@ view. The checks:
   len == 1024, suboffsets NULL; format present iff FORMAT (and calcsize(format) == itemsize);
   shape present iff ND (ndim entries, product * itemsize == len), else ndim == 1; strides present
   iff STRIDES; readonly == 0 when WRITABLE; the same readonly answer for every request;
-- refusal: only WRITABLE on read-only memory (or FORMAT without ND, a documented policy choice),
-  raised as BufferError with view.obj NULL.
+- refusal: only WRITABLE on read-only memory, a contiguity the layout lacks (a request without
+  STRIDES asks for C-contiguous memory; N-d peers), or FORMAT without ND (a documented policy
+  choice), raised as BufferError with view.obj NULL.
 Plus, for writable peers, a write through a memoryview is seen by a second export (shared
 memory), and for peers with resize(): BufferError while a view is alive, success after.
 """
@@ -50,6 +51,7 @@ def check(helper, obj, nbytes: int, expect_writable: bool | None) -> tuple[list[
     if not full["ok"]:
         return [f"FULL_RO refused: {full['exc_type']}: {full['exc_msg']}"], notes
     ro = full["readonly"]
+    c_contig, f_contig = _contiguity(full["shape"], full["strides"], full["itemsize"])
     if expect_writable is True and ro:
         issues.append("read-only, expected writable")
     if expect_writable is False and not ro:
@@ -58,11 +60,16 @@ def check(helper, obj, nbytes: int, expect_writable: bool | None) -> tuple[list[
         r = helper.probe(obj, flags)
         want_w = bool(flags & WRITABLE)
         has = lambda bit: (flags & bit) == bit  # noqa: E731
+        lacks = ((has(C_CONTIGUOUS) and not c_contig) or (has(F_CONTIGUOUS) and not f_contig)
+                 or (has(ANY_CONTIGUOUS) and not (c_contig or f_contig))
+                 or (not has(STRIDES) and not c_contig))
+        if r["ok"] and lacks:
+            issues.append(f"{name}: served, but the layout is not the contiguity asked for")
         if not r["ok"]:
-            allowed = (want_w and ro) or (has(FORMAT) and not has(ND))
+            allowed = (want_w and ro) or (has(FORMAT) and not has(ND)) or lacks
             if not allowed:
                 issues.append(f"{name}: refused ({r['exc_type']}: {r['exc_msg']})")
-            elif has(FORMAT) and not has(ND) and not (want_w and ro):
+            elif has(FORMAT) and not has(ND) and not (want_w and ro) and not lacks:
                 notes.append(f"{name}: refused (FORMAT without ND policy)")
             if r["exc_type"] != "BufferError":
                 issues.append(f"{name}: failed with {r['exc_type']}, not BufferError")
@@ -118,6 +125,23 @@ def check(helper, obj, nbytes: int, expect_writable: bool | None) -> tuple[list[
     return issues, notes
 
 
+def _contiguity(shape, strides, itemsize) -> tuple[bool, bool]:
+    """(C-contiguous, Fortran-contiguous) as PyBuffer_IsContiguous says, for a FULL_RO answer."""
+    if not isinstance(shape, tuple) or not isinstance(strides, tuple) or 0 in shape:
+        return True, True
+
+    def contig(order):
+        want = itemsize
+        for d, st in order:
+            if d > 1 and st != want:
+                return False
+            want *= d
+        return True
+
+    pairs = list(zip(shape, strides))
+    return contig(reversed(pairs)), contig(pairs)
+
+
 def check_sharing(np, obj) -> list[str]:
     """A write through one export is seen by the next (writable peers only)."""
     issues = []
@@ -125,13 +149,18 @@ def check_sharing(np, obj) -> list[str]:
     if m.readonly:
         m.release()
         return issues
-    b = m.cast("B")
-    old = b[0]
+    # The first byte of memory, written and read through numpy (C-ordered views of it).
+    def first_bytes():
+        a = np.asarray(obj)
+        return (a if a.flags.c_contiguous else a.T).view(np.uint8).reshape(-1)
+
+    b = first_bytes()
+    old = int(b[0])
     b[0] = old ^ 0x5A
-    seen_mv = memoryview(obj).cast("B")[0]
-    seen_np = np.asarray(obj).view(np.uint8).reshape(-1)[0]
+    seen_mv = memoryview(obj).tobytes(order="A")[0]
+    seen_np = first_bytes()[0]
     b[0] = old
-    b.release()
+    del b
     m.release()
     if seen_mv != old ^ 0x5A:
         issues.append("write through a view not seen by the next memoryview")

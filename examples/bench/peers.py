@@ -1,4 +1,4 @@
-"""The benchmark's peers: each a factory for a 1 KiB buffer provider.
+"""The benchmark's peers: each a factory for a 1 KiB buffer provider (1-D unless labelled).
 
 Imported by bench.py and by its worker subprocesses (same order, same keys). The build products
 must be importable first: build.PYDIR on sys.path, bench_pyo3 installed in the venv.
@@ -39,6 +39,15 @@ def _np_zeros():
 PEERS: list[Peer] = [
     Peer("c", "C hand-written", "baseline",
          lambda: _cls("bench_cprov", "CBuffer")(N_DOUBLES), True, True),
+    Peer("c_2d", "C hand-written, 2-D", "baseline",
+         lambda: _cls("bench_cprov", "CArray")((16, 8)), True, True,
+         "16 x 8 float64, C order: the baseline of the 2-D C-order classes"),
+    Peer("c_2d_f", "C hand-written, 2-D Fortran", "baseline",
+         lambda: _cls("bench_cprov", "CArray")((16, 8), "F"), True, True,
+         "16 x 8 float64, Fortran order: the baseline of the Fortran-order class"),
+    Peer("c_3d", "C hand-written, 3-D", "baseline",
+         lambda: _cls("bench_cprov", "CArray")((8, 4, 4)), True, True,
+         "8 x 4 x 4 float64, C order: the baseline of the 3-D classes"),
     Peer("cython", "Cython __getbuffer__", "hand",
          lambda: _cls("bench_cy", "CyBuffer")(N_DOUBLES), True, True),
     Peer("pybind11", "pybind11 def_buffer", "hand",

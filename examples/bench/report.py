@@ -15,6 +15,20 @@ def _peer(results: dict, key: str) -> dict | None:
     return next((p for p in results["peers"] if p["key"] == key), None)
 
 
+C_PEERS = {"c": "hand-written, 1-D (128 f64)", "c_2d": "hand-written, 2-D C order (16 x 8 f64)",
+           "c_2d_f": "hand-written, 2-D Fortran order (16 x 8 f64)",
+           "c_3d": "hand-written, 3-D C order (8 x 4 x 4 f64)"}
+
+
+def _c_base(results: dict, row: dict) -> tuple[dict | None, float | None]:
+    """The hand-written C peer a row is compared with, and its instructions per FULL_RO export:
+    the row itself for a C peer, the C peer of the same dims and order for a class (its
+    `c_peer`), 1-D C for the other peers."""
+    key = row["key"] if row.get("key") in C_PEERS else row.get("c_peer", "c")
+    instr = results.get("instructions") or {}
+    return _peer(results, key), (instr.get(key) or {}).get("FULL_RO")
+
+
 def _flags_cell(p: dict) -> str:
     c = p.get("conformance")
     if c is None:
@@ -172,13 +186,12 @@ def classes_table(results: dict) -> str:
     """Every example class beside the C baseline and the PyO3 peers: times (same interleaved
     rounds) and callgrind instructions per get+release pair."""
     instr = results.get("instructions") or {}
-    base = _peer(results, "c")
-    c_ir = (instr.get("c") or {}).get("FULL_RO")
     head = ("| provider | layout | raw ns | vs C | Ir/export | vs C | SIMPLE Ir | ND Ir | "
             "memoryview ns | vs C | np.asarray ns | vs C | malloc+PyMem/export |")
     lines = [head, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    refs = [(p["label"], "hand-written", p, instr.get(p["key"]) or {}, p.get("allocs"))
-            for p in results["peers"] if p["key"] in ("c", "cython", "pyo3_bound", "pyo3_ref")]
+    refs = [(p["label"], C_PEERS.get(p["key"], "hand-written"), p, instr.get(p["key"]) or {},
+             p.get("allocs"))
+            for p in results["peers"] if p["key"] in (*C_PEERS, "cython", "pyo3_bound", "pyo3_ref")]
     cases = [(c["label"], c["layout"], c, c.get("instructions") or {}, c.get("allocs"))
              for c in results.get("classes", [])]
     for label, layout, p, ir, a in refs + cases:
@@ -186,6 +199,7 @@ def classes_table(results: dict) -> str:
             lines.append(f"| {label} | {layout} | {p.get('status')} |" + " |" * 10)
             continue
         cells = [label, layout]
+        base, c_ir = _c_base(results, p)
         raw = _median(p, "raw")
         cells += [_num(raw), _ratio(raw, _median(base, "raw") if base else None)]
         full = ir.get("FULL_RO")
@@ -254,20 +268,21 @@ def readme_table(results: dict) -> str:
     """The README's performance table: every example class and the references, times and
     instructions as ratios to hand-written C, from one interleaved run."""
     instr = results.get("instructions") or {}
-    base = _peer(results, "c")
-    c_ir = (instr.get("c") or {}).get("FULL_RO")
 
     def cell(v, b, fmt="{:.1f}"):
         return "-" if v is None else f"{fmt.format(v)} ({_ratio(v, b)})"
 
     lines = [f"`{results['command']}`, {results['date']}, {results['config']['rounds']} "
              "interleaved rounds (ns per operation, medians; Ir = instructions per get+release "
-             "pair, callgrind; ratio to hand-written C in brackets):", "",
+             "pair, callgrind; in brackets the ratio to hand-written C of the same dims and order: "
+             "a class's C row, 1-D C for the other peers):", "",
              "| provider | layout | raw get+release ns | Ir / export | `memoryview(x).release()` "
              "ns | `np.asarray(x)` ns | allocations / export |",
              "|---|---|---:|---:|---:|---:|---:|"]
-    rows = [(p["label"], "hand-written", p, instr.get(p["key"]) or {}, p.get("allocs"))
-            for p in results["peers"] if p["key"] in ("c", "cython", "pybind11", "pyo3_bound", "pyo3_raw")]
+    rows = [(p["label"], C_PEERS.get(p["key"], "hand-written"), p, instr.get(p["key"]) or {},
+             p.get("allocs"))
+            for p in results["peers"]
+            if p["key"] in (*C_PEERS, "cython", "pybind11", "pyo3_bound", "pyo3_raw")]
     rows += [(f"**{c['label']}**", c["layout"], c, c.get("instructions") or {}, c.get("allocs"))
              for c in results.get("classes", [])]
     for label, layout, p, ir, a in rows:
@@ -275,6 +290,7 @@ def readme_table(results: dict) -> str:
             lines.append(f"| {label} | {layout} | {p.get('status')} | | | | |")
             continue
         alloc = f"{a['libc'] + a['py']:.0f}" if a and a.get("status") == "ok" else "n/a"
+        base, c_ir = _c_base(results, p)
         lines.append(
             f"| {label} | {layout} | {cell(_median(p, 'raw'), _median(base, 'raw'))} | "
             f"{cell(ir.get('FULL_RO'), c_ir, '{:.0f}')} | "
@@ -441,15 +457,13 @@ def chart(results: dict, path) -> None:
 
 def chart_classes(results: dict, path) -> None:
     """Every example class: raw get+release time and instructions per export, as ratios to
-    hand-written C (1.0 = C), with the PyO3 peer for reference."""
+    hand-written C of the same dims and order (1.0 = C), with the PyO3 peer for reference."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     instr = results.get("instructions") or {}
-    base = _peer(results, "c")
-    c_ir = (instr.get("c") or {}).get("FULL_RO")
     rows = [(p["label"], p, instr.get(p["key"]) or {}, COLORS[p["kind"]])
             for p in results["peers"] if p["key"] in ("cython", "pyo3_bound")]
     rows += [(c["label"], c, c.get("instructions") or {}, COLORS["generated"])
@@ -458,10 +472,11 @@ def chart_classes(results: dict, path) -> None:
     y = list(range(len(rows)))
     fig, axes = plt.subplots(1, 2, figsize=(13, 0.38 * len(rows) + 1.6))
     for ax, (title, values) in zip(axes, [
-        ("raw get+release time / C", [(_median(p, "raw") or 0) / (_median(base, "raw") or 1)
+        ("raw get+release time / C", [(_median(p, "raw") or 0)
+                                      / (_median(_c_base(results, p)[0] or {}, "raw") or 1)
                                       for _, p, _, _ in rows]),
         ("instructions per export / C (callgrind)",
-         [(ir.get("FULL_RO") or 0) / (c_ir or 1) for _, _, ir, _ in rows]),
+         [(ir.get("FULL_RO") or 0) / (_c_base(results, p)[1] or 1) for _, p, ir, _ in rows]),
     ]):
         ax.barh(y, values, color=[r[3] for r in rows])
         for yi, v in zip(y, values):
@@ -473,7 +488,7 @@ def chart_classes(results: dict, path) -> None:
         ax.set_yticklabels(labels if ax is axes[0] else [], fontsize=8)
         ax.set_ylim(len(rows) - 0.5, -0.5)
         ax.grid(axis="x", alpha=0.3)
-    fig.suptitle(f"Every example class vs hand-written C ({results['mode']} run, "
+    fig.suptitle(f"Every example class vs hand-written C of its dims and order ({results['mode']} run, "
                  f"{results['date']})", fontsize=11)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

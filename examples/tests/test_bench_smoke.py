@@ -22,10 +22,11 @@ BENCH = Path(__file__).resolve().parents[1] / "bench"
 sys.path.insert(0, str(BENCH))
 import peers  # noqa: E402
 
-EXPECTED_KEYS = ["c", "cython", "pybind11", "pyo3_bound", "pyo3_ref", "pyo3_raw", "numpy", "bytearray",
-                 "array", "growable", "frozen", "intarray"]
+EXPECTED_KEYS = ["c", "c_2d", "c_2d_f", "c_3d", "cython", "pybind11", "pyo3_bound", "pyo3_ref",
+                 "pyo3_raw", "numpy", "bytearray", "array", "growable", "frozen", "intarray"]
 GENERATED_CLASS = {"growable": "GrowableArray", "frozen": "Frozen", "intarray": "IntArray"}
-ZERO_ALLOC = ["c", "cython", "pyo3_bound", "pyo3_ref", "pyo3_raw", "bytearray"]
+ZERO_ALLOC = ["c", "c_2d", "c_2d_f", "c_3d", "cython", "pyo3_bound", "pyo3_ref", "pyo3_raw",
+              "bytearray"]
 
 
 def run_smoke(tmp_path: Path) -> tuple[dict, str]:
