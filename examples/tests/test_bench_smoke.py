@@ -130,3 +130,41 @@ def test_bench_smoke(tmp_path):
         assert p["label"] in md
     png = (tmp_path / "out" / "bench.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+
+
+def test_c_nd_peers_answer_every_request_as_the_reference_exporter():
+    """The N-d C baselines (bench_cprov.CArray) against CPython's _testbuffer.ndarray of the same
+    shape and order: every request flag gives the same refusal or the same fields (FORMAT without
+    ND aside: CArray serves it, like CBuffer, bytes and numpy; _testbuffer refuses it)."""
+    import _testbuffer as tb
+
+    p = subprocess.run([sys.executable, str(BENCH / "build.py")], capture_output=True, text=True,
+                       timeout=1500)
+    assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-2000:]
+    import build
+
+    sys.path.insert(0, str(build.PYDIR))
+    import bench_cprov
+
+    def answer(obj, flags):
+        try:
+            m = tb.ndarray(obj, getbuf=flags)
+        except BufferError:
+            return "refused"
+        return (m.shape, m.strides, m.ndim, m.format, m.readonly, m.suboffsets, m.nbytes,
+                m.c_contiguous, m.f_contiguous, m.tobytes())
+
+    checked = 0
+    for order in "CF":
+        for shape in [(16, 8), (8, 4, 4), (1, 128), (128,), (2, 1, 3), (3, 1)]:
+            mine = bench_cprov.CArray(shape, order)
+            n = math.prod(shape)
+            ref = tb.ndarray([0.0] * n, shape=list(shape), format="d",
+                             flags=tb.ND_WRITABLE | (tb.ND_FORTRAN if order == "F" else 0))
+            for flags in [*range(0x200), -1]:
+                if flags != -1 and flags & tb.PyBUF_FORMAT and not flags & tb.PyBUF_ND:
+                    continue
+                assert answer(mine, flags) == answer(ref, flags), (order, shape, hex(flags))
+                checked += 1
+            assert mine.exports() == 0
+    assert checked == 12 * 385
