@@ -10,9 +10,10 @@
 //! consumer. Built in its block, nothing is read back wide, and every later move (out of
 //! `PyResult`, into a `#[pyfunction]`'s argument) copies one pointer.
 //!
-//! The blocks come from a small per-thread free list ([`POOL`]), so creating and dropping views
-//! allocates nothing once a thread has made its first few; a view dropped on another thread
-//! gives its block to that thread's list. Parts too large for a block (none of the views' are:
+//! The blocks come from a small per-thread free list ([`POOL`], up to [`POOL_CAP`] blocks), so a
+//! thread that creates and drops views allocates nothing once it has made its first few, as
+//! long as no more than `POOL_CAP` are alive at once; a view dropped on another thread gives its
+//! block to that thread's list (or frees it there, when the list is full). Parts too large for a block (none of the views' are:
 //! the largest span, `AnyNdim`'s, leaves room) are boxed on their own.
 
 use std::alloc::{alloc, dealloc, handle_alloc_error, Layout};
@@ -120,9 +121,9 @@ pub(crate) struct Held<S> {
 }
 
 // SAFETY: `Held` owns its parts like a `Box` does.
-unsafe impl<S: Send> Send for Held<S> {}
+unsafe impl<S> Send for Held<S> where Parts<S>: Send {}
 // SAFETY: as above.
-unsafe impl<S: Sync> Sync for Held<S> {}
+unsafe impl<S> Sync for Held<S> where Parts<S>: Sync {}
 
 impl<S> Held<S> {
     /// Whether `Parts<S>` fits a pooled block (else it is boxed on its own).
@@ -130,7 +131,7 @@ impl<S> Held<S> {
         size_of::<Parts<S>>() <= BLOCK_BYTES && align_of::<Parts<S>>() <= BLOCK_ALIGN;
 
     /// A block for `Parts<S>`, lets `init` fill it in place, and owns the parts if `init` says
-    /// it did. On `Err` (or a panic in `init`) the block is given back.
+    /// it did. On `Err` (or a panic in `init`) the block is given back (or freed).
     ///
     /// # Safety
     /// `init` initialises both fields of `*parts` when it returns `Ok`, and leaves nothing in
@@ -219,20 +220,24 @@ impl<S> Drop for Held<S> {
             }
         }
         let _free = Free::<S>(self.parts.cast(), PhantomData);
-        // SAFETY: a field address of the owned parts.
-        let export = unsafe { ptr::addr_of_mut!((*p).export) };
-        // SAFETY: as above.
-        let span = unsafe { ptr::addr_of_mut!((*p).span) };
-        // SAFETY: initialised and owned; dropped once, the export (released) first.
-        unsafe { export.drop_in_place() };
-        // SAFETY: as above.
-        unsafe { span.drop_in_place() };
+        // SAFETY: initialised and owned, dropped once: the export (released) first, then the
+        // span, which the drop glue still drops if the export's drop panics.
+        unsafe { p.drop_in_place() };
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn views_are_send_and_sync() {
+        use crate::view::{AnyNdim, Ndim, PyView, PyViewMut};
+        fn both<T: Send + Sync>() {}
+        both::<PyView<f64>>();
+        both::<PyViewMut<u8, Ndim<3>>>();
+        both::<PyView<i32, AnyNdim>>();
+    }
 
     #[test]
     fn blocks_are_reused_up_to_the_cap() {

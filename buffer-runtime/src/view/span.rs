@@ -80,8 +80,7 @@ impl From<LengthMismatch> for pyo3::PyErr {
 /// and their sub-views dereference to.
 pub struct Span<T: Element, D: Rank, A: Access> {
     /// Element `(0, ..., 0)` (dangling, aligned for `T`, in an empty view whose exporter gave
-    /// NULL). Non-null, so that `PyResult<PyView>` keeps its tag in this niche: results then
-    /// move with a fraction of the copies they need with the tag in a `bool`.
+    /// NULL). Non-null, so that results holding a span keep their tag in this niche.
     start: NonNull<u8>,
     shape: D::Table<usize>,
     strides: D::Table<isize>,
