@@ -230,6 +230,60 @@ impl<S> Drop for Held<S> {
 mod tests {
     use super::*;
 
+    /// Blocks cross threads: taken from one thread's pool, given to another's or freed there
+    /// (AddressSanitizer runs this in `.ci/sanitizers.sh`).
+    #[test]
+    fn views_made_on_some_threads_and_dropped_on_others_release_every_export() {
+        use crate::view::PyView;
+        use pyo3::prelude::*;
+        use pyo3::types::PyAnyMethods;
+        use std::sync::mpsc;
+
+        const THREADS: usize = 4;
+        const VIEWS: usize = 200;
+        Python::attach(|py| {
+            let ba = py
+                .eval(c"bytearray(b'0123456789abcdef')", None, None)
+                .unwrap()
+                .unbind();
+            let (tx, rx) = mpsc::channel::<Vec<PyView<u8>>>();
+            py.detach(|| {
+                std::thread::scope(|s| {
+                    // Makers: views of one bytearray, in batches larger than a pool, sent away.
+                    for _ in 0..THREADS {
+                        let (tx, ba) = (tx.clone(), &ba);
+                        s.spawn(move || {
+                            for _ in 0..VIEWS / 20 {
+                                let batch = Python::attach(|py| {
+                                    (0..20)
+                                        .map(|_| PyView::<u8>::new(ba.bind(py)).unwrap())
+                                        .collect::<Vec<_>>()
+                                });
+                                tx.send(batch).unwrap();
+                            }
+                            assert!(POOL.with(|p| p.len.get()) <= POOL_CAP);
+                        });
+                    }
+                    drop(tx);
+                    // The dropper: half of the batches detached (each view re-attaches to release).
+                    s.spawn(move || {
+                        for (i, batch) in rx.into_iter().enumerate() {
+                            assert!(batch.iter().all(|v| v.to_vec() == b"0123456789abcdef"));
+                            if i % 2 == 0 {
+                                drop(batch);
+                            } else {
+                                Python::attach(|_| drop(batch));
+                            }
+                            assert!(POOL.with(|p| p.len.get()) <= POOL_CAP);
+                        }
+                    });
+                });
+            });
+            // Every export was released: the bytearray may resize again.
+            ba.bind(py).call_method1("extend", (b"!",)).unwrap();
+        });
+    }
+
     #[test]
     fn views_are_send_and_sync() {
         use crate::view::{AnyNdim, Ndim, PyView, PyViewMut};
