@@ -95,10 +95,10 @@ pub(crate) struct Cells<S> {
 // while shared, and never on the export path); the head's N-d tables are written through
 // `&Cells` only by attached code, one thread at a time with the GIL (P1 of `py_exports.rs`),
 // and not at all on the free-threaded build (`Direct::nd_tables`). Rust writes elements only
-// through `&mut` to the owner handle (R1), so two Rust threads never race on an element. Writes made by consumers
-// race with Rust reads exactly as with `bytearray` or numpy: a racing read sees old, new or
-// mixed bytes, which `Shaped::load` turns into a valid value; no length, pointer or capacity
-// depends on them. `S: Send` because the last count, hence the drop of the elements, may be
+// through `&mut` to the owner handle (R1), so two Rust threads never race on an element.
+// Writes made by consumers race with Rust reads exactly as with `bytearray` or numpy: a racing
+// read sees old, new or mixed bytes, which `Shaped::load` turns into a valid value; no length,
+// pointer or capacity depends on them. `S: Send` because the last count, hence the drop of the elements, may be
 // given up on any thread.
 unsafe impl<S: Send + Sync> Sync for Cells<S> {}
 
