@@ -472,7 +472,7 @@ def main() -> int:
                    "timing": timing.get(p.key), "conformance": conf.get(p.key),
                    "allocs": allocs.get("peers", {}).get(p.key)} for p in peers.PEERS],
         "classes": [{"key": c.key, "label": c.label, "layout": c.layout, "native": c.native,
-                     "c_peer": c.c_peer,
+                     "c_peer": c.c_peer, "borrows": c.borrows,
                      "status": cls_status[c.key], "timing": timing.get(c.key),
                      "allocs": allocs.get("classes", {}).get(c.key),
                      "instructions": instructions.get(c.key)} for c in classes.CASES],

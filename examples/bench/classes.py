@@ -19,6 +19,9 @@ class Case:
     factory: Callable[[], Any]
     native: bool  # a single native format code: numpy's C fast path applies to np.asarray
     c_peer: str = "c"  # the hand-written C peer of the same dims and order: the ratios' base
+    # A mutable class: its export reads the fields under PyO3's atomic borrow flag, whose floor
+    # the C peer `c_borrow` measures.
+    borrows: bool = True
 
 
 def _cls(module: str, name: str):
@@ -53,9 +56,9 @@ CASES: list[Case] = [
     Case("pixels", "Pixels", "N-d SharedVec<[u8; 4]> (16 x 16 x 4)", _be("Pixels", 16, 16), True,
          c_peer="c_3d"),
     Case("frozen", "Frozen", "plain storage, frozen class (1024 B)", _be("Frozen", bytes(1024)),
-         True),
+         True, borrows=False),
     Case("table", "Table", "plain storage, frozen, shape from fields (42 x 3 f64)",
-         _be("Table", 42, [0.0] * 126), True, c_peer="c_2d"),
+         _be("Table", 42, [0.0] * 126), True, c_peer="c_2d", borrows=False),
     Case("readings", "Readings", "plain storage, mutable class (borrow held)",
          _be("Readings", [0.0] * 128), True),
     Case("particles", "Particles", "records (32 x 32 B)", _be("Particles", 32), False),

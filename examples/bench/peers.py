@@ -39,6 +39,10 @@ def _np_zeros():
 PEERS: list[Peer] = [
     Peer("c", "C hand-written", "baseline",
          lambda: _cls("bench_cprov", "CBuffer")(N_DOUBLES), True, True),
+    Peer("c_borrow", "C hand-written + borrow flag", "hand",
+         lambda: _cls("bench_cprov", "CBorrowed")(N_DOUBLES), True, True,
+         "CBuffer plus PyO3's atomic borrow flag (compare-exchange, fetch_sub) in getbuffer: "
+         "the floor of a mutable PyO3 class"),
     Peer("c_2d", "C hand-written, 2-D", "baseline",
          lambda: _cls("bench_cprov", "CArray")((16, 8)), True, True,
          "16 x 8 float64, C order: the baseline of the 2-D C-order classes"),

@@ -18,6 +18,18 @@ def _peer(results: dict, key: str) -> dict | None:
 C_PEERS = {"c": "hand-written, 1-D (128 f64)", "c_2d": "hand-written, 2-D C order (16 x 8 f64)",
            "c_2d_f": "hand-written, 2-D Fortran order (16 x 8 f64)",
            "c_3d": "hand-written, 3-D C order (8 x 4 x 4 f64)"}
+# Peers whose export reads the object under PyO3's atomic borrow flag (a mutable #[pyclass]),
+# as the classes with `borrows` do: their floor is `c_borrow`.
+BORROWING_PEERS = ("c_borrow", "pyo3_bound", "pyo3_ref", "pyo3_raw")
+
+
+def _borrows(row: dict) -> bool:
+    return row.get("borrows", row.get("key") in BORROWING_PEERS)
+
+
+# The layout column of the other hand-written peers listed beside the classes.
+REF_LAYOUTS = {**C_PEERS, "c_borrow": "hand-written, 1-D, plus PyO3's atomic borrow flag "
+                                      "(the floor of a mutable class)"}
 
 
 def _c_base(results: dict, row: dict) -> tuple[dict | None, float | None]:
@@ -186,22 +198,26 @@ def classes_table(results: dict) -> str:
     """Every example class beside the C baseline and the PyO3 peers: times (same interleaved
     rounds) and callgrind instructions per get+release pair."""
     instr = results.get("instructions") or {}
-    head = ("| provider | layout | raw ns | vs C | Ir/export | vs C | SIMPLE Ir | ND Ir | "
-            "memoryview ns | vs C | np.asarray ns | vs C | malloc+PyMem/export |")
-    lines = [head, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    refs = [(p["label"], C_PEERS.get(p["key"], "hand-written"), p, instr.get(p["key"]) or {},
+    head = ("| provider | layout | raw ns | vs C | vs C + borrow flag | Ir/export | vs C | "
+            "SIMPLE Ir | ND Ir | memoryview ns | vs C | np.asarray ns | vs C | "
+            "malloc+PyMem/export |")
+    lines = [head, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    floor = _median(_peer(results, "c_borrow") or {}, "raw")
+    refs = [(p["label"], REF_LAYOUTS.get(p["key"], "hand-written"), p, instr.get(p["key"]) or {},
              p.get("allocs"))
-            for p in results["peers"] if p["key"] in (*C_PEERS, "cython", "pyo3_bound", "pyo3_ref")]
+            for p in results["peers"]
+            if p["key"] in (*C_PEERS, "c_borrow", "cython", "pyo3_bound", "pyo3_ref", "pyo3_raw")]
     cases = [(c["label"], c["layout"], c, c.get("instructions") or {}, c.get("allocs"))
              for c in results.get("classes", [])]
     for label, layout, p, ir, a in refs + cases:
         if p.get("status") != "ok":
-            lines.append(f"| {label} | {layout} | {p.get('status')} |" + " |" * 10)
+            lines.append(f"| {label} | {layout} | {p.get('status')} |" + " |" * 11)
             continue
         cells = [label, layout]
         base, c_ir = _c_base(results, p)
         raw = _median(p, "raw")
-        cells += [_num(raw), _ratio(raw, _median(base, "raw") if base else None)]
+        cells += [_num(raw), _ratio(raw, _median(base, "raw") if base else None),
+                  _ratio(raw, floor) if _borrows(p) else "-"]
         full = ir.get("FULL_RO")
         cells += [_num(full, "{:.0f}"), _ratio(full, c_ir)]
         cells += [_num(ir.get("SIMPLE"), "{:.0f}"), _num(ir.get("ND"), "{:.0f}")]
@@ -276,23 +292,25 @@ def readme_table(results: dict) -> str:
              "interleaved rounds (ns per operation, medians; Ir = instructions per get+release "
              "pair, callgrind; in brackets the ratio to hand-written C of the same dims and order: "
              "a class's C row, 1-D C for the other peers):", "",
-             "| provider | layout | raw get+release ns | Ir / export | `memoryview(x).release()` "
-             "ns | `np.asarray(x)` ns | allocations / export |",
-             "|---|---|---:|---:|---:|---:|---:|"]
-    rows = [(p["label"], C_PEERS.get(p["key"], "hand-written"), p, instr.get(p["key"]) or {},
+             "| provider | layout | raw get+release ns | raw vs C + borrow flag | Ir / export | "
+             "`memoryview(x).release()` ns | `np.asarray(x)` ns | allocations / export |",
+             "|---|---|---:|---:|---:|---:|---:|---:|"]
+    floor = _median(_peer(results, "c_borrow") or {}, "raw")
+    rows = [(p["label"], REF_LAYOUTS.get(p["key"], "hand-written"), p, instr.get(p["key"]) or {},
              p.get("allocs"))
             for p in results["peers"]
-            if p["key"] in (*C_PEERS, "cython", "pybind11", "pyo3_bound", "pyo3_raw")]
+            if p["key"] in (*C_PEERS, "c_borrow", "cython", "pybind11", "pyo3_bound", "pyo3_raw")]
     rows += [(f"**{c['label']}**", c["layout"], c, c.get("instructions") or {}, c.get("allocs"))
              for c in results.get("classes", [])]
     for label, layout, p, ir, a in rows:
         if p.get("status") != "ok":
-            lines.append(f"| {label} | {layout} | {p.get('status')} | | | | |")
+            lines.append(f"| {label} | {layout} | {p.get('status')} | | | | | |")
             continue
         alloc = f"{a['libc'] + a['py']:.0f}" if a and a.get("status") == "ok" else "n/a"
         base, c_ir = _c_base(results, p)
         lines.append(
             f"| {label} | {layout} | {cell(_median(p, 'raw'), _median(base, 'raw'))} | "
+            f"{_ratio(_median(p, 'raw'), floor) if _borrows(p) else '-'} | "
             f"{cell(ir.get('FULL_RO'), c_ir, '{:.0f}')} | "
             f"{cell(_median(p, 'mv'), _median(base, 'mv'))} | "
             f"{cell(_median(p, 'np'), _median(base, 'np'))} | {alloc} |")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -22,11 +23,12 @@ BENCH = Path(__file__).resolve().parents[1] / "bench"
 sys.path.insert(0, str(BENCH))
 import peers  # noqa: E402
 
-EXPECTED_KEYS = ["c", "c_2d", "c_2d_f", "c_3d", "cython", "pybind11", "pyo3_bound", "pyo3_ref",
-                 "pyo3_raw", "numpy", "bytearray", "array", "growable", "frozen", "intarray"]
+EXPECTED_KEYS = ["c", "c_borrow", "c_2d", "c_2d_f", "c_3d", "cython", "pybind11", "pyo3_bound",
+                 "pyo3_ref", "pyo3_raw", "numpy", "bytearray", "array", "growable", "frozen",
+                 "intarray"]
 GENERATED_CLASS = {"growable": "GrowableArray", "frozen": "Frozen", "intarray": "IntArray"}
-ZERO_ALLOC = ["c", "c_2d", "c_2d_f", "c_3d", "cython", "pyo3_bound", "pyo3_ref", "pyo3_raw",
-              "bytearray"]
+ZERO_ALLOC = ["c", "c_borrow", "c_2d", "c_2d_f", "c_3d", "cython", "pyo3_bound", "pyo3_ref",
+              "pyo3_raw", "bytearray"]
 
 
 def run_smoke(tmp_path: Path) -> tuple[dict, str]:
@@ -128,6 +130,18 @@ def test_bench_smoke(tmp_path):
     md = (tmp_path / "out" / "results.md").read_text()
     for p in res["peers"]:
         assert p["label"] in md
+    # The classes table gives the raw time of each class that takes PyO3's borrow flag as a
+    # ratio to the C peer paying the same flag, and none for the frozen ones.
+    head = next(i for i, line in enumerate(md.splitlines()) if "| vs C + borrow flag |" in line)
+    table = {}
+    for line in md.splitlines()[head + 2:]:
+        if not line.startswith("|"):
+            break
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        table[cells[0]] = cells
+    assert table["C hand-written + borrow flag"][4] == "1.00x"
+    assert re.fullmatch(r"\d+\.\d\dx", table["GrowableArray"][4]), table["GrowableArray"]
+    assert table["Frozen"][4] == "-" and table["C hand-written"][4] == "-"
     png = (tmp_path / "out" / "bench.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
 

@@ -12,6 +12,11 @@
  *     own side);
  *   - view->obj is set last; an export counter makes resize() raise BufferError like bytearray.
  *
+ * bench_cprov.CBorrowed(n=128): CBuffer whose getbuffer also takes and gives back a shared borrow of
+ * an atomic borrow flag the way PyO3's BorrowChecker does (a relaxed load, a compare-exchange
+ * (AcqRel) of count + 1, refused while mutably borrowed; then a fetch_sub (Release)): what a
+ * mutable PyO3 class pays to read its fields in bf_getbuffer, so the floor of such a class.
+ *
  * bench_cprov.CArray(shape, order='C'): float64 zeros of an N-d shape (up to 8 dims) in C or
  * Fortran order, the baseline for the generated classes of the same dims and order. Like
  * CBuffer, plus what N-d takes: a request without PyBUF_STRIDES (SIMPLE, ND) or for a
@@ -28,6 +33,7 @@ typedef struct {
     Py_ssize_t shape[1];
     Py_ssize_t strides[1];
     Py_ssize_t exports;
+    size_t borrow; /* CBorrowed only: a PyO3-style borrow flag */
 } CBuffer;
 
 static int
@@ -173,6 +179,46 @@ static PyTypeObject CBuffer_Type = {
     .tp_as_buffer = &cbuffer_as_buffer,
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "CBuffer(n=128): hand-written C provider of a writable 1-D float64 buffer.",
+    .tp_methods = cbuffer_methods,
+    .tp_new = cbuffer_new,
+};
+
+/* PyO3's BorrowFlag::HAS_MUTABLE_BORROW. */
+#define CBORROWED_MUT ((size_t)-1)
+
+static int
+cborrowed_getbuffer(CBuffer *self, Py_buffer *view, int flags)
+{
+    size_t cur = __atomic_load_n(&self->borrow, __ATOMIC_RELAXED);
+    int rc;
+    do {
+        if (cur == CBORROWED_MUT) {
+            if (view != NULL)
+                view->obj = NULL;
+            PyErr_SetString(PyExc_BufferError, "CBorrowed: mutably borrowed");
+            return -1;
+        }
+    } while (!__atomic_compare_exchange_n(&self->borrow, &cur, cur + 1, 0, __ATOMIC_ACQ_REL,
+                                          __ATOMIC_RELAXED));
+    rc = cbuffer_getbuffer(self, view, flags);
+    __atomic_fetch_sub(&self->borrow, 1, __ATOMIC_RELEASE);
+    return rc;
+}
+
+static PyBufferProcs cborrowed_as_buffer = {
+    (getbufferproc)cborrowed_getbuffer,
+    (releasebufferproc)cbuffer_releasebuffer,
+};
+
+static PyTypeObject CBorrowed_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "bench_cprov.CBorrowed",
+    .tp_basicsize = sizeof(CBuffer),
+    .tp_dealloc = (destructor)cbuffer_dealloc,
+    .tp_as_sequence = &cbuffer_as_sequence,
+    .tp_as_buffer = &cborrowed_as_buffer,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "CBorrowed(n=128): CBuffer plus a PyO3-style atomic borrow flag in getbuffer.",
     .tp_methods = cbuffer_methods,
     .tp_new = cbuffer_new,
 };
@@ -369,12 +415,14 @@ PyMODINIT_FUNC
 PyInit_bench_cprov(void)
 {
     PyObject *m;
-    if (PyType_Ready(&CBuffer_Type) < 0 || PyType_Ready(&CArray_Type) < 0)
+    if (PyType_Ready(&CBuffer_Type) < 0 || PyType_Ready(&CBorrowed_Type) < 0 ||
+        PyType_Ready(&CArray_Type) < 0)
         return NULL;
     m = PyModule_Create(&cprov_module);
     if (m == NULL)
         return NULL;
     if (PyModule_AddObjectRef(m, "CBuffer", (PyObject *)&CBuffer_Type) < 0 ||
+        PyModule_AddObjectRef(m, "CBorrowed", (PyObject *)&CBorrowed_Type) < 0 ||
         PyModule_AddObjectRef(m, "CArray", (PyObject *)&CArray_Type) < 0) {
         Py_DECREF(m);
         return NULL;
