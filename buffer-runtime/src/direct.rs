@@ -40,15 +40,17 @@ pub(crate) struct Direct {
 #[cfg(not(Py_GIL_DISABLED))]
 pub(crate) const ND_CACHED: usize = 4;
 
-/// One N-d layout's tables, and what they describe.
+/// One N-d layout's tables, what they describe, and the byte length its checks gave.
 #[cfg(not(Py_GIL_DISABLED))]
 struct NdTables {
     key: NdKey,
     shape: [Py_ssize_t; ND_CACHED],
     strides: [Py_ssize_t; ND_CACHED],
+    len: usize,
 }
 
 /// What [`NdTables`] describes besides the shape: the first `ndim` entries are the layout's.
+/// With the shape and strides, everything the layout's checks read.
 #[cfg(not(Py_GIL_DISABLED))]
 #[derive(Clone, Copy, PartialEq, Eq)]
 struct NdKey {
@@ -56,9 +58,13 @@ struct NdKey {
     /// `None`: the strides are explicit (compared entry by entry); `Some`: contiguous.
     order: Option<Order>,
     itemsize: usize,
+    offset: isize,
+    count: usize,
 }
 
-/// An N-d layout an export asks the head for: the shape, the placement, the itemsize.
+/// An N-d layout an export asks the head for: the shape, the placement, the itemsize, the
+/// offset of element `(0, ..., 0)` and the storage's item count. The layout's checks
+/// (`export.rs`) read these and nothing else.
 #[doc(hidden)]
 #[derive(Clone, Copy)]
 #[cfg_attr(Py_GIL_DISABLED, allow(dead_code))] // read by `nd_tables` only
@@ -66,6 +72,38 @@ pub struct NdLayout<'a> {
     pub(crate) dims: &'a [usize],
     pub(crate) placement: Placement<'a>,
     pub(crate) itemsize: usize,
+    pub(crate) offset: isize,
+    pub(crate) count: usize,
+}
+
+/// How an export knows that its layout passed the checks.
+#[doc(hidden)]
+#[derive(Clone, Copy)]
+pub enum Checked {
+    /// Checked by this export, which found this byte length.
+    Now(usize),
+    /// The head holds the layout ([`Direct::nd_checked`]).
+    Held(NdHit),
+}
+
+/// A head holds the tables of a layout, checked by an earlier export: its byte length. Made
+/// only by [`Direct::nd_checked`].
+#[doc(hidden)]
+#[derive(Clone, Copy)]
+pub struct NdHit {
+    #[cfg_attr(Py_GIL_DISABLED, allow(dead_code))]
+    head: *const Direct,
+    len: usize,
+}
+
+impl Checked {
+    /// The layout's byte length, as its checks found it.
+    pub(crate) fn len(self) -> usize {
+        match self {
+            Checked::Now(len) => len,
+            Checked::Held(hit) => hit.len,
+        }
+    }
 }
 
 /// Gives back one strong count of the `Arc<T>` whose block has its head at `head`
@@ -115,9 +153,12 @@ impl Direct {
                     ndim: usize::MAX, // describes nothing
                     order: None,
                     itemsize: 0,
+                    offset: 0,
+                    count: 0,
                 },
                 shape: [0; ND_CACHED],
                 strides: [0; ND_CACHED],
+                len: 0,
             }),
         }
     }
@@ -165,43 +206,86 @@ impl Direct {
         }
     }
 
+    /// The head holds the tables of `layout`: an earlier export checked this same layout
+    /// against the same item count and found its byte length. The checks read nothing else
+    /// ([`NdLayout`]), so they would pass again with the same length. `None` for any other
+    /// layout.
+    ///
+    /// # Safety
+    /// Attached (P1 of `shared/py_exports.rs`).
+    #[cfg(not(Py_GIL_DISABLED))]
+    #[inline(always)]
+    pub unsafe fn nd_checked(&self, layout: &NdLayout<'_>) -> Option<NdHit> {
+        if layout.dims.len() > ND_CACHED {
+            return None;
+        }
+        // SAFETY: only attached code reaches the tables, one thread at a time (contract), and
+        // views only read them: a shared reference for the comparison.
+        let r = unsafe { &*self.nd.get() };
+        Self::holds(r, layout).then_some(NdHit {
+            head: self,
+            len: r.len,
+        })
+    }
+
+    /// Whether `r` describes `layout` (which has at most [`ND_CACHED`] dims).
+    #[cfg(not(Py_GIL_DISABLED))]
+    #[inline(always)]
+    fn holds(r: &NdTables, layout: &NdLayout<'_>) -> bool {
+        let ndim = layout.dims.len();
+        r.key == Self::key(layout)
+            && r.shape[..ndim]
+                .iter()
+                .zip(layout.dims)
+                .all(|(&a, &b)| a as usize == b)
+            && match layout.placement {
+                Placement::Strided(s) => r.strides[..ndim] == *s,
+                Placement::Contiguous(_) => true,
+            }
+    }
+
+    #[cfg(not(Py_GIL_DISABLED))]
+    #[inline(always)]
+    fn key(layout: &NdLayout<'_>) -> NdKey {
+        NdKey {
+            ndim: layout.dims.len(),
+            order: match layout.placement {
+                Placement::Contiguous(order) => Some(order),
+                Placement::Strided(_) => None,
+            },
+            itemsize: layout.itemsize,
+            offset: layout.offset,
+            count: layout.count,
+        }
+    }
+
     /// The head's tables for `layout`, if it can share them: it already holds them, or no
-    /// Python export of the block is alive (so none reads them) and they are rewritten. `None`
-    /// for another layout while one is exported, or more than [`ND_CACHED`] dims.
+    /// Python export of the block is alive (so none reads them) and they are rewritten, with
+    /// the byte length `checked` gives. `None` for another layout while one is exported, or
+    /// more than [`ND_CACHED`] dims.
     ///
     /// The tables then stay as they are while any Python export of the block lives: they are
     /// written nowhere else, and here only when the block has none.
     ///
     /// # Safety
     /// Attached (P1 of `shared/py_exports.rs`: with the GIL, attached code runs one thread at a
-    /// time), before the caller counts the export it will use the tables for.
+    /// time), before the caller counts the export it will use the tables for; `checked` is true
+    /// of `layout`.
     #[cfg(not(Py_GIL_DISABLED))]
     #[inline(always)]
-    pub unsafe fn nd_tables(&self, layout: NdLayout<'_>) -> Option<Tables> {
+    pub unsafe fn nd_tables(&self, layout: NdLayout<'_>, checked: Checked) -> Option<Tables> {
         let ndim = layout.dims.len();
         if ndim > ND_CACHED {
             return None;
         }
-        let (order, explicit) = match layout.placement {
-            Placement::Contiguous(order) => (Some(order), None),
-            Placement::Strided(s) => (None, Some(s)),
-        };
-        let key = NdKey {
-            ndim,
-            order,
-            itemsize: layout.itemsize,
-        };
         let t = self.nd.get();
-        let same = {
+        let same = match checked {
+            // `nd_checked` of this head, in this same attached stretch: nothing rewrote the
+            // tables since.
+            Checked::Held(hit) if std::ptr::eq(hit.head, self) => true,
             // SAFETY: only attached code reaches the tables (here), one thread at a time
             // (contract), and views only read them: a shared reference for the comparison.
-            let r = unsafe { &*t };
-            r.key == key
-                && r.shape[..ndim]
-                    .iter()
-                    .zip(layout.dims)
-                    .all(|(&a, &b)| a as usize == b)
-                && explicit.is_none_or(|s| r.strides[..ndim] == *s)
+            _ => Self::holds(unsafe { &*t }, &layout),
         };
         if !same {
             if self.py.live() != 0 {
@@ -213,16 +297,17 @@ impl Direct {
             for (slot, &d) in w.shape.iter_mut().zip(layout.dims) {
                 *slot = d as Py_ssize_t; // <= isize::MAX: checked by element_count
             }
-            match explicit {
-                Some(s) => w.strides[..ndim].copy_from_slice(s),
-                None => layout::contiguous_strides(
+            match layout.placement {
+                Placement::Strided(s) => w.strides[..ndim].copy_from_slice(s),
+                Placement::Contiguous(order) => layout::contiguous_strides(
                     layout.dims,
                     layout.itemsize,
-                    order.unwrap_or_default(),
+                    order,
                     &mut w.strides[..ndim],
                 ),
             }
-            w.key = key;
+            w.key = Self::key(&layout);
+            w.len = checked.len();
         }
         // SAFETY: field addresses of the live head's tables.
         let shape = unsafe { std::ptr::addr_of_mut!((*t).shape) }.cast::<Py_ssize_t>();
@@ -345,7 +430,14 @@ mod tests {
             dims,
             placement,
             itemsize: 8,
+            offset: 0,
+            count: dims.iter().product(),
         }
+    }
+
+    /// The layout's byte length, as its checks would give it (for the tests' layouts).
+    fn checked(l: NdLayout<'_>) -> Checked {
+        Checked::Now(l.count * l.itemsize)
     }
 
     /// The tables `nd_tables` hands out, read back as a view would.
@@ -369,11 +461,13 @@ mod tests {
             let h = Direct::new::<()>(8);
             let c23 = nd(&[2, 3], Placement::Contiguous(Order::C));
             let t = h
-                .nd_tables(c23)
+                .nd_tables(c23, checked(c23))
                 .expect("nothing exported: the head takes the layout");
             assert_eq!(read(t, 2), (vec![2, 3], vec![24, 8]));
             h.py.set_live(1);
-            let again = h.nd_tables(c23).expect("the same layout is shared");
+            let again = h
+                .nd_tables(c23, checked(c23))
+                .expect("the same layout is shared");
             assert_eq!((again.0, again.1), (t.0, t.1));
             // Exported: any other layout is refused, and the tables stay as they are.
             for other in [
@@ -383,31 +477,103 @@ mod tests {
                 nd(&[2, 3], Placement::Strided(&[24, 8])),
                 NdLayout { itemsize: 4, ..c23 },
             ] {
-                assert!(h.nd_tables(other).is_none());
+                assert!(h.nd_tables(other, checked(other)).is_none());
             }
             assert_eq!(read(t, 2), (vec![2, 3], vec![24, 8]));
             // Unexported: rewritten; explicit strides are compared entry by entry.
             h.py.set_live(0);
             let s = nd(&[2, 3], Placement::Strided(&[48, 16]));
-            let t = h.nd_tables(s).expect("nothing exported");
+            let t = h.nd_tables(s, checked(s)).expect("nothing exported");
             assert_eq!(read(t, 2), (vec![2, 3], vec![48, 16]));
             h.py.set_live(2);
-            assert!(h.nd_tables(s).is_some());
-            assert!(h
-                .nd_tables(nd(&[2, 3], Placement::Strided(&[48, 8])))
-                .is_none());
+            assert!(h.nd_tables(s, checked(s)).is_some());
+            let s8 = nd(&[2, 3], Placement::Strided(&[48, 8]));
+            assert!(h.nd_tables(s8, checked(s8)).is_none());
             h.py.set_live(0);
             let f = nd(&[2, 0, 3], Placement::Contiguous(Order::F));
             assert_eq!(
-                read(h.nd_tables(f).unwrap(), 3),
+                read(h.nd_tables(f, checked(f)).unwrap(), 3),
                 (vec![2, 0, 3], vec![8, 16, 0])
             );
-            assert!(h
-                .nd_tables(nd(&[1; ND_CACHED + 1], Placement::Contiguous(Order::C)))
-                .is_none());
-            assert!(h
-                .nd_tables(nd(&[], Placement::Contiguous(Order::C)))
-                .is_some());
+            let wide = nd(&[1; ND_CACHED + 1], Placement::Contiguous(Order::C));
+            assert!(h.nd_tables(wide, checked(wide)).is_none());
+            let scalar = nd(&[], Placement::Contiguous(Order::C));
+            assert!(h.nd_tables(scalar, checked(scalar)).is_some());
+        }
+    }
+
+    #[allow(
+        clippy::multiple_unsafe_ops_per_block,
+        reason = "one contract, stated once, covers the sequence"
+    )]
+    #[test]
+    fn a_layout_is_known_checked_only_while_the_head_holds_it_for_the_same_item_count() {
+        // SAFETY: as in the test above.
+        unsafe {
+            let h = Direct::new::<()>(8);
+            let c23 = nd(&[2, 3], Placement::Contiguous(Order::C));
+            assert!(h.nd_checked(&c23).is_none(), "nothing held yet");
+            h.nd_tables(c23, Checked::Now(48)).unwrap();
+            let hit = h.nd_checked(&c23).expect("held");
+            assert_eq!(Checked::Held(hit).len(), 48);
+            // Everything the checks read is part of the key: any change is a miss.
+            let strided = nd(&[2, 3], Placement::Strided(&[24, 8]));
+            for other in [
+                NdLayout { count: 7, ..c23 },
+                NdLayout { count: 5, ..c23 },
+                NdLayout { itemsize: 4, ..c23 },
+                NdLayout { offset: 8, ..c23 },
+                nd(&[3, 2], Placement::Contiguous(Order::C)),
+                nd(&[2, 3], Placement::Contiguous(Order::F)),
+                strided,
+            ] {
+                assert!(h.nd_checked(&other).is_none());
+            }
+            // Explicit strides and the offset, entry by entry.
+            let pitched = NdLayout {
+                offset: 16,
+                count: 20,
+                ..strided
+            };
+            h.nd_tables(pitched, Checked::Now(48)).unwrap();
+            assert!(h.nd_checked(&pitched).is_some());
+            for other in [
+                NdLayout {
+                    offset: 8,
+                    ..pitched
+                },
+                NdLayout {
+                    count: 19,
+                    ..pitched
+                },
+                NdLayout {
+                    placement: Placement::Strided(&[24, 16]),
+                    ..pitched
+                },
+            ] {
+                assert!(h.nd_checked(&other).is_none());
+            }
+            assert!(h.nd_checked(&c23).is_none(), "the tables were rewritten");
+            // A hit of this head shares its tables as they are, while exported too.
+            h.py.set_live(1);
+            let hit = h.nd_checked(&pitched).unwrap();
+            let t = h.nd_tables(pitched, Checked::Held(hit)).unwrap();
+            assert_eq!(read(t, 2), (vec![2, 3], vec![24, 8]));
+            // A hit of another head is not taken on trust: compared, refused while exported.
+            let other = Direct::new::<()>(8);
+            other.nd_tables(c23, Checked::Now(48)).unwrap();
+            let foreign = other.nd_checked(&c23).unwrap();
+            assert!(h.nd_tables(c23, Checked::Held(foreign)).is_none());
+            h.py.set_live(0);
+            let t = h.nd_tables(c23, Checked::Held(foreign)).unwrap();
+            assert_eq!(read(t, 2), (vec![2, 3], vec![24, 8]));
+            assert_eq!(
+                h.nd_checked(&c23).map(|hit| Checked::Held(hit).len()),
+                Some(48)
+            );
+            // More dims than the head caches: never held.
+            let wide = nd(&[1; ND_CACHED + 1], Placement::Contiguous(Order::C));
+            assert!(h.nd_checked(&wide).is_none());
         }
     }
 }

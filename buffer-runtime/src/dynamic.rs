@@ -5,7 +5,7 @@
 use std::ffi::CStr;
 use std::fmt;
 
-use crate::direct::{DirectExport, NdLayout};
+use crate::direct::{Checked, DirectExport, NdHit, NdLayout};
 use crate::element::Element;
 use crate::endian::{Be, Le};
 use crate::hold::Hold;
@@ -283,9 +283,17 @@ unsafe impl Storage for SharedAnyVec {
         // SAFETY: forwarded contract (attached).
         each!(self, v => unsafe { v.direct() })
     }
-    unsafe fn direct_nd(&self, layout: Option<NdLayout<'_>>) -> Option<DirectExport> {
+    unsafe fn direct_nd(
+        &self,
+        layout: Option<NdLayout<'_>>,
+        checked: Checked,
+    ) -> Option<DirectExport> {
         // SAFETY: forwarded contract (attached).
-        each!(self, v => unsafe { v.direct_nd(layout) })
+        each!(self, v => unsafe { v.direct_nd(layout, checked) })
+    }
+    unsafe fn nd_checked(&self, layout: &NdLayout<'_>) -> Option<NdHit> {
+        // SAFETY: forwarded contract (attached).
+        each!(self, v => unsafe { v.nd_checked(layout) })
     }
 }
 

@@ -8,7 +8,7 @@ use std::ptr::{self, NonNull};
 
 use pyo3::ffi;
 
-use crate::direct::NdLayout;
+use crate::direct::{Checked, NdLayout};
 use crate::element::Element;
 use crate::error::ExportError;
 use crate::export_state::StateBox;
@@ -150,40 +150,34 @@ impl<'a> Exporter<'a> {
             }
         };
         let ndim = dims.len();
-        if ndim > MAX_NDIM {
-            return Err(LayoutError::TooManyDims(ndim).into());
-        }
-        let count = layout::element_count(dims).ok_or(LayoutError::Overflow)?;
-        let len = count
-            .checked_mul(itemsize)
-            .filter(|&n| n <= isize::MAX as usize);
-        let len = len.ok_or(LayoutError::Overflow)?;
-
-        // Explicit strides are checked against the storage's bounds. Contiguity is computed
-        // only when the request asks about it.
-        let (offset, own_order) = match strides {
-            Strides::Order(order) => {
-                if count != raw.count {
-                    return Err(LayoutError::CountMismatch {
-                        shape_count: count,
-                        storage_count: raw.count,
-                    }
-                    .into());
-                }
-                (0, Some(order))
-            }
-            Strides::Bytes { strides: s, offset } => {
-                if s.len() != ndim {
-                    return Err(LayoutError::StridesRank {
-                        shape: ndim,
-                        strides: s.len(),
-                    }
-                    .into());
-                }
-                layout::check_bounds(dims, s, itemsize, offset, raw.count * itemsize)?;
-                (offset, None)
-            }
+        let (placement, offset) = match strides {
+            Strides::Bytes { strides: s, offset } => (Placement::Strided(s), offset),
+            Strides::Order(order) => (Placement::Contiguous(order), 0),
         };
+        let own_order = match placement {
+            Placement::Contiguous(order) => Some(order),
+            Placement::Strided(_) => None,
+        };
+        let nd = NdLayout {
+            dims,
+            placement,
+            itemsize,
+            offset,
+            count: raw.count,
+        };
+        // Shared storage whose block holds this layout's tables: an earlier export checked the
+        // same layout against the same item count, so the checks would pass again.
+        let natural_1d = matches!((shape, strides), (Shape::Natural, Strides::Order(_)));
+        // SAFETY: exports run attached (`getbuffer`, `check_buffer`).
+        let held = (S::SHARED && !natural_1d)
+            .then(|| unsafe { storage.nd_checked(&nd) })
+            .flatten();
+        let checked = match held {
+            Some(hit) => Checked::Held(hit),
+            None => Checked::Now(check_layout(&nd)?),
+        };
+        let len = checked.len();
+
         // A strided request without a contiguity bit (numpy's, memoryview's) needs no
         // contiguity at all; the other requests are checked out of line.
         // A C-order layout also answers C_CONTIGUOUS, ANY_CONTIGUOUS and a request without
@@ -191,10 +185,6 @@ impl<'a> Exporter<'a> {
         let c_order_ok = matches!(own_order, Some(Order::C))
             && !req.f_contiguous()
             && (req.nd() || !req.format());
-        let placement = match strides {
-            Strides::Bytes { strides: s, .. } => Placement::Strided(s),
-            Strides::Order(order) => Placement::Contiguous(order),
-        };
         if (!req.strides() || req.raw & CONTIGUITY_BITS != 0) && !c_order_ok {
             check_contiguity(req, dims, placement, itemsize)?;
         }
@@ -207,20 +197,12 @@ impl<'a> Exporter<'a> {
         // Shared storage: the block's head holds the tables, those of the natural 1-D layout or
         // one cached N-d layout (`direct.rs`); a record only when the head cannot share them.
         let direct = if S::SHARED {
-            let natural_1d = matches!((shape, strides), (Shape::Natural, Strides::Order(_)));
             // SAFETY: exports run attached (`getbuffer`, `check_buffer`), and so do their
             // releases.
             match natural_1d.then(|| unsafe { storage.direct() }).flatten() {
                 Some(d) => Some(d),
-                None => {
-                    let layout = with_shape.then_some(NdLayout {
-                        dims,
-                        placement,
-                        itemsize,
-                    });
-                    // SAFETY: as above.
-                    unsafe { storage.direct_nd(layout) }
-                }
+                // SAFETY: as above; `checked` is of `nd`.
+                None => unsafe { storage.direct_nd(with_shape.then_some(nd), checked) },
             }
         } else {
             None
@@ -338,4 +320,45 @@ impl<'a> Exporter<'a> {
         let strides_t = unsafe { ptr::addr_of_mut!((*rp).strides) }.cast::<ffi::Py_ssize_t>();
         (shape_t, strides_t, p.as_ptr())
     }
+}
+
+/// The checks of a layout against its storage, which give its byte length: the dims' count,
+/// and either that count against the storage's (contiguous) or the strides against the
+/// storage's bytes. A function of `layout` alone (what [`NdLayout`] holds), so that a block
+/// holding a layout checked before need not check it again (`Direct::nd_checked`).
+#[inline(always)]
+fn check_layout(layout: &NdLayout<'_>) -> Result<usize, ExportError> {
+    let dims = layout.dims;
+    let ndim = dims.len();
+    if ndim > MAX_NDIM {
+        return Err(LayoutError::TooManyDims(ndim).into());
+    }
+    let count = layout::element_count(dims).ok_or(LayoutError::Overflow)?;
+    let len = count
+        .checked_mul(layout.itemsize)
+        .filter(|&n| n <= isize::MAX as usize);
+    let len = len.ok_or(LayoutError::Overflow)?;
+    match layout.placement {
+        Placement::Contiguous(_) => {
+            if count != layout.count {
+                return Err(LayoutError::CountMismatch {
+                    shape_count: count,
+                    storage_count: layout.count,
+                }
+                .into());
+            }
+        }
+        Placement::Strided(s) => {
+            if s.len() != ndim {
+                return Err(LayoutError::StridesRank {
+                    shape: ndim,
+                    strides: s.len(),
+                }
+                .into());
+            }
+            let bytes = layout.count * layout.itemsize;
+            layout::check_bounds(dims, s, layout.itemsize, layout.offset, bytes)?;
+        }
+    }
+    Ok(len)
 }

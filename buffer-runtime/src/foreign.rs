@@ -29,7 +29,7 @@ use pyo3::exceptions::{PyBufferError, PyMemoryError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::{ffi, PyErr};
 
-use crate::direct::{Direct, DirectExport, NdLayout};
+use crate::direct::{Checked, Direct, DirectExport, NdHit, NdLayout};
 use crate::element::{Element, Shaped};
 use crate::hold::Hold;
 use crate::shared::{py_exports, read_once, write_once, Pinned};
@@ -589,9 +589,17 @@ unsafe impl<S: Shaped> Storage for SharedBlock<S> {
         Some(unsafe { py_exports::hold(&self.block) })
     }
     #[inline(always)]
-    unsafe fn direct_nd(&self, layout: Option<NdLayout<'_>>) -> Option<DirectExport> {
+    unsafe fn direct_nd(
+        &self,
+        layout: Option<NdLayout<'_>>,
+        checked: Checked,
+    ) -> Option<DirectExport> {
+        // SAFETY: attached; `checked` is true of `layout` (contract).
+        unsafe { py_exports::direct(&self.block, layout, checked) }
+    }
+    unsafe fn nd_checked(&self, layout: &NdLayout<'_>) -> Option<NdHit> {
         // SAFETY: attached (contract).
-        unsafe { py_exports::direct(&self.block, layout) }
+        unsafe { py_exports::nd_checked(&self.block, layout) }
     }
 }
 

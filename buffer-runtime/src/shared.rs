@@ -32,7 +32,7 @@ pub(crate) use cells::{read_once, write_once};
 use cells::{ArrayCell, Cells, Unique};
 pub(crate) use py_exports::{Pinned, PyExports};
 
-use crate::direct::{DirectExport, NdLayout};
+use crate::direct::{Checked, DirectExport, NdHit, NdLayout};
 use crate::element::Shaped;
 use crate::hold::Hold;
 use crate::storage::{shaped_items, NaturalShape, RawParts, Storage, WritableStorage};
@@ -443,9 +443,17 @@ unsafe impl<S: Shaped> Storage for SharedVec<S> {
         Some(unsafe { Cells::direct(&self.cells) })
     }
     #[inline(always)]
-    unsafe fn direct_nd(&self, layout: Option<NdLayout<'_>>) -> Option<DirectExport> {
+    unsafe fn direct_nd(
+        &self,
+        layout: Option<NdLayout<'_>>,
+        checked: Checked,
+    ) -> Option<DirectExport> {
+        // SAFETY: attached; `checked` is true of `layout` (contract).
+        unsafe { py_exports::direct(&self.cells, layout, checked) }
+    }
+    unsafe fn nd_checked(&self, layout: &NdLayout<'_>) -> Option<NdHit> {
         // SAFETY: attached (contract).
-        unsafe { py_exports::direct(&self.cells, layout) }
+        unsafe { py_exports::nd_checked(&self.cells, layout) }
     }
 }
 
@@ -531,9 +539,17 @@ unsafe impl<S: Shaped> Storage for SharedArray<S> {
         Some(unsafe { py_exports::hold(&self.cell) })
     }
     #[inline(always)]
-    unsafe fn direct_nd(&self, layout: Option<NdLayout<'_>>) -> Option<DirectExport> {
+    unsafe fn direct_nd(
+        &self,
+        layout: Option<NdLayout<'_>>,
+        checked: Checked,
+    ) -> Option<DirectExport> {
+        // SAFETY: attached; `checked` is true of `layout` (contract).
+        unsafe { py_exports::direct(&self.cell, layout, checked) }
+    }
+    unsafe fn nd_checked(&self, layout: &NdLayout<'_>) -> Option<NdHit> {
         // SAFETY: attached (contract).
-        unsafe { py_exports::direct(&self.cell, layout) }
+        unsafe { py_exports::nd_checked(&self.cell, layout) }
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::ffi::CStr;
 
-use crate::direct::{DirectExport, NdLayout};
+use crate::direct::{Checked, DirectExport, NdHit, NdLayout};
 use crate::element::Shaped;
 use crate::hold::Hold;
 
@@ -124,9 +124,23 @@ pub unsafe trait Storage {
     /// it cannot.
     ///
     /// # Safety
-    /// As for `export_hold`: attached, and released attached.
+    /// As for `export_hold`: attached, and released attached; `checked` is true of `layout`.
     #[doc(hidden)]
-    unsafe fn direct_nd(&self, layout: Option<NdLayout<'_>>) -> Option<DirectExport> {
+    unsafe fn direct_nd(
+        &self,
+        layout: Option<NdLayout<'_>>,
+        checked: Checked,
+    ) -> Option<DirectExport> {
+        let _ = (layout, checked);
+        None
+    }
+    /// Shared storage: the block holds the tables of `layout`, which an earlier export checked
+    /// (`Direct::nd_checked`), so its checks need not run again.
+    ///
+    /// # Safety
+    /// Attached.
+    #[doc(hidden)]
+    unsafe fn nd_checked(&self, layout: &NdLayout<'_>) -> Option<NdHit> {
         let _ = layout;
         None
     }

@@ -34,7 +34,7 @@ use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::direct::{Direct, DirectExport, NdLayout, Tables};
+use crate::direct::{Checked, Direct, DirectExport, NdHit, NdLayout, Tables};
 use crate::hold::{Hold, Slot};
 
 /// The Python exports of one block (unused on the free-threaded build).
@@ -235,12 +235,16 @@ pub(crate) unsafe trait Pinned: Send + Sync + Sized {
 pub(crate) unsafe fn direct<T: Pinned>(
     this: &Arc<T>,
     layout: Option<NdLayout<'_>>,
+    checked: Checked,
 ) -> Option<DirectExport> {
+    #[cfg(Py_GIL_DISABLED)]
+    let _ = checked;
     let tables = match layout {
         None => Tables::NONE,
-        // SAFETY: attached (contract), before the export is counted.
+        // SAFETY: attached (contract), before the export is counted; `checked` is true of
+        // `layout` (contract).
         #[cfg(not(Py_GIL_DISABLED))]
-        Some(layout) => unsafe { this.head().nd_tables(layout) }?,
+        Some(layout) => unsafe { this.head().nd_tables(layout, checked) }?,
         #[cfg(Py_GIL_DISABLED)]
         Some(_) => return None,
     };
@@ -250,6 +254,25 @@ pub(crate) unsafe fn direct<T: Pinned>(
     // to the direct export, whose release ends it (`Direct::end`, through the head's
     // `give_back`); the tables are the head's, unchanged while the export lives.
     Some(unsafe { Direct::export_with(block.cast(), tables) })
+}
+
+/// [`Direct::nd_checked`] of `this`'s block: the head holds `layout`, checked by an earlier
+/// export (never on the free-threaded build, which caches no N-d tables).
+///
+/// # Safety
+/// Attached.
+#[inline(always)]
+pub(crate) unsafe fn nd_checked<T: Pinned>(this: &Arc<T>, layout: &NdLayout<'_>) -> Option<NdHit> {
+    #[cfg(not(Py_GIL_DISABLED))]
+    {
+        // SAFETY: attached (contract).
+        unsafe { this.head().nd_checked(layout) }
+    }
+    #[cfg(Py_GIL_DISABLED)]
+    {
+        let _ = (this, layout);
+        None
+    }
 }
 
 /// Counts one Python export of `this`'s block, which keeps the block alive until [`end`]: as a

@@ -1,0 +1,186 @@
+//! A shared block remembers the N-d layout it last exported, with everything that layout's
+//! checks read (`Direct::nd_checked`): an export of that same layout against the same item
+//! count does not check it again. These tests change each thing the checks read, one at a
+//! time, and expect the checks to run again: a bad layout is refused, a good one exported as
+//! described.
+
+use buffer_runtime::{buffer_methods, PyBuffer, SharedVec};
+use pyo3::exceptions::PyBufferError;
+use pyo3::prelude::*;
+use pyo3::types::PyMemoryView;
+
+#[pyclass]
+#[derive(PyBuffer)]
+struct Dense {
+    #[buffer(shape = [rows, cols])]
+    data: SharedVec<f64>,
+    rows: usize,
+    cols: usize,
+}
+
+#[buffer_methods]
+#[pymethods]
+impl Dense {}
+
+#[pyclass]
+#[derive(PyBuffer)]
+struct Pitched {
+    #[buffer(shape = [rows, cols], strides = [pitch, 8], offset = start)]
+    data: SharedVec<f64>,
+    rows: usize,
+    cols: usize,
+    pitch: isize,
+    start: isize,
+}
+
+#[buffer_methods]
+#[pymethods]
+impl Pitched {}
+
+/// What a memoryview of `obj` says: its shape, strides, byte length and first item; or the
+/// `BufferError` it got.
+type Described = (Vec<isize>, Vec<isize>, usize, f64);
+
+fn export(obj: &Bound<'_, PyAny>) -> Result<Described, String> {
+    let py = obj.py();
+    match PyMemoryView::from(obj) {
+        Ok(mv) => {
+            let got = (
+                mv.getattr("shape").unwrap().extract().unwrap(),
+                mv.getattr("strides").unwrap().extract().unwrap(),
+                mv.getattr("nbytes").unwrap().extract().unwrap(),
+                mv.call_method1("__getitem__", ((0, 0),))
+                    .unwrap()
+                    .extract()
+                    .unwrap(),
+            );
+            mv.call_method0("release").unwrap();
+            Ok(got)
+        }
+        Err(e) => {
+            assert!(e.is_instance_of::<PyBufferError>(py), "{e}");
+            Err(e.value(py).to_string())
+        }
+    }
+}
+
+fn numbered(n: usize) -> SharedVec<f64> {
+    (0..n).map(|i| i as f64).collect::<Vec<_>>().into()
+}
+
+#[test]
+fn a_contiguous_layout_is_checked_again_when_the_item_count_changes() {
+    Python::attach(|py| {
+        let m = Bound::new(
+            py,
+            Dense {
+                data: numbered(6),
+                rows: 2,
+                cols: 3,
+            },
+        )
+        .unwrap();
+        let any = m.as_any();
+        let good = Ok((vec![2, 3], vec![24, 8], 48, 0.0));
+        assert_eq!(export(any), good);
+        assert_eq!(export(any), good, "the same layout again: held");
+
+        // Same dims, one more item: the held layout was checked against 6.
+        m.borrow_mut().data.push(6.0).unwrap();
+        let err = export(any).unwrap_err();
+        assert!(err.contains("6 elements, but data holds 7"), "{err}");
+        // One fewer than checked.
+        m.borrow_mut().data.truncate(5).unwrap();
+        let err = export(any).unwrap_err();
+        assert!(err.contains("6 elements, but data holds 5"), "{err}");
+        // Back to 6: good again, with the new items.
+        m.borrow_mut().data.push(9.0).unwrap();
+        m.borrow_mut().data.set(0, 7.0);
+        assert_eq!(export(any), Ok((vec![2, 3], vec![24, 8], 48, 7.0)));
+
+        // Other dims of the same count: checked, exported as described.
+        (m.borrow_mut().rows, m.borrow_mut().cols) = (3, 2);
+        assert_eq!(export(any), Ok((vec![3, 2], vec![16, 8], 48, 7.0)));
+        (m.borrow_mut().rows, m.borrow_mut().cols) = (3, 3);
+        let err = export(any).unwrap_err();
+        assert!(err.contains("9 elements, but data holds 6"), "{err}");
+    });
+}
+
+#[test]
+fn a_strided_layout_is_checked_again_when_the_offset_strides_or_item_count_change() {
+    Python::attach(|py| {
+        // Rows of 3 items, 4 apart: items 0..3 and 4..7 of 8.
+        let p = Bound::new(
+            py,
+            Pitched {
+                data: numbered(8),
+                rows: 2,
+                cols: 3,
+                pitch: 32,
+                start: 0,
+            },
+        )
+        .unwrap();
+        let any = p.as_any();
+        assert_eq!(export(any), Ok((vec![2, 3], vec![32, 8], 48, 0.0)));
+        assert_eq!(export(any), Ok((vec![2, 3], vec![32, 8], 48, 0.0)));
+
+        // Another offset: bytes 8..64 of 64 fit, 16..72 do not.
+        p.borrow_mut().start = 8;
+        assert_eq!(export(any), Ok((vec![2, 3], vec![32, 8], 48, 1.0)));
+        p.borrow_mut().start = 16;
+        let err = export(any).unwrap_err();
+        assert!(
+            err.contains("addresses bytes 16..72, but data has 64 bytes"),
+            "{err}"
+        );
+
+        // The layout of offset 8 was held; fewer items make it leave the storage.
+        p.borrow_mut().start = 8;
+        assert_eq!(export(any), Ok((vec![2, 3], vec![32, 8], 48, 1.0)));
+        p.borrow_mut().data.truncate(7).unwrap();
+        let err = export(any).unwrap_err();
+        assert!(
+            err.contains("addresses bytes 8..64, but data has 56 bytes"),
+            "{err}"
+        );
+        p.borrow_mut().data.push(7.0).unwrap();
+        assert_eq!(export(any), Ok((vec![2, 3], vec![32, 8], 48, 1.0)));
+
+        // Another pitch, entry by entry: 40 leaves the storage, 24 fits.
+        p.borrow_mut().pitch = 40;
+        let err = export(any).unwrap_err();
+        assert!(err.contains("addresses bytes 8..72"), "{err}");
+        p.borrow_mut().pitch = 24;
+        assert_eq!(export(any), Ok((vec![2, 3], vec![24, 8], 48, 1.0)));
+    });
+}
+
+#[test]
+fn a_held_layout_under_a_live_view_is_still_checked_for_other_layouts() {
+    Python::attach(|py| {
+        let m = Bound::new(
+            py,
+            Dense {
+                data: numbered(6),
+                rows: 2,
+                cols: 3,
+            },
+        )
+        .unwrap();
+        let any = m.as_any();
+        let live = PyMemoryView::from(any).unwrap();
+        // The block holds [2, 3] for its live view; other layouts get records, and are checked.
+        (m.borrow_mut().rows, m.borrow_mut().cols) = (2, 4);
+        let err = export(any).unwrap_err();
+        assert!(err.contains("8 elements, but data holds 6"), "{err}");
+        (m.borrow_mut().rows, m.borrow_mut().cols) = (6, 1);
+        assert_eq!(export(any), Ok((vec![6, 1], vec![8, 8], 48, 0.0)));
+        (m.borrow_mut().rows, m.borrow_mut().cols) = (2, 3);
+        assert_eq!(export(any), Ok((vec![2, 3], vec![24, 8], 48, 0.0)));
+        let shape: Vec<isize> = live.getattr("shape").unwrap().extract().unwrap();
+        assert_eq!(shape, vec![2, 3]);
+        live.call_method0("release").unwrap();
+    });
+}
