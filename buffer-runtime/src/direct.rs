@@ -239,7 +239,10 @@ impl Direct {
                 .zip(layout.dims)
                 .all(|(&a, &b)| a as usize == b)
             && match layout.placement {
-                Placement::Strided(s) => r.strides[..ndim] == *s,
+                // Entry by entry, like the shape: the strides were just stored one by one, and
+                // a wide compare (what `==` on the slices becomes) loading across two of those
+                // stores stalls (store-to-load forwarding fails).
+                Placement::Strided(s) => r.strides[..ndim].iter().zip(s).all(|(&a, &b)| a == b),
                 Placement::Contiguous(_) => true,
             }
     }
@@ -273,7 +276,7 @@ impl Direct {
     /// of `layout`.
     #[cfg(not(Py_GIL_DISABLED))]
     #[inline(always)]
-    pub unsafe fn nd_tables(&self, layout: NdLayout<'_>, checked: Checked) -> Option<Tables> {
+    pub unsafe fn nd_tables(&self, layout: &NdLayout<'_>, checked: Checked) -> Option<Tables> {
         let ndim = layout.dims.len();
         if ndim > ND_CACHED {
             return None;
@@ -285,7 +288,7 @@ impl Direct {
             Checked::Held(hit) if std::ptr::eq(hit.head, self) => true,
             // SAFETY: only attached code reaches the tables (here), one thread at a time
             // (contract), and views only read them: a shared reference for the comparison.
-            _ => Self::holds(unsafe { &*t }, &layout),
+            _ => Self::holds(unsafe { &*t }, layout),
         };
         if !same {
             if self.py.live() != 0 {
@@ -306,7 +309,7 @@ impl Direct {
                     &mut w.strides[..ndim],
                 ),
             }
-            w.key = Self::key(&layout);
+            w.key = Self::key(layout);
             w.len = checked.len();
         }
         // SAFETY: field addresses of the live head's tables.
@@ -461,12 +464,12 @@ mod tests {
             let h = Direct::new::<()>(8);
             let c23 = nd(&[2, 3], Placement::Contiguous(Order::C));
             let t = h
-                .nd_tables(c23, checked(c23))
+                .nd_tables(&c23, checked(c23))
                 .expect("nothing exported: the head takes the layout");
             assert_eq!(read(t, 2), (vec![2, 3], vec![24, 8]));
             h.py.set_live(1);
             let again = h
-                .nd_tables(c23, checked(c23))
+                .nd_tables(&c23, checked(c23))
                 .expect("the same layout is shared");
             assert_eq!((again.0, again.1), (t.0, t.1));
             // Exported: any other layout is refused, and the tables stay as they are.
@@ -477,28 +480,28 @@ mod tests {
                 nd(&[2, 3], Placement::Strided(&[24, 8])),
                 NdLayout { itemsize: 4, ..c23 },
             ] {
-                assert!(h.nd_tables(other, checked(other)).is_none());
+                assert!(h.nd_tables(&other, checked(other)).is_none());
             }
             assert_eq!(read(t, 2), (vec![2, 3], vec![24, 8]));
             // Unexported: rewritten; explicit strides are compared entry by entry.
             h.py.set_live(0);
             let s = nd(&[2, 3], Placement::Strided(&[48, 16]));
-            let t = h.nd_tables(s, checked(s)).expect("nothing exported");
+            let t = h.nd_tables(&s, checked(s)).expect("nothing exported");
             assert_eq!(read(t, 2), (vec![2, 3], vec![48, 16]));
             h.py.set_live(2);
-            assert!(h.nd_tables(s, checked(s)).is_some());
+            assert!(h.nd_tables(&s, checked(s)).is_some());
             let s8 = nd(&[2, 3], Placement::Strided(&[48, 8]));
-            assert!(h.nd_tables(s8, checked(s8)).is_none());
+            assert!(h.nd_tables(&s8, checked(s8)).is_none());
             h.py.set_live(0);
             let f = nd(&[2, 0, 3], Placement::Contiguous(Order::F));
             assert_eq!(
-                read(h.nd_tables(f, checked(f)).unwrap(), 3),
+                read(h.nd_tables(&f, checked(f)).unwrap(), 3),
                 (vec![2, 0, 3], vec![8, 16, 0])
             );
             let wide = nd(&[1; ND_CACHED + 1], Placement::Contiguous(Order::C));
-            assert!(h.nd_tables(wide, checked(wide)).is_none());
+            assert!(h.nd_tables(&wide, checked(wide)).is_none());
             let scalar = nd(&[], Placement::Contiguous(Order::C));
-            assert!(h.nd_tables(scalar, checked(scalar)).is_some());
+            assert!(h.nd_tables(&scalar, checked(scalar)).is_some());
         }
     }
 
@@ -513,7 +516,7 @@ mod tests {
             let h = Direct::new::<()>(8);
             let c23 = nd(&[2, 3], Placement::Contiguous(Order::C));
             assert!(h.nd_checked(&c23).is_none(), "nothing held yet");
-            h.nd_tables(c23, Checked::Now(48)).unwrap();
+            h.nd_tables(&c23, Checked::Now(48)).unwrap();
             let hit = h.nd_checked(&c23).expect("held");
             assert_eq!(Checked::Held(hit).len(), 48);
             // Everything the checks read is part of the key: any change is a miss.
@@ -535,7 +538,7 @@ mod tests {
                 count: 20,
                 ..strided
             };
-            h.nd_tables(pitched, Checked::Now(48)).unwrap();
+            h.nd_tables(&pitched, Checked::Now(48)).unwrap();
             assert!(h.nd_checked(&pitched).is_some());
             for other in [
                 NdLayout {
@@ -557,15 +560,15 @@ mod tests {
             // A hit of this head shares its tables as they are, while exported too.
             h.py.set_live(1);
             let hit = h.nd_checked(&pitched).unwrap();
-            let t = h.nd_tables(pitched, Checked::Held(hit)).unwrap();
+            let t = h.nd_tables(&pitched, Checked::Held(hit)).unwrap();
             assert_eq!(read(t, 2), (vec![2, 3], vec![24, 8]));
             // A hit of another head is not taken on trust: compared, refused while exported.
             let other = Direct::new::<()>(8);
-            other.nd_tables(c23, Checked::Now(48)).unwrap();
+            other.nd_tables(&c23, Checked::Now(48)).unwrap();
             let foreign = other.nd_checked(&c23).unwrap();
-            assert!(h.nd_tables(c23, Checked::Held(foreign)).is_none());
+            assert!(h.nd_tables(&c23, Checked::Held(foreign)).is_none());
             h.py.set_live(0);
-            let t = h.nd_tables(c23, Checked::Held(foreign)).unwrap();
+            let t = h.nd_tables(&c23, Checked::Held(foreign)).unwrap();
             assert_eq!(read(t, 2), (vec![2, 3], vec![24, 8]));
             assert_eq!(
                 h.nd_checked(&c23).map(|hit| Checked::Held(hit).len()),

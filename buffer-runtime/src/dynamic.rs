@@ -285,7 +285,7 @@ unsafe impl Storage for SharedAnyVec {
     }
     unsafe fn direct_nd(
         &self,
-        layout: Option<NdLayout<'_>>,
+        layout: Option<&NdLayout<'_>>,
         checked: Checked,
     ) -> Option<DirectExport> {
         // SAFETY: forwarded contract (attached).

@@ -150,13 +150,9 @@ impl<'a> Exporter<'a> {
             }
         };
         let ndim = dims.len();
-        let (placement, offset) = match strides {
-            Strides::Bytes { strides: s, offset } => (Placement::Strided(s), offset),
-            Strides::Order(order) => (Placement::Contiguous(order), 0),
-        };
-        let own_order = match placement {
-            Placement::Contiguous(order) => Some(order),
-            Placement::Strided(_) => None,
+        let (placement, offset, own_order) = match strides {
+            Strides::Bytes { strides: s, offset } => (Placement::Strided(s), offset, None),
+            Strides::Order(order) => (Placement::Contiguous(order), 0, Some(order)),
         };
         let nd = NdLayout {
             dims,
@@ -202,7 +198,7 @@ impl<'a> Exporter<'a> {
             match natural_1d.then(|| unsafe { storage.direct() }).flatten() {
                 Some(d) => Some(d),
                 // SAFETY: as above; `checked` is of `nd`.
-                None => unsafe { storage.direct_nd(with_shape.then_some(nd), checked) },
+                None => unsafe { storage.direct_nd(with_shape.then_some(&nd), checked) },
             }
         } else {
             None

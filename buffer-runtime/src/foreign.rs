@@ -591,7 +591,7 @@ unsafe impl<S: Shaped> Storage for SharedBlock<S> {
     #[inline(always)]
     unsafe fn direct_nd(
         &self,
-        layout: Option<NdLayout<'_>>,
+        layout: Option<&NdLayout<'_>>,
         checked: Checked,
     ) -> Option<DirectExport> {
         // SAFETY: attached; `checked` is true of `layout` (contract).

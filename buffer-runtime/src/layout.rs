@@ -8,7 +8,11 @@ use std::fmt;
 pub const MAX_NDIM: usize = 64;
 
 /// Memory order of a contiguous n-d buffer.
+// A whole word: the export path copies it inside larger values word by word, and a one-byte
+// store read back as part of a word stalls that load (store-to-load forwarding fails) right
+// before the borrow flag's locked decrement, which waits for it (~2 ns an export).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[repr(u64)]
 pub enum Order {
     /// Row-major: the last index varies fastest (numpy's `order="C"`).
     #[default]

@@ -445,7 +445,7 @@ unsafe impl<S: Shaped> Storage for SharedVec<S> {
     #[inline(always)]
     unsafe fn direct_nd(
         &self,
-        layout: Option<NdLayout<'_>>,
+        layout: Option<&NdLayout<'_>>,
         checked: Checked,
     ) -> Option<DirectExport> {
         // SAFETY: attached; `checked` is true of `layout` (contract).
@@ -541,7 +541,7 @@ unsafe impl<S: Shaped> Storage for SharedArray<S> {
     #[inline(always)]
     unsafe fn direct_nd(
         &self,
-        layout: Option<NdLayout<'_>>,
+        layout: Option<&NdLayout<'_>>,
         checked: Checked,
     ) -> Option<DirectExport> {
         // SAFETY: attached; `checked` is true of `layout` (contract).

@@ -128,7 +128,7 @@ pub unsafe trait Storage {
     #[doc(hidden)]
     unsafe fn direct_nd(
         &self,
-        layout: Option<NdLayout<'_>>,
+        layout: Option<&NdLayout<'_>>,
         checked: Checked,
     ) -> Option<DirectExport> {
         let _ = (layout, checked);

@@ -234,7 +234,7 @@ pub(crate) unsafe trait Pinned: Send + Sync + Sized {
 #[inline(always)]
 pub(crate) unsafe fn direct<T: Pinned>(
     this: &Arc<T>,
-    layout: Option<NdLayout<'_>>,
+    layout: Option<&NdLayout<'_>>,
     checked: Checked,
 ) -> Option<DirectExport> {
     #[cfg(Py_GIL_DISABLED)]
