@@ -241,8 +241,11 @@ impl Direct {
             && match layout.placement {
                 // Entry by entry, like the shape: the strides were just stored one by one, and
                 // a wide compare (what `==` on the slices becomes) loading across two of those
-                // stores stalls (store-to-load forwarding fails).
-                Placement::Strided(s) => r.strides[..ndim].iter().zip(s).all(|(&a, &b)| a == b),
+                // stores stalls (store-to-load forwarding fails). A count other than `ndim`
+                // is not held: `check_layout` reports it.
+                Placement::Strided(s) => {
+                    s.len() == ndim && r.strides[..ndim].iter().zip(s).all(|(&a, &b)| a == b)
+                }
                 Placement::Contiguous(_) => true,
             }
     }

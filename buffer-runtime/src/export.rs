@@ -170,6 +170,8 @@ impl<'a> Exporter<'a> {
             .flatten();
         let checked = match held {
             Some(hit) => Checked::Held(hit),
+            // The first export of this layout (or not the last one exported): out of line.
+            None if S::SHARED && !natural_1d => Checked::Now(check_layout_outlined(nd)?),
             None => Checked::Now(check_layout(&nd)?),
         };
         let len = checked.len();
@@ -286,36 +288,67 @@ impl<'a> Exporter<'a> {
         if !(with_shape || hold.is_some() || needs_borrow) {
             return (ptr::null_mut(), ptr::null_mut(), ptr::null_mut());
         }
-        let ndim = dims.len();
-        let mut rec = StateBox::new();
-        let r = rec.get_mut();
-        if with_shape {
-            for (slot, &d) in r.shape.iter_mut().zip(dims) {
-                *slot = d as ffi::Py_ssize_t; // <= isize::MAX: checked by element_count
-            }
+        if S::SHARED {
+            // Shared storage makes a record only when its block's head cannot share the
+            // tables: rare, so out of line.
+            return record_outlined(dims, strides, itemsize, with_shape, with_strides, hold);
         }
-        if with_strides {
-            match strides {
-                Strides::Order(order) => {
-                    layout::contiguous_strides(dims, itemsize, order, &mut r.strides[..ndim])
-                }
-                Strides::Bytes { strides: s, .. } => {
-                    for (slot, &st) in r.strides.iter_mut().zip(s) {
-                        *slot = st;
-                    }
-                }
-            }
-        }
-        r.holds[0] = hold;
-        let p = rec.into_raw();
-        let rp = p.as_ptr().cast::<crate::export_state::ExportState>();
-        // SAFETY: `rp` is the live record just given up (owned by the returned
-        // `internal`); only field addresses are taken.
-        let shape_t = unsafe { ptr::addr_of_mut!((*rp).shape) }.cast::<ffi::Py_ssize_t>();
-        // SAFETY: as above.
-        let strides_t = unsafe { ptr::addr_of_mut!((*rp).strides) }.cast::<ffi::Py_ssize_t>();
-        (shape_t, strides_t, p.as_ptr())
+        new_record(dims, strides, itemsize, with_shape, with_strides, hold)
     }
+}
+
+/// A new record with the tables asked for and `hold`: its tables and itself, as `internal`.
+#[inline(always)]
+fn new_record(
+    dims: &[usize],
+    strides: Strides<'_>,
+    itemsize: usize,
+    with_shape: bool,
+    with_strides: bool,
+    hold: Option<crate::hold::Hold>,
+) -> (*mut ffi::Py_ssize_t, *mut ffi::Py_ssize_t, *mut c_void) {
+    let ndim = dims.len();
+    let mut rec = StateBox::new();
+    let r = rec.get_mut();
+    if with_shape {
+        for (slot, &d) in r.shape.iter_mut().zip(dims) {
+            *slot = d as ffi::Py_ssize_t; // <= isize::MAX: checked by element_count
+        }
+    }
+    if with_strides {
+        match strides {
+            Strides::Order(order) => {
+                layout::contiguous_strides(dims, itemsize, order, &mut r.strides[..ndim])
+            }
+            Strides::Bytes { strides: s, .. } => {
+                for (slot, &st) in r.strides.iter_mut().zip(s) {
+                    *slot = st;
+                }
+            }
+        }
+    }
+    r.holds[0] = hold;
+    let p = rec.into_raw();
+    let rp = p.as_ptr().cast::<crate::export_state::ExportState>();
+    // SAFETY: `rp` is the live record just given up (owned by the returned `internal`); only
+    // field addresses are taken.
+    let shape_t = unsafe { ptr::addr_of_mut!((*rp).shape) }.cast::<ffi::Py_ssize_t>();
+    // SAFETY: as above.
+    let strides_t = unsafe { ptr::addr_of_mut!((*rp).strides) }.cast::<ffi::Py_ssize_t>();
+    (shape_t, strides_t, p.as_ptr())
+}
+
+/// [`new_record`], compiled once.
+#[inline(never)]
+fn record_outlined(
+    dims: &[usize],
+    strides: Strides<'_>,
+    itemsize: usize,
+    with_shape: bool,
+    with_strides: bool,
+    hold: Option<crate::hold::Hold>,
+) -> (*mut ffi::Py_ssize_t, *mut ffi::Py_ssize_t, *mut c_void) {
+    new_record(dims, strides, itemsize, with_shape, with_strides, hold)
 }
 
 /// The checks of a layout against its storage, which give its byte length: the dims' count,
@@ -357,4 +390,11 @@ fn check_layout(layout: &NdLayout<'_>) -> Result<usize, ExportError> {
         }
     }
     Ok(len)
+}
+
+/// [`check_layout`], compiled once: for shared storage, whose block's head usually holds the
+/// layout already checked. By value, so that the caller's layout stays in registers.
+#[inline(never)]
+fn check_layout_outlined(layout: NdLayout<'_>) -> Result<usize, ExportError> {
+    check_layout(&layout)
 }

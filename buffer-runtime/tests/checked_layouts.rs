@@ -7,7 +7,7 @@
 use buffer_runtime::{buffer_methods, PyBuffer, SharedVec};
 use pyo3::exceptions::PyBufferError;
 use pyo3::prelude::*;
-use pyo3::types::PyMemoryView;
+use pyo3::types::{IntoPyDict, PyMemoryView};
 
 #[pyclass]
 #[derive(PyBuffer)]
@@ -36,6 +36,19 @@ struct Pitched {
 #[buffer_methods]
 #[pymethods]
 impl Pitched {}
+
+#[pyclass]
+#[derive(PyBuffer)]
+struct RunTime {
+    #[buffer(shape = dims, strides = steps)]
+    data: SharedVec<f64>,
+    dims: Vec<usize>,
+    steps: Vec<isize>,
+}
+
+#[buffer_methods]
+#[pymethods]
+impl RunTime {}
 
 /// What a memoryview of `obj` says: its shape, strides, byte length and first item; or the
 /// `BufferError` it got.
@@ -182,5 +195,50 @@ fn a_held_layout_under_a_live_view_is_still_checked_for_other_layouts() {
         let shape: Vec<isize> = live.getattr("shape").unwrap().extract().unwrap();
         assert_eq!(shape, vec![2, 3]);
         live.call_method0("release").unwrap();
+    });
+}
+
+#[test]
+fn a_held_layout_is_not_held_for_another_count_of_strides() {
+    Python::attach(|py| {
+        let r = Bound::new(
+            py,
+            RunTime {
+                data: numbered(6),
+                dims: vec![2, 3],
+                steps: vec![24, 8],
+            },
+        )
+        .unwrap();
+        let any = r.as_any();
+        let good = Ok((vec![2, 3], vec![24, 8], 48, 0.0));
+        assert_eq!(export(any), good);
+        // The held strides begin with these, but their count is not the dims'.
+        for steps in [vec![24], vec![24, 8, 8]] {
+            let n = steps.len();
+            r.borrow_mut().steps = steps;
+            let err = export(any).unwrap_err();
+            assert!(
+                err.contains(&format!("{n} strides for the 2 dimensions")),
+                "{err}"
+            );
+            // And with a contiguity request, which reads every stride.
+            let tb = py.import("_testbuffer").unwrap();
+            let flags: i32 = tb.getattr("PyBUF_FULL_RO").unwrap().extract().unwrap();
+            let c: i32 = tb.getattr("PyBUF_C_CONTIGUOUS").unwrap().extract().unwrap();
+            let kwargs = [("getbuf", flags | c)].into_py_dict(py).unwrap();
+            let err = tb
+                .getattr("ndarray")
+                .unwrap()
+                .call((any,), Some(&kwargs))
+                .unwrap_err();
+            assert!(err.is_instance_of::<PyBufferError>(py), "{err}");
+            assert!(
+                err.to_string().contains("strides for the 2 dimensions"),
+                "{err}"
+            );
+        }
+        r.borrow_mut().steps = vec![24, 8];
+        assert_eq!(export(any), good);
     });
 }
