@@ -81,18 +81,20 @@ fn numbered(n: usize) -> SharedVec<f64> {
     (0..n).map(|i| i as f64).collect::<Vec<_>>().into()
 }
 
+/// A `Dense` of 2 x 3 items numbered from 0.
+fn dense_2x3(py: Python<'_>) -> Bound<'_, Dense> {
+    let dense = Dense {
+        data: numbered(6),
+        rows: 2,
+        cols: 3,
+    };
+    Bound::new(py, dense).unwrap()
+}
+
 #[test]
 fn a_contiguous_layout_is_checked_again_when_the_item_count_changes() {
     Python::attach(|py| {
-        let m = Bound::new(
-            py,
-            Dense {
-                data: numbered(6),
-                rows: 2,
-                cols: 3,
-            },
-        )
-        .unwrap();
+        let m = dense_2x3(py);
         let any = m.as_any();
         let good = Ok((vec![2, 3], vec![24, 8], 48, 0.0));
         assert_eq!(export(any), good);
@@ -173,15 +175,7 @@ fn a_strided_layout_is_checked_again_when_the_offset_strides_or_item_count_chang
 #[test]
 fn a_held_layout_under_a_live_view_is_still_checked_for_other_layouts() {
     Python::attach(|py| {
-        let m = Bound::new(
-            py,
-            Dense {
-                data: numbered(6),
-                rows: 2,
-                cols: 3,
-            },
-        )
-        .unwrap();
+        let m = dense_2x3(py);
         let any = m.as_any();
         let live = PyMemoryView::from(any).unwrap();
         // The block holds [2, 3] for its live view; other layouts get records, and are checked.
