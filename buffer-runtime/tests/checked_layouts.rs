@@ -4,7 +4,7 @@
 //! time, and expect the checks to run again: a bad layout is refused, a good one exported as
 //! described.
 
-use buffer_runtime::{buffer_methods, PyBuffer, SharedVec};
+use buffer_runtime::{buffer_methods, PyBuffer, SharedAnyVec, SharedBlock, SharedVec};
 use pyo3::exceptions::PyBufferError;
 use pyo3::prelude::*;
 use pyo3::types::{IntoPyDict, PyMemoryView};
@@ -36,6 +36,32 @@ struct Pitched {
 #[buffer_methods]
 #[pymethods]
 impl Pitched {}
+
+#[pyclass]
+#[derive(PyBuffer)]
+struct BlockDense {
+    #[buffer(shape = [rows, cols])]
+    data: SharedBlock<f64>,
+    rows: usize,
+    cols: usize,
+}
+
+#[buffer_methods]
+#[pymethods]
+impl BlockDense {}
+
+#[pyclass]
+#[derive(PyBuffer)]
+struct AnyDense {
+    #[buffer(shape = [rows, cols])]
+    data: SharedAnyVec,
+    rows: usize,
+    cols: usize,
+}
+
+#[buffer_methods]
+#[pymethods]
+impl AnyDense {}
 
 #[pyclass]
 #[derive(PyBuffer)]
@@ -234,5 +260,59 @@ fn a_held_layout_is_not_held_for_another_count_of_strides() {
         }
         r.borrow_mut().steps = vec![24, 8];
         assert_eq!(export(any), good);
+    });
+}
+
+#[test]
+fn every_shared_storage_checks_a_layout_again_when_its_dims_change() {
+    Python::attach(|py| {
+        let b = Bound::new(
+            py,
+            BlockDense {
+                data: SharedBlock::from((0..6).map(f64::from).collect::<Vec<_>>()),
+                rows: 2,
+                cols: 3,
+            },
+        )
+        .unwrap();
+        let any = b.as_any();
+        let good = Ok((vec![2, 3], vec![24, 8], 48, 0.0));
+        assert_eq!(export(any), good);
+        assert_eq!(export(any), good);
+        (b.borrow_mut().rows, b.borrow_mut().cols) = (3, 3);
+        let err = export(any).unwrap_err();
+        assert!(err.contains("9 elements, but data holds 6"), "{err}");
+        (b.borrow_mut().rows, b.borrow_mut().cols) = (3, 2);
+        assert_eq!(export(any), Ok((vec![3, 2], vec![16, 8], 48, 0.0)));
+        (b.borrow_mut().rows, b.borrow_mut().cols) = (2, 3);
+        assert_eq!(export(any), good);
+    });
+}
+
+#[test]
+fn run_time_typed_storage_checks_a_layout_again_when_its_items_change() {
+    Python::attach(|py| {
+        let a = Bound::new(
+            py,
+            AnyDense {
+                data: SharedAnyVec::from((0..6).map(f64::from).collect::<Vec<_>>()),
+                rows: 2,
+                cols: 3,
+            },
+        )
+        .unwrap();
+        let any = a.as_any();
+        let good = Ok((vec![2, 3], vec![24, 8], 48, 0.0));
+        assert_eq!(export(any), good);
+        assert_eq!(export(any), good);
+        // Another block of another item type: its own strides.
+        a.borrow_mut().data = SharedAnyVec::from((1..7).collect::<Vec<i32>>());
+        assert_eq!(export(any), Ok((vec![2, 3], vec![12, 4], 24, 1.0)));
+        // Another block of another count: refused.
+        a.borrow_mut().data = SharedAnyVec::from(vec![0.5f64; 8]);
+        let err = export(any).unwrap_err();
+        assert!(err.contains("6 elements, but data holds 8"), "{err}");
+        a.borrow_mut().data = SharedAnyVec::from(vec![0.5f64; 6]);
+        assert_eq!(export(any), Ok((vec![2, 3], vec![24, 8], 48, 0.5)));
     });
 }
