@@ -556,6 +556,15 @@ mod tests {
                     placement: Placement::Strided(&[24, 16]),
                     ..pitched
                 },
+                // The held strides, one too few or one more.
+                NdLayout {
+                    placement: Placement::Strided(&[24]),
+                    ..pitched
+                },
+                NdLayout {
+                    placement: Placement::Strided(&[24, 8, 8]),
+                    ..pitched
+                },
             ] {
                 assert!(h.nd_checked(&other).is_none());
             }
