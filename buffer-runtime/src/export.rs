@@ -171,6 +171,7 @@ impl<'a> Exporter<'a> {
         let checked = match held {
             Some(hit) => Checked::Held(hit),
             // The first export of this layout (or not the last one exported): out of line.
+            // Free-threaded builds, whose heads cache nothing, come here on every export.
             None if S::SHARED && !natural_1d => Checked::Now(check_layout_outlined(nd)?),
             None => Checked::Now(check_layout(&nd)?),
         };
@@ -290,7 +291,7 @@ impl<'a> Exporter<'a> {
         }
         if S::SHARED {
             // Shared storage makes a record only when its block's head cannot share the
-            // tables: rare, so out of line.
+            // tables: rare with the GIL, so out of line (free-threaded: every N-d export).
             return record_outlined(dims, strides, itemsize, with_shape, with_strides, hold);
         }
         new_record(dims, strides, itemsize, with_shape, with_strides, hold)
