@@ -164,15 +164,15 @@ impl<'a> Exporter<'a> {
         // Shared storage whose block holds this layout's tables: an earlier export checked the
         // same layout against the same item count, so the checks would pass again.
         let natural_1d = matches!((shape, strides), (Shape::Natural, Strides::Order(_)));
+        let head_caches = S::SHARED && !natural_1d && HEADS_CACHE_ND;
         // SAFETY: exports run attached (`getbuffer`, `check_buffer`).
-        let held = (S::SHARED && !natural_1d)
+        let held = head_caches
             .then(|| unsafe { storage.nd_checked(&nd) })
             .flatten();
         let checked = match held {
             Some(hit) => Checked::Held(hit),
             // The first export of this layout (or not the last one exported): out of line.
-            // Free-threaded builds, whose heads cache nothing, come here on every export.
-            None if S::SHARED && !natural_1d => Checked::Now(check_layout_outlined(nd)?),
+            None if head_caches => Checked::Now(check_layout_outlined(nd)?),
             None => Checked::Now(check_layout(&nd)?),
         };
         let len = checked.len();
@@ -289,14 +289,20 @@ impl<'a> Exporter<'a> {
         if !(with_shape || hold.is_some() || needs_borrow) {
             return (ptr::null_mut(), ptr::null_mut(), ptr::null_mut());
         }
-        if S::SHARED {
+        if S::SHARED && HEADS_CACHE_ND {
             // Shared storage makes a record only when its block's head cannot share the
-            // tables: rare with the GIL, so out of line (free-threaded: every N-d export).
+            // tables: rare, so out of line.
             return record_outlined(dims, strides, itemsize, with_shape, with_strides, hold);
         }
         new_record(dims, strides, itemsize, with_shape, with_strides, hold)
     }
 }
+
+/// Whether shared blocks' heads cache an N-d layout (`Direct::nd_checked`), which makes the
+/// checks and the record of a shared N-d export the rare path, kept out of line. Free-threaded
+/// heads cache nothing, so there every N-d export checks and records inline, as plain storage
+/// does.
+const HEADS_CACHE_ND: bool = cfg!(not(Py_GIL_DISABLED));
 
 /// A new record with the tables asked for and `hold`: its tables and itself, as `internal`.
 #[inline(always)]
@@ -394,7 +400,7 @@ fn check_layout(layout: &NdLayout<'_>) -> Result<usize, ExportError> {
 }
 
 /// [`check_layout`], compiled once: for shared storage, whose block's head usually holds the
-/// layout already checked. By value, so that the caller's layout stays in registers.
+/// layout already checked ([`HEADS_CACHE_ND`]). By value, so that the caller's layout stays in registers.
 #[inline(never)]
 fn check_layout_outlined(layout: NdLayout<'_>) -> Result<usize, ExportError> {
     check_layout(&layout)
