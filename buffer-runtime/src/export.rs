@@ -400,7 +400,8 @@ fn check_layout(layout: &NdLayout<'_>) -> Result<usize, ExportError> {
 }
 
 /// [`check_layout`], compiled once: for shared storage, whose block's head usually holds the
-/// layout already checked ([`HEADS_CACHE_ND`]). By value, so that the caller's layout stays in registers.
+/// layout already checked ([`HEADS_CACHE_ND`]). By value, so that the caller's layout stays in
+/// registers.
 #[inline(never)]
 fn check_layout_outlined(layout: NdLayout<'_>) -> Result<usize, ExportError> {
     check_layout(&layout)
