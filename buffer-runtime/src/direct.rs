@@ -384,6 +384,13 @@ impl Direct {
         }
     }
 
+    /// Whether a view's `internal` is a direct export (tagged), not a record or null.
+    #[cfg(not(Py_LIMITED_API))]
+    #[inline(always)]
+    pub(crate) fn is_direct(internal: *mut c_void) -> bool {
+        internal.addr() & DIRECT_TAG != 0
+    }
+
     /// The head a tagged `internal` points at (`None` for a record or null).
     ///
     /// # Safety

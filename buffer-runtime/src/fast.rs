@@ -56,10 +56,11 @@
 
 use std::os::raw::c_int;
 use std::panic::{self, AssertUnwindSafe};
+#[cfg(not(Py_LIMITED_API))]
+use std::ptr::NonNull;
 
 use pyo3::exceptions::PyBufferError;
 use pyo3::ffi;
-use pyo3::types::PyAny;
 #[cfg(not(Py_LIMITED_API))]
 use pyo3::types::PyTypeMethods;
 use pyo3::types::{PyModule, PyModuleMethods};
@@ -68,6 +69,8 @@ use pyo3::{Bound, CastError, PyErr, PyResult, PyTypeInfo, Python};
 #[cfg(not(Py_LIMITED_API))]
 use crate::direct::Direct;
 use crate::error::{buffer_error_of, ExportError};
+#[cfg(not(Py_LIMITED_API))]
+use crate::export_state::StateBox;
 use crate::provider::{FrozenFlag, PyBuffer};
 use crate::slots::export_into;
 #[cfg(not(Py_LIMITED_API))]
@@ -193,7 +196,8 @@ where
         // SAFETY: `view` is non-null and valid for writes (contract).
         match unsafe { export_into(slf, view, flags) } {
             Ok(()) => 0,
-            Err(e) => raise_export(any, e),
+            // SAFETY: `obj` is live and the thread attached (contract).
+            Err(e) => unsafe { raise_export(obj, e) },
         }
     };
     match panic::catch_unwind(AssertUnwindSafe(run)) {
@@ -220,10 +224,21 @@ fn raise_not_an_instance(e: CastError<'_, '_>) -> c_int {
     raise_cold(move || PyErr::from(e))
 }
 
+/// Takes `obj` as the raw pointer, not as the `&Bound` the slot borrows: a reference that
+/// reached this call would keep `obj` in a stack slot on every export.
+///
+/// # Safety
+/// `obj` is a live object; attached.
 #[cold]
 #[inline(never)]
-fn raise_export(obj: &Bound<'_, PyAny>, e: ExportError) -> c_int {
-    raise_cold(|| buffer_error_of(obj, e))
+unsafe fn raise_export(obj: *mut ffi::PyObject, e: ExportError) -> c_int {
+    raise_cold(|| {
+        // SAFETY: attached (contract).
+        let py = unsafe { Python::assume_attached() };
+        // SAFETY: `obj` is live (contract).
+        let any = unsafe { Bound::ref_from_ptr(py, &obj) };
+        buffer_error_of(any, e)
+    })
 }
 
 #[cold]
@@ -257,17 +272,26 @@ unsafe extern "C" fn slot_releasebuffer(_obj: *mut ffi::PyObject, view: *mut ffi
     if internal.is_null() {
         return;
     }
-    // The common case without a call: a direct export whose end hands nothing back.
-    // SAFETY: the view's `internal`, given up here, once, attached (contract).
-    if !unsafe { Direct::release_quick(internal) } {
-        // SAFETY: as above; nothing was released by `release_quick`.
+    // The common cases without a call: a direct export whose end hands nothing back, a record
+    // that holds nothing (a frozen class's plain N-d storage).
+    let quick = if Direct::is_direct(internal) {
+        // SAFETY: the view's `internal`, given up here, once, attached (contract).
+        unsafe { Direct::release_quick(internal) }
+    } else {
+        // SAFETY: tested non-null above.
+        let rec = unsafe { NonNull::new_unchecked(internal) };
+        // SAFETY: as above: an untagged non-null `internal` is a record from `into_raw`.
+        unsafe { StateBox::recycle_quick(rec) }
+    };
+    if !quick {
+        // SAFETY: as above; the quick paths released nothing.
         unsafe { release_general(internal) }
     }
 }
 
-/// The rest of [`slot_releasebuffer`]: records, orphans, the free-threaded build. Out of line,
-/// so that the common cases above need no stack frame, and `extern "C"` (it cannot unwind), so
-/// that calling it needs no unwind guard either: a tail call.
+/// The rest of [`slot_releasebuffer`]: records that hold something, orphans, the free-threaded
+/// build. Out of line, so that the common cases above need no stack frame, and `extern "C"` (it
+/// cannot unwind), so that calling it needs no unwind guard either: a tail call.
 ///
 /// # Safety
 /// `internal` is a view's `internal` from `slot_getbuffer`, given up by the caller; attached.
