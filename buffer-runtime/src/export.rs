@@ -62,7 +62,7 @@ pub struct Exported {
     /// Null, a tagged direct export ([`DirectExport::into_internal`]) or a record.
     pub(crate) internal: *mut c_void,
     /// Plain storage of a mutable class: the owner's shared borrow goes into the record's
-    /// `holds[1]` (then `internal` is a record).
+    /// `borrow` (then `internal` is a record).
     pub(crate) needs_borrow: bool,
 }
 
@@ -334,7 +334,7 @@ fn new_record(
             }
         }
     }
-    r.holds[0] = hold;
+    r.hold = hold;
     let p = rec.into_raw();
     let rp = p.as_ptr().cast::<crate::export_state::ExportState>();
     // SAFETY: `rp` is the live record just given up (owned by the returned `internal`); only

@@ -17,14 +17,17 @@ use std::sync::atomic::{AtomicPtr, Ordering};
 
 use pyo3::ffi::Py_ssize_t;
 
-use crate::hold::Hold;
+use crate::hold::{Borrow, Hold};
 use crate::layout::MAX_NDIM;
 
 /// What one live export owns. `shape` and `strides` are what `Py_buffer` points at.
 pub(crate) struct ExportState {
     pub shape: [Py_ssize_t; MAX_NDIM],
     pub strides: [Py_ssize_t; MAX_NDIM],
-    pub holds: [Option<Hold>; 2],
+    /// What the storage keeps alive for the export (an `Arc` of shared storage), if anything.
+    pub hold: Option<Hold>,
+    /// A mutable class's shared borrow of its owner (plain storage).
+    pub borrow: Option<Borrow>,
 }
 
 /// Free records, each slot empty or owning one leaked `Box<ExportState>`. A swap takes a record, a
@@ -52,7 +55,8 @@ impl StateBox {
         let boxed = Box::new(ExportState {
             shape: [0; MAX_NDIM],
             strides: [0; MAX_NDIM],
-            holds: [None, None],
+            hold: None,
+            borrow: None,
         });
         StateBox(NonNull::from(Box::leak(boxed)))
     }
@@ -67,19 +71,34 @@ impl StateBox {
         std::mem::ManuallyDrop::new(self).0.cast()
     }
 
-    /// Recycles a record given up by `into_raw` that holds nothing (only tables) into the
-    /// first free slot, if that is empty: what dropping it would do, without the drop's code.
+    /// Ends a record given up by `into_raw` that holds at most a borrow (plain storage) as
+    /// dropping it would, without the drop's loop over the free slots: the borrow is moved out,
+    /// the record given to the first free slot if that is empty, then the borrow given back.
     /// `false`, with nothing done, otherwise.
     ///
     /// # Safety
     /// As [`from_raw`](Self::from_raw); attached (module docs).
     #[cfg_attr(Py_LIMITED_API, allow(dead_code))] // the fast release slot's
     #[inline(always)]
-    pub unsafe fn recycle_quick(p: NonNull<c_void>) -> bool {
+    pub unsafe fn release_quick(p: NonNull<c_void>) -> bool {
         let rec = p.cast::<ExportState>().as_ptr();
-        // SAFETY: a live record the caller owns (contract); its holds are read in place.
-        let holds = unsafe { &(*rec).holds };
-        holds.iter().all(Option::is_none) && give(&FREE[0], rec)
+        // SAFETY: a live record the caller owns (contract).
+        if unsafe { (*rec).hold.is_some() } {
+            return false;
+        }
+        // SAFETY: as above.
+        if unsafe { (*rec).borrow.is_none() } {
+            return give(&FREE[0], rec); // a frozen class's: nothing to move out
+        }
+        // SAFETY: as above; moved out before the record can be taken again.
+        let borrow = unsafe { (*rec).borrow.take() };
+        if !give(&FREE[0], rec) {
+            // SAFETY: still the caller's record: it was not given.
+            unsafe { (*rec).borrow = borrow };
+            return false;
+        }
+        drop(borrow);
+        true
     }
 
     /// Takes back a record given up by `into_raw`.
@@ -96,10 +115,11 @@ impl Drop for StateBox {
     fn drop(&mut self) {
         // Drop the holds before the record can be taken again.
         let rec = self.get_mut();
-        for hold in &mut rec.holds {
-            if hold.is_some() {
-                *hold = None;
-            }
+        if rec.hold.is_some() {
+            rec.hold = None;
+        }
+        if rec.borrow.is_some() {
+            rec.borrow = None;
         }
         let p = self.0.as_ptr();
         for slot in &FREE {

@@ -272,16 +272,17 @@ unsafe extern "C" fn slot_releasebuffer(_obj: *mut ffi::PyObject, view: *mut ffi
     if internal.is_null() {
         return;
     }
-    // The common cases without a call: a direct export whose end hands nothing back, a record
-    // that holds nothing (a frozen class's plain N-d storage).
+    // The common cases without a call to the general release: a direct export whose end hands
+    // nothing back, a record of plain storage (holding nothing, or a mutable class's borrow).
     let quick = if Direct::is_direct(internal) {
         // SAFETY: the view's `internal`, given up here, once, attached (contract).
         unsafe { Direct::release_quick(internal) }
     } else {
         // SAFETY: tested non-null above.
         let rec = unsafe { NonNull::new_unchecked(internal) };
-        // SAFETY: as above: an untagged non-null `internal` is a record from `into_raw`.
-        unsafe { StateBox::recycle_quick(rec) }
+        // SAFETY: as above: an untagged non-null `internal` is a record from `into_raw`. (The
+        // borrow it may give back cannot unwind, so no unwind reaches this C frame.)
+        unsafe { StateBox::release_quick(rec) }
     };
     if !quick {
         // SAFETY: as above; the quick paths released nothing.
@@ -289,7 +290,7 @@ unsafe extern "C" fn slot_releasebuffer(_obj: *mut ffi::PyObject, view: *mut ffi
     }
 }
 
-/// The rest of [`slot_releasebuffer`]: records that hold something, orphans, the free-threaded
+/// The rest of [`slot_releasebuffer`]: records that hold storage, orphans, the free-threaded
 /// build. Out of line, so that the common cases above need no stack frame, and `extern "C"` (it
 /// cannot unwind), so that calling it needs no unwind guard either: a tail call.
 ///

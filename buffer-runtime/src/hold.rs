@@ -1,5 +1,6 @@
-//! [`Hold`]: something an export keeps until it is released (a shared storage's memory, or a
-//! shared borrow of the owner), type-erased into one pointer-sized slot and a drop function.
+//! [`Hold`]: something an export keeps until it is released (a shared storage's memory),
+//! type-erased into one pointer-sized slot and a drop function; [`Borrow`]: the same for a
+//! mutable class's shared borrow of its owner.
 
 use std::ffi::c_void;
 use std::mem::{size_of, ManuallyDrop, MaybeUninit};
@@ -42,22 +43,40 @@ impl Hold {
             drop_fn: drop_arc::<T>,
         }
     }
+}
 
-    /// Keeps a shared borrow of a pyclass until the hold is dropped, which must happen while
-    /// attached and while the object lives: an export's hold is dropped by `bf_releasebuffer`,
-    /// which CPython calls before it drops the view's reference to the object (or on a failed
-    /// export, inside the slot call, which borrows the object).
-    ///
-    /// The guard is moved, as bytes, into the slot and moved back out by the drop function:
+impl Drop for Hold {
+    fn drop(&mut self) {
+        // SAFETY: `drop_fn` matches the value `slot` was made from, and runs once (this is the
+        // hold's only drop, and the slot is not used after it).
+        unsafe { (self.drop_fn)(self.slot) }
+    }
+}
+
+/// A shared borrow of a pyclass, type-erased like a [`Hold`] and given back when dropped, which
+/// must happen while attached and while the object lives: an export's borrow is dropped by
+/// `bf_releasebuffer`, which CPython calls before it drops the view's reference to the object
+/// (or on a failed export, inside the slot call, which borrows the object).
+///
+/// Its release is an `extern "C"` function: giving back pyo3's borrow flag cannot panic, and a
+/// function that cannot unwind is one the fast release slot can end with, as a tail call.
+pub(crate) struct Borrow {
+    slot: Slot,
+    /// Gives back the borrow `slot` holds; matches how `slot` was made.
+    release: unsafe extern "C" fn(Slot),
+}
+
+impl Borrow {
+    /// The guard is moved, as bytes, into the slot and moved back out by the release function:
     /// a bitwise move is what every Rust move is, so this needs only that the guard fits the
     /// slot (asserted at compile time) and nothing of `PyClassGuard`'s private layout.
-    pub(crate) fn borrow<T: PyClass>(guard: PyClassGuard<'_, T>) -> Hold {
+    pub(crate) fn new<T: PyClass>(guard: PyClassGuard<'_, T>) -> Borrow {
         const {
             assert!(size_of::<PyClassGuard<'static, T>>() <= size_of::<Slot>());
         }
-        unsafe fn drop_borrow<T: PyClass>(slot: Slot) {
+        unsafe extern "C" fn release<T: PyClass>(slot: Slot) {
             // SAFETY: `slot` starts with the bytes of a `PyClassGuard<T>` written by
-            // `Hold::borrow::<T>` (it fits, asserted above); reading them back moves the guard
+            // `Borrow::new::<T>` (it fits, asserted above); reading them back moves the guard
             // out, once. The read is unaligned, so the slot's alignment does not matter.
             let guard: PyClassGuard<'static, T> = unsafe {
                 std::ptr::read_unaligned(slot.as_ptr().cast::<PyClassGuard<'static, T>>())
@@ -69,7 +88,7 @@ impl Hold {
         let mut slot = Slot::uninit();
         // SAFETY: the slot is at least as large as the guard (asserted above) and the write is
         // unaligned; the guard is never used again here (`ManuallyDrop`): its bytes now belong
-        // to the slot, which `drop_borrow` reads once.
+        // to the slot, which `release` reads once.
         unsafe {
             std::ptr::write_unaligned(
                 slot.as_mut_ptr()
@@ -77,17 +96,18 @@ impl Hold {
                 guard,
             )
         };
-        Hold {
+        Borrow {
             slot,
-            drop_fn: drop_borrow::<T>,
+            release: release::<T>,
         }
     }
 }
 
-impl Drop for Hold {
+impl Drop for Borrow {
+    #[inline]
     fn drop(&mut self) {
-        // SAFETY: `drop_fn` matches the value `slot` was made from, and runs once (this is the
-        // hold's only drop, and the slot is not used after it).
-        unsafe { (self.drop_fn)(self.slot) }
+        // SAFETY: `release` matches the guard `slot` was made from, and runs once (this is the
+        // borrow's only drop, and the slot is not used after it).
+        unsafe { (self.release)(self.slot) }
     }
 }

@@ -16,7 +16,7 @@ use crate::error::ExportError;
 use crate::export::Exporter;
 use crate::export_state::StateBox;
 use crate::flags::Request;
-use crate::hold::Hold;
+use crate::hold::Borrow;
 use crate::provider::{FrozenFlag, PyBuffer};
 
 /// `bf_getbuffer` for a [`PyBuffer`] class.
@@ -88,7 +88,7 @@ where
         // `internal` is then a record (`Exporter::record` makes one whenever a borrow is kept).
         let rec = internal.cast::<crate::export_state::ExportState>();
         // SAFETY: `rec` is the live record the export owns; nothing else refers to it yet.
-        unsafe { (*rec).holds[1] = Some(Hold::borrow(guard)) };
+        unsafe { (*rec).borrow = Some(Borrow::new(guard)) };
     } else {
         drop(guard);
     }

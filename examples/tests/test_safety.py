@@ -495,6 +495,25 @@ def test_mutable_plain_storage_refuses_mut_self_while_exported(view):
     assert r.tolist() == []
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_mutable_plain_storage_gives_each_borrow_back_whatever_the_release_order(seed):
+    # More live exports than the record pool's slots: the release slot's quick path (a free
+    # slot for the record, then the borrow given back) and its fallback (no free slot: the
+    # borrow put back and the general release) both run, in a shuffled order.
+    rng = random.Random(seed)
+    owners = [bx.Readings([float(i)] * 3) for i in range(4)]
+    views = [memoryview(rng.choice(owners)) for _ in range(24)]
+    rng.shuffle(views)
+    while views:
+        views.pop().release()
+        for r in owners:
+            live = any(v.obj is r for v in views)
+            assert r.exported() == live
+            if not live:
+                r.clear()  # the borrow is back: `&mut self` runs
+                assert r.tolist() == []
+
+
 # Allocation per export (README "Performance", export-safety.md): 1-D SharedVec storage holds its
 # own tables, plain 1-D byte storage of a frozen class points them at the view's own `len` and
 # `itemsize` (as PyBuffer_FillInfo does), and neither allocates; every other export takes a per-export record (shape and
