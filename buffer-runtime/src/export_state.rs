@@ -1,5 +1,5 @@
 //! The per-export record behind `Py_buffer.internal` ([`ExportState`]): the shape and strides
-//! tables and the holds, recycled through a few global slots so that exports do not allocate.
+//! tables, a hold and a borrow, recycled through a few global slots so that exports do not allocate.
 //! (Not to be confused with record *elements*, `#[derive(Element)]` structs: their `T{...}`
 //! format is built in `record_format.rs`.)
 //!
@@ -35,7 +35,7 @@ pub(crate) struct ExportState {
 /// moved whole), and no thread-local lookup, which costs a call in a shared library.
 static FREE: [AtomicPtr<ExportState>; 8] = [const { AtomicPtr::new(ptr::null_mut()) }; 8];
 
-/// An owned record; dropping it drops its holds and recycles it.
+/// An owned record; dropping it drops its hold and borrow and recycles it.
 pub(crate) struct StateBox(NonNull<ExportState>);
 
 impl StateBox {
@@ -71,10 +71,11 @@ impl StateBox {
         std::mem::ManuallyDrop::new(self).0.cast()
     }
 
-    /// Ends a record given up by `into_raw` that holds at most a borrow (plain storage) as
-    /// dropping it would, without the drop's loop over the free slots: the borrow is moved out,
-    /// the record given to the first free slot if that is empty, then the borrow given back.
-    /// `false`, with nothing done, otherwise.
+    /// Ends a record given up by `into_raw` that holds at most a borrow (plain storage) without
+    /// the drop's loop over the free slots: the borrow is moved out, the record given to
+    /// `FREE[0]` if that is empty, then the borrow given back (the reverse of the drop's order,
+    /// so that nothing touches the record once it is given). `false`, with nothing done,
+    /// otherwise: the caller still owns `p`.
     ///
     /// # Safety
     /// As [`from_raw`](Self::from_raw); attached (module docs).

@@ -31,7 +31,9 @@
 //!    and restored inside `Python::attach` (cheap when already attached), off the hot path. The
 //!    whole body runs under `catch_unwind`: a panic (a bug) becomes a `BufferError` with
 //!    `view.obj` NULL, never an unwind into C (which would abort) and never a
-//!    `PanicException`. `bf_releasebuffer` cannot fail; its body is guarded the same way.
+//!    `PanicException`. `bf_releasebuffer` cannot fail; its quick paths (plain stores, and the
+//!    `extern "C"` release of a mutable class's borrow, which catches its own panics) cannot
+//!    unwind, and the rest runs under `catch_unwind` too.
 //! 6. **Release.** `bf_releasebuffer` gives back what `view.internal` owns (null, a tagged
 //!    count of a shared block, or a record), keyed on `internal` and never on the view's address,
 //!    so releasing a copy of the view is fine; it never touches `view.obj`, whose reference
@@ -290,8 +292,8 @@ unsafe extern "C" fn slot_releasebuffer(_obj: *mut ffi::PyObject, view: *mut ffi
     }
 }
 
-/// The rest of [`slot_releasebuffer`]: records that hold storage, orphans, the free-threaded
-/// build. Out of line, so that the common cases above need no stack frame, and `extern "C"` (it
+/// The rest of [`slot_releasebuffer`]: records that hold storage or find `FREE[0]` taken,
+/// orphans, direct exports on the free-threaded build. Out of line, so that the common cases above need no stack frame, and `extern "C"` (it
 /// cannot unwind), so that calling it needs no unwind guard either: a tail call.
 ///
 /// # Safety
@@ -299,8 +301,8 @@ unsafe extern "C" fn slot_releasebuffer(_obj: *mut ffi::PyObject, view: *mut ffi
 #[cfg(not(Py_LIMITED_API))]
 #[inline(never)]
 unsafe extern "C" fn release_general(internal: *mut std::ffi::c_void) {
-    // Releasing drops `Arc` counts and borrows, which cannot panic; the guard keeps a bug from
-    // unwinding into C all the same.
+    // Releasing drops `Arc` counts (a borrow's release catches its own panics); the guard keeps
+    // a bug from unwinding into C all the same.
     // SAFETY: forwarded contract.
     let _ = panic::catch_unwind(|| unsafe { release_internal(internal) });
 }

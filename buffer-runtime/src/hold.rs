@@ -56,10 +56,11 @@ impl Drop for Hold {
 /// A shared borrow of a pyclass, type-erased like a [`Hold`] and given back when dropped, which
 /// must happen while attached and while the object lives: an export's borrow is dropped by
 /// `bf_releasebuffer`, which CPython calls before it drops the view's reference to the object
-/// (or on a failed export, inside the slot call, which borrows the object).
+/// (a borrow is made only once an export has succeeded).
 ///
-/// Its release is an `extern "C"` function: giving back pyo3's borrow flag cannot panic, and a
-/// function that cannot unwind is one the fast release slot can end with, as a tail call.
+/// Its release is an `extern "C"` function that catches its own panics (giving back pyo3's
+/// flag is an atomic decrement for a live object; none is expected): a function that cannot
+/// unwind is one the fast release slot can end with, as a tail call.
 pub(crate) struct Borrow {
     slot: Slot,
     /// Gives back the borrow `slot` holds; matches how `slot` was made.
@@ -81,9 +82,10 @@ impl Borrow {
             let guard: PyClassGuard<'static, T> = unsafe {
                 std::ptr::read_unaligned(slot.as_ptr().cast::<PyClassGuard<'static, T>>())
             };
-            drop(guard);
+            // A panic (a bug) must not reach the caller: it would abort at this `extern "C"`.
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(guard)));
         }
-        // `'static` only erases the borrow of the object, which outlives the hold (above).
+        // `'static` only erases the borrow of the object, which outlives the `Borrow` (above).
         let guard = ManuallyDrop::new(guard);
         let mut slot = Slot::uninit();
         // SAFETY: the slot is at least as large as the guard (asserted above) and the write is
