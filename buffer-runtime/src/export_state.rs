@@ -1,5 +1,6 @@
 //! The per-export record behind `Py_buffer.internal` ([`ExportState`]): the shape and strides
-//! tables, a hold and a borrow, recycled through a few global slots so that exports do not allocate.
+//! tables, a hold and a borrow, recycled through a few global slots so that exports do not
+//! allocate.
 //! (Not to be confused with record *elements*, `#[derive(Element)]` structs: their `T{...}`
 //! format is built in `record_format.rs`.)
 //!
@@ -114,7 +115,7 @@ impl StateBox {
 impl Drop for StateBox {
     #[inline]
     fn drop(&mut self) {
-        // Drop the holds before the record can be taken again.
+        // Drop the hold and the borrow before the record can be taken again.
         let rec = self.get_mut();
         if rec.hold.is_some() {
             rec.hold = None;

@@ -293,8 +293,9 @@ unsafe extern "C" fn slot_releasebuffer(_obj: *mut ffi::PyObject, view: *mut ffi
 }
 
 /// The rest of [`slot_releasebuffer`]: records that hold storage or find `FREE[0]` taken,
-/// orphans, direct exports on the free-threaded build. Out of line, so that the common cases above need no stack frame, and `extern "C"` (it
-/// cannot unwind), so that calling it needs no unwind guard either: a tail call.
+/// orphans, direct exports on the free-threaded build. Out of line, so that the common cases
+/// above need no stack frame, and `extern "C"` (it cannot unwind), so that calling it needs no
+/// unwind guard either: a tail call.
 ///
 /// # Safety
 /// `internal` is a view's `internal` from `slot_getbuffer`, given up by the caller; attached.
