@@ -539,7 +539,8 @@ class _Mallinfo2(ctypes.Structure):
     ]
 
 
-_MALLINFO2 = getattr(ctypes.CDLL(None), "mallinfo2", None)
+_LIBC = ctypes.CDLL(None)
+_MALLINFO2 = getattr(_LIBC, "mallinfo2", None)
 if _MALLINFO2 is not None:
     _MALLINFO2.restype = _Mallinfo2
 
@@ -552,16 +553,16 @@ def _mallinfo_in_use():
 def _mallinfo_counts():
     """Whether mallinfo2 sees a 64 KiB malloc: not under valgrind, whose malloc replaces
     glibc's and reports zeros (memcheck's leak check stands in for this count there)."""
-    libc = ctypes.CDLL(None)
-    libc.malloc.restype = ctypes.c_void_p
-    libc.malloc.argtypes = [ctypes.c_size_t]
-    libc.free.argtypes = [ctypes.c_void_p]
+    malloc, free = _LIBC.malloc, _LIBC.free
+    malloc.restype = ctypes.c_void_p
+    malloc.argtypes = [ctypes.c_size_t]
+    free.argtypes = [ctypes.c_void_p]
     before = _mallinfo_in_use()
-    p = libc.malloc(1 << 16)
+    p = malloc(1 << 16)
     try:
         return _mallinfo_in_use() - before >= 1 << 16
     finally:
-        libc.free(p)
+        free(p)
 
 
 _MALLINFO2_COUNTS = _MALLINFO2 is not None and _mallinfo_counts()
