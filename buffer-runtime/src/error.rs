@@ -52,6 +52,19 @@ pub enum ExportError {
     },
 }
 
+impl ExportError {
+    /// Drops the error. Only an [`Annotated`](ExportError::Annotated) one owns memory; the
+    /// others go without a call to the drop glue (which a quick try, `fast.rs`, must not make).
+    #[inline(always)]
+    pub(crate) fn discard(self) {
+        if let ExportError::Annotated { .. } = self {
+            drop(self);
+        } else {
+            std::mem::forget(self);
+        }
+    }
+}
+
 impl fmt::Display for ExportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

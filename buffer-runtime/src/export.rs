@@ -53,7 +53,16 @@ pub struct Exporter<'a> {
     pub(crate) element: Option<(usize, usize, &'static CStr)>,
     /// Plain storage keeps a shared borrow of its owner (a mutable class).
     pub(crate) keep_borrow: bool,
+    /// The quick try of the fast slot (`fast.rs`): whatever needs a call that returns here
+    /// (a check kept out of line, a new record) is not done but answered with
+    /// [`RETRY`], and so is every error; the slot then runs the general export, which does it
+    /// all and finds the real error.
+    pub(crate) quick: bool,
 }
+
+/// What a quick try answers when it cannot finish ([`Exporter::quick`]). Never raised: the
+/// general export that follows finds the error, if there is one.
+pub(crate) const RETRY: ExportError = ExportError::Borrowed;
 
 /// A checked export whose fields are in the view: what `view.internal` will own. Dropping it
 /// unused gives back what it holds (the view then stays failed: `obj` NULL).
@@ -75,6 +84,12 @@ impl Drop for Exported {
 }
 
 impl<'a> Exporter<'a> {
+    /// Whether this is the fast slot's quick try (the field's docs).
+    #[inline(always)]
+    pub fn quick(&self) -> bool {
+        self.quick
+    }
+
     /// Presents the storage's items as `E` (`element = E`): every export checks that `E` has
     /// the storage's itemsize and that the data is aligned for it.
     #[inline(always)]
@@ -92,6 +107,27 @@ impl<'a> Exporter<'a> {
     /// [`getbuffer`] sets last). Nothing is written, taken or held before every check passed.
     #[inline(always)]
     pub fn export<S: Storage + ?Sized>(
+        self,
+        storage: &'a S,
+        shape: Shape<'_>,
+        strides: Strides<'_>,
+        readonly: bool,
+    ) -> Result<Exported, ExportError> {
+        let quick = self.quick;
+        let done = self.export_now(storage, shape, strides, readonly);
+        // One error value for a quick try, so that building the others folds away.
+        if quick {
+            done.map_err(|e| {
+                e.discard();
+                RETRY
+            })
+        } else {
+            done
+        }
+    }
+
+    #[inline(always)]
+    fn export_now<S: Storage + ?Sized>(
         self,
         storage: &'a S,
         shape: Shape<'_>,
@@ -171,6 +207,7 @@ impl<'a> Exporter<'a> {
             .flatten();
         let checked = match held {
             Some(hit) => Checked::Held(hit),
+            None if head_caches && self.quick => return Err(RETRY),
             // The first export of this layout (or not the last one exported): out of line.
             None if head_caches => Checked::Now(check_layout_outlined(nd)?),
             None => Checked::Now(check_layout(&nd)?),
@@ -185,6 +222,9 @@ impl<'a> Exporter<'a> {
             && !req.f_contiguous()
             && (req.nd() || !req.format());
         if (!req.strides() || req.raw & CONTIGUITY_BITS != 0) && !c_order_ok {
+            if self.quick {
+                return Err(RETRY);
+            }
             check_contiguity(req, dims, placement, itemsize)?;
         }
 
@@ -230,7 +270,7 @@ impl<'a> Exporter<'a> {
                     let strides_t = unsafe { ptr::addr_of_mut!((*v).itemsize) };
                     (shape_t, strides_t, ptr::null_mut())
                 }
-                None => self.record(
+                None => match self.record(
                     storage,
                     dims,
                     strides,
@@ -238,7 +278,10 @@ impl<'a> Exporter<'a> {
                     with_shape,
                     with_strides,
                     needs_borrow,
-                ),
+                ) {
+                    Some(r) => r,
+                    None => return Err(RETRY),
+                },
             };
         let pick = |on: bool, t: *mut ffi::Py_ssize_t| if on { t } else { ptr::null_mut() };
 
@@ -271,7 +314,8 @@ impl<'a> Exporter<'a> {
     }
 
     /// The per-export record (when the view needs tables or the export holds something):
-    /// returns the record's tables and the record as `internal`, or nulls.
+    /// returns the record's tables and the record as `internal`, or nulls; `None` for a quick
+    /// try that would need a call.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
     fn record<S: Storage + ?Sized>(
@@ -283,18 +327,42 @@ impl<'a> Exporter<'a> {
         with_shape: bool,
         with_strides: bool,
         needs_borrow: bool,
-    ) -> (*mut ffi::Py_ssize_t, *mut ffi::Py_ssize_t, *mut c_void) {
+    ) -> Option<(*mut ffi::Py_ssize_t, *mut ffi::Py_ssize_t, *mut c_void)> {
+        // Shared storage makes a record only when its block's head cannot share the tables:
+        // rare, so out of line.
+        let outlined = S::SHARED && HEADS_CACHE_ND;
+        if outlined && self.quick {
+            return None;
+        }
         // SAFETY: exports run attached (`getbuffer`, `check_buffer`), and so do their releases.
         let hold = unsafe { storage.export_hold() };
         if !(with_shape || hold.is_some() || needs_borrow) {
-            return (ptr::null_mut(), ptr::null_mut(), ptr::null_mut());
+            return Some((ptr::null_mut(), ptr::null_mut(), ptr::null_mut()));
         }
-        if S::SHARED && HEADS_CACHE_ND {
-            // Shared storage makes a record only when its block's head cannot share the
-            // tables: rare, so out of line.
-            return record_outlined(dims, strides, itemsize, with_shape, with_strides, hold);
+        if outlined {
+            return Some(record_outlined(
+                dims,
+                strides,
+                itemsize,
+                with_shape,
+                with_strides,
+                hold,
+            ));
         }
-        new_record(dims, strides, itemsize, with_shape, with_strides, hold)
+        let rec = if self.quick {
+            StateBox::pooled()? // else `hold` is dropped: only storage kept by an `Arc` has one
+        } else {
+            StateBox::new()
+        };
+        Some(new_record(
+            rec,
+            dims,
+            strides,
+            itemsize,
+            with_shape,
+            with_strides,
+            hold,
+        ))
     }
 }
 
@@ -304,9 +372,10 @@ impl<'a> Exporter<'a> {
 /// does.
 const HEADS_CACHE_ND: bool = cfg!(not(Py_GIL_DISABLED));
 
-/// A new record with the tables asked for and `hold`: its tables and itself, as `internal`.
+/// `rec` filled with the tables asked for and `hold`: its tables and itself, as `internal`.
 #[inline(always)]
 fn new_record(
+    mut rec: StateBox,
     dims: &[usize],
     strides: Strides<'_>,
     itemsize: usize,
@@ -315,7 +384,6 @@ fn new_record(
     hold: Option<crate::hold::Hold>,
 ) -> (*mut ffi::Py_ssize_t, *mut ffi::Py_ssize_t, *mut c_void) {
     let ndim = dims.len();
-    let mut rec = StateBox::new();
     let r = rec.get_mut();
     if with_shape {
         for (slot, &d) in r.shape.iter_mut().zip(dims) {
@@ -334,7 +402,7 @@ fn new_record(
             }
         }
     }
-    r.hold = hold;
+    r.put_hold(hold);
     let p = rec.into_raw();
     let rp = p.as_ptr().cast::<crate::export_state::ExportState>();
     // SAFETY: `rp` is the live record just given up (owned by the returned `internal`); only
@@ -355,7 +423,15 @@ fn record_outlined(
     with_strides: bool,
     hold: Option<crate::hold::Hold>,
 ) -> (*mut ffi::Py_ssize_t, *mut ffi::Py_ssize_t, *mut c_void) {
-    new_record(dims, strides, itemsize, with_shape, with_strides, hold)
+    new_record(
+        StateBox::new(),
+        dims,
+        strides,
+        itemsize,
+        with_shape,
+        with_strides,
+        hold,
+    )
 }
 
 /// The checks of a layout against its storage, which give its byte length: the dims' count,

@@ -31,6 +31,24 @@ pub(crate) struct ExportState {
     pub borrow: Option<Borrow>,
 }
 
+impl ExportState {
+    /// Stores the hold of a record that holds nothing yet (every record `StateBox::new` and
+    /// `pooled` hand out: fresh, or emptied before it was given back), without the drop of
+    /// the old value (a call) that `=` would compile to.
+    #[inline(always)]
+    pub fn put_hold(&mut self, hold: Option<Hold>) {
+        debug_assert!(self.hold.is_none());
+        std::mem::forget(std::mem::replace(&mut self.hold, hold));
+    }
+
+    /// As [`put_hold`](Self::put_hold), for the borrow.
+    #[inline(always)]
+    pub fn put_borrow(&mut self, borrow: Borrow) {
+        debug_assert!(self.borrow.is_none());
+        std::mem::forget(self.borrow.replace(borrow));
+    }
+}
+
 /// Free records, each slot empty or owning one leaked `Box<ExportState>`. A swap takes a record, a
 /// compare-exchange into an empty slot gives one back: no lock, no ABA (a pointer is only ever
 /// moved whole), and no thread-local lookup, which costs a call in a shared library.
@@ -42,12 +60,13 @@ pub(crate) struct StateBox(NonNull<ExportState>);
 impl StateBox {
     #[inline]
     pub fn new() -> StateBox {
-        for slot in &FREE {
-            if let Some(p) = take(slot) {
-                return StateBox(p);
-            }
-        }
-        Self::fresh()
+        Self::pooled().unwrap_or_else(Self::fresh)
+    }
+
+    /// A free record, if the pool has one: no allocation.
+    #[inline(always)]
+    pub fn pooled() -> Option<StateBox> {
+        FREE.iter().find_map(take).map(StateBox)
     }
 
     #[cold]
@@ -95,7 +114,7 @@ impl StateBox {
         // SAFETY: as above; moved out before the record can be taken again.
         let borrow = unsafe { (*rec).borrow.take() };
         if !give(&FREE[0], rec) {
-            // SAFETY: still the caller's record: it was not given.
+            // SAFETY: still the caller's record: it was not given; its borrow was just taken.
             unsafe { (*rec).borrow = borrow };
             return false;
         }

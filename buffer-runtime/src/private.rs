@@ -7,6 +7,7 @@
 pub use crate::class_methods::{install as install_methods, ClassMethods};
 pub use crate::dims::{dim, stride};
 pub use crate::export::{Exported, Exporter, Shape, Strides};
+pub use crate::fast::TypeCell;
 pub use crate::foreign::AnyBlock;
 pub use crate::layout::Order;
 pub use crate::pickle::{
@@ -427,6 +428,33 @@ fn key(name: &str, k: &Key<'_>) -> String {
 fn names(text: &str, field: &str) -> bool {
     text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
         .any(|w| w == field)
+}
+
+/// Calls `f`: the generated `__export`'s description of a layout, a closure so that the `?` of
+/// its field conversions ends there. (An attribute such as `#[inline(always)]` is allowed on a
+/// closure passed as an argument, not on one bound by `let`.)
+#[inline(always)]
+pub fn run<R>(f: impl FnOnce() -> R) -> R {
+    f()
+}
+
+/// The generated `__export`'s answer: its error told by `explain` (with the annotation), except
+/// in a quick try ([`Exporter::quick`]), which only needs to know that it failed and must not
+/// make the call.
+#[inline(always)]
+pub fn explained(
+    done: Result<Exported, crate::ExportError>,
+    quick: bool,
+    explain: impl FnOnce(crate::ExportError) -> crate::ExportError,
+) -> Result<Exported, crate::ExportError> {
+    match done {
+        Ok(exported) => Ok(exported),
+        Err(e) if quick => {
+            e.discard();
+            Err(crate::export::RETRY)
+        }
+        Err(e) => Err(explain(e)),
+    }
 }
 
 /// A layout error of an export, told with the annotation (see [`Annotation`]); other errors

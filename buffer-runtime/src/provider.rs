@@ -28,6 +28,15 @@ pub trait PyBuffer: PyClass {
     #[doc(hidden)]
     fn __export<'a>(&'a self, ex: Exporter<'a>) -> Result<Exported, ExportError>;
 
+    /// The class's own [`TypeCell`](crate::fast::TypeCell), a `static` in the generated impl;
+    /// generated code, not for hand use. An impl without one (written by hand) shares a cell
+    /// that is never set: its exports all take the general path.
+    #[doc(hidden)]
+    #[inline(always)]
+    fn __type_cell() -> &'static crate::fast::TypeCell {
+        &crate::fast::UNSET_CELL
+    }
+
     /// Runs the checks of an export without exporting: `Err` (a `BufferError` naming the
     /// class and the annotation) if the fields describe a layout the storage cannot back, as
     /// `memoryview(obj)` would raise. Call it where the fields are set (a `#[new]`
@@ -54,6 +63,7 @@ fn check<T: PyBuffer>(obj: &T) -> PyResult<()> {
             request: Request::new(crate::flags::bits::STRIDES | crate::flags::bits::FORMAT),
             element: None,
             keep_borrow: false,
+            quick: false,
         };
         obj.__export(exporter)
             .map(drop)

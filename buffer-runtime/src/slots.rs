@@ -32,10 +32,10 @@ where
     T: PyBuffer,
     T::Frozen: FrozenFlag,
 {
-    // One body for both kinds of slot: the plain one `add_class` installs is this same
-    // function, so the generated `__export` has one caller and is inlined into it.
+    // One body for both kinds of slot: the plain one `add_class` installs ends in this same
+    // function when its quick try cannot finish.
     // SAFETY: `slf` is a live `T`; `view` as the contract says.
-    let rc = unsafe { crate::fast::slot_getbuffer::<T>(slf.as_ptr(), view, flags) };
+    let rc = unsafe { crate::fast::getbuffer_general::<T>(slf.as_ptr(), view, flags) };
     if rc == 0 {
         Ok(())
     } else {
@@ -61,6 +61,7 @@ pub(crate) unsafe fn export_into<T>(
     slf: &Bound<'_, T>,
     view: *mut ffi::Py_buffer,
     flags: c_int,
+    quick: bool,
 ) -> Result<(), ExportError>
 where
     T: PyBuffer,
@@ -80,6 +81,7 @@ where
         request: Request::new(flags),
         element: None,
         keep_borrow: !<T::Frozen as FrozenFlag>::FROZEN,
+        quick,
     };
     let exported = std::mem::ManuallyDrop::new(guard.__export(exporter)?);
     let internal = exported.internal;
@@ -88,7 +90,7 @@ where
         // `internal` is then a record (`Exporter::record` makes one whenever a borrow is kept).
         let rec = internal.cast::<crate::export_state::ExportState>();
         // SAFETY: `rec` is the live record the export owns; nothing else refers to it yet.
-        unsafe { (*rec).borrow = Some(Borrow::new(guard)) };
+        unsafe { (*rec).put_borrow(Borrow::new(guard)) };
     } else {
         drop(guard);
     }

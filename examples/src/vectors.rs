@@ -45,8 +45,9 @@ impl IntArray {
 /// Views may read and write it at any time; every method that would move or resize the
 /// memory raises `BufferError` while a view is alive and leaves the contents unchanged
 /// (`bytearray`'s rule). It has a `__dict__` (and weak references), so a view can be stored
-/// on the object itself; the garbage collector sees and breaks such cycles.
-#[pyclass(module = "buffer_examples", dict, weakref)]
+/// on the object itself; the garbage collector sees and breaks such cycles. Python classes
+/// may subclass it; their instances export through the same slots.
+#[pyclass(module = "buffer_examples", dict, weakref, subclass)]
 #[derive(PyBuffer)]
 pub struct GrowableArray {
     #[buffer]

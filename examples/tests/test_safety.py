@@ -333,6 +333,74 @@ def test_failed_exports_leak_nothing_and_keep_the_count(case):
         obj.append(2.0)
 
 
+# Requests the fast slot's quick try cannot finish (a contiguity check, a subclass, an empty
+# record pool): it gives up and the general export serves them. What the quick try took (a
+# borrow, a record) must be given back, and the general export's own must be released.
+HANDED_ON = {
+    "FortranMatrix-f-contiguous": (
+        lambda: bx.FortranMatrix(2, 3, [0.5, 1.5, 2.5, 3.5, 4.5, 5.5]),
+        tb.PyBUF_F_CONTIGUOUS | tb.PyBUF_FORMAT,
+        0,
+    ),
+    "Readings-f-contiguous": (
+        lambda: bx.Readings([1.0, 2.0]),
+        tb.PyBUF_F_CONTIGUOUS | tb.PyBUF_FORMAT,
+        0,
+    ),
+    "Table-f-contiguous": (
+        lambda: bx.Table(1, [1.0, 2.0, 3.0]),
+        tb.PyBUF_F_CONTIGUOUS | tb.PyBUF_FORMAT,
+        0,
+    ),
+    "Table-pool-empty": (lambda: bx.Table(2, [1.0] * 6), tb.PyBUF_FULL_RO, 20),
+    "Readings-pool-empty": (lambda: bx.Readings([1.0, 2.0]), tb.PyBUF_FULL_RO, 20),
+}
+
+
+@pytest.mark.parametrize("case", list(HANDED_ON))
+def test_exports_the_quick_try_hands_on_leak_nothing(case):
+    make, flags, live = HANDED_ON[case]
+    obj = make()
+    want = memoryview(obj).tolist()
+    # More live record exports than the pool holds (8): every new export needs a fresh one.
+    keep = [memoryview(obj) for _ in range(live)]
+    assert tb.ndarray(obj, getbuf=flags).tolist() == want
+    for _ in range(1000 // stress.SCALE):  # warm-up: allocator caches
+        tb.ndarray(obj, getbuf=flags)
+    gc.collect()
+    before = sys.getrefcount(obj)
+    rss0 = stress.rss_bytes()
+    for _ in range(100_000 // stress.SCALE):
+        tb.ndarray(obj, getbuf=flags)
+    gc.collect()
+    assert stress.rss_ok(stress.rss_bytes() - rss0)
+    assert sys.getrefcount(obj) == before
+    for v in keep:
+        v.release()
+    if hasattr(obj, "exports"):
+        assert obj.exports() == 0
+    if isinstance(obj, bx.Readings):
+        assert not obj.exported()
+        obj.clear()  # no shared borrow was left behind
+
+
+def test_a_subclass_is_exported_by_the_general_path():
+    class Sub(bx.GrowableArray):
+        pass
+
+    obj = Sub([1.0, 2.0, 3.0])
+    before = sys.getrefcount(obj)
+    for flags in (tb.PyBUF_FULL_RO, tb.PyBUF_SIMPLE, tb.PyBUF_F_CONTIGUOUS):
+        for _ in range(1000 // stress.SCALE):
+            got = tb.ndarray(obj, getbuf=flags)
+        assert got.tobytes() == bytes(memoryview(obj))
+        assert obj.exports() == 1
+        del got
+    assert sys.getrefcount(obj) == before
+    assert obj.exports() == 0
+    obj.append(4.0)  # no export or borrow left behind
+
+
 # Re-entrancy: Rust methods that call back into Python.
 
 

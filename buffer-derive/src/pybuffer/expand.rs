@@ -62,10 +62,12 @@ pub fn expand(m: &Input<'_>) -> TokenStream {
     let body = match super::annotation::annotation(m, p) {
         None => export,
         Some(annotation) => quote! {
-            let __export = || -> ::core::result::Result<#p::Exported, #krate::ExportError> {
-                #export
-            };
-            ::core::result::Result::map_err(__export(), |__e| #p::explain(__e, &#annotation))
+            let __quick = __ex.quick();
+            let __described = #p::run(
+                #[inline(always)]
+                || -> ::core::result::Result<#p::Exported, #krate::ExportError> { #export },
+            );
+            #p::explained(__described, __quick, |__e| #p::explain(__e, &#annotation))
         },
     };
     let slots = slots(m, p);
@@ -82,7 +84,9 @@ pub fn expand(m: &Input<'_>) -> TokenStream {
     quote! {
         const _: () = {
             #export_impl {
-                #[inline]
+                // Inlined into each slot body (the quick try and the general export), where
+                // the request's constant parts fold away.
+                #[inline(always)]
                 fn __export<'__a>(
                     &'__a self,
                     __ex: #p::Exporter<'__a>,
@@ -90,6 +94,11 @@ pub fn expand(m: &Input<'_>) -> TokenStream {
                     #[allow(unused_imports)]
                     use #p::{NotStorage as _, ViaStorage as _};
                     #body
+                }
+                #[inline(always)]
+                fn __type_cell() -> &'static #p::TypeCell {
+                    static CELL: #p::TypeCell = #p::TypeCell::new();
+                    &CELL
                 }
             }
             #pickle

@@ -1,7 +1,7 @@
 const _: () = {
     #[automatically_derived]
     impl ::buffer_runtime::PyBuffer for Mat4 {
-        #[inline]
+        #[inline(always)]
         fn __export<'__a>(
             &'__a self,
             __ex: ::buffer_runtime::__private::Exporter<'__a>,
@@ -11,28 +11,33 @@ const _: () = {
         > {
             #[allow(unused_imports)]
             use ::buffer_runtime::__private::{NotStorage as _, ViaStorage as _};
-            let __export = || -> ::core::result::Result<
-                ::buffer_runtime::__private::Exported,
-                ::buffer_runtime::ExportError,
-            > {
-                let __shape: [::core::primitive::usize; 1usize] = [
-                    {
-                        const __D: ::core::primitive::usize = 16;
-                        __D
-                    },
-                ];
-                (&::buffer_runtime::__private::Probe(&self.cells))
-                    .__buffer_export(
-                        __ex,
-                        ::buffer_runtime::__private::Shape::Dims(&__shape),
-                        ::buffer_runtime::__private::Strides::Order(
-                            ::buffer_runtime::__private::Order::C,
-                        ),
-                        false,
-                    )
-            };
-            ::core::result::Result::map_err(
-                __export(),
+            let __quick = __ex.quick();
+            let __described = ::buffer_runtime::__private::run(
+                #[inline(always)]
+                || -> ::core::result::Result<
+                    ::buffer_runtime::__private::Exported,
+                    ::buffer_runtime::ExportError,
+                > {
+                    let __shape: [::core::primitive::usize; 1usize] = [
+                        {
+                            const __D: ::core::primitive::usize = 16;
+                            __D
+                        },
+                    ];
+                    (&::buffer_runtime::__private::Probe(&self.cells))
+                        .__buffer_export(
+                            __ex,
+                            ::buffer_runtime::__private::Shape::Dims(&__shape),
+                            ::buffer_runtime::__private::Strides::Order(
+                                ::buffer_runtime::__private::Order::C,
+                            ),
+                            false,
+                        )
+                },
+            );
+            ::buffer_runtime::__private::explained(
+                __described,
+                __quick,
                 |__e| ::buffer_runtime::__private::explain(
                     __e,
                     &::buffer_runtime::__private::Annotation {
@@ -46,6 +51,11 @@ const _: () = {
                     },
                 ),
             )
+        }
+        #[inline(always)]
+        fn __type_cell() -> &'static ::buffer_runtime::__private::TypeCell {
+            static CELL: ::buffer_runtime::__private::TypeCell = ::buffer_runtime::__private::TypeCell::new();
+            &CELL
         }
     }
     #[automatically_derived]

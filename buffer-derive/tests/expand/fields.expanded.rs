@@ -1,7 +1,7 @@
 const _: () = {
     #[automatically_derived]
     impl ::buffer_runtime::PyBuffer for Image {
-        #[inline]
+        #[inline(always)]
         fn __export<'__a>(
             &'__a self,
             __ex: ::buffer_runtime::__private::Exporter<'__a>,
@@ -11,43 +11,48 @@ const _: () = {
         > {
             #[allow(unused_imports)]
             use ::buffer_runtime::__private::{NotStorage as _, ViaStorage as _};
-            let __export = || -> ::core::result::Result<
-                ::buffer_runtime::__private::Exported,
-                ::buffer_runtime::ExportError,
-            > {
-                let __shape: [::core::primitive::usize; 3usize] = [
-                    ::buffer_runtime::__private::dim_of(
-                        ::buffer_runtime::Dim::to_dim(self.height),
-                        ::buffer_runtime::Dim::to_i128(self.height),
-                        "height",
-                    )?,
-                    ::buffer_runtime::__private::dim_of(
-                        ::buffer_runtime::Dim::to_dim(self.width),
-                        ::buffer_runtime::Dim::to_i128(self.width),
-                        "width",
-                    )?,
-                    {
-                        #[allow(unused_braces)]
-                        const __D: ::core::primitive::usize = { CHANNELS };
-                        __D
-                    },
-                ];
-                (&::buffer_runtime::__private::Probe(&self.pixels))
-                    .__buffer_export(
-                        __ex,
-                        ::buffer_runtime::__private::Shape::Dims(&__shape),
-                        ::buffer_runtime::__private::Strides::Order({
-                            let __order: ::buffer_runtime::Order = self.order;
-                            __order
-                        }),
+            let __quick = __ex.quick();
+            let __described = ::buffer_runtime::__private::run(
+                #[inline(always)]
+                || -> ::core::result::Result<
+                    ::buffer_runtime::__private::Exported,
+                    ::buffer_runtime::ExportError,
+                > {
+                    let __shape: [::core::primitive::usize; 3usize] = [
+                        ::buffer_runtime::__private::dim_of(
+                            ::buffer_runtime::Dim::to_dim(self.height),
+                            ::buffer_runtime::Dim::to_i128(self.height),
+                            "height",
+                        )?,
+                        ::buffer_runtime::__private::dim_of(
+                            ::buffer_runtime::Dim::to_dim(self.width),
+                            ::buffer_runtime::Dim::to_i128(self.width),
+                            "width",
+                        )?,
                         {
-                            let __readonly: ::core::primitive::bool = self.locked;
-                            __readonly
+                            #[allow(unused_braces)]
+                            const __D: ::core::primitive::usize = { CHANNELS };
+                            __D
                         },
-                    )
-            };
-            ::core::result::Result::map_err(
-                __export(),
+                    ];
+                    (&::buffer_runtime::__private::Probe(&self.pixels))
+                        .__buffer_export(
+                            __ex,
+                            ::buffer_runtime::__private::Shape::Dims(&__shape),
+                            ::buffer_runtime::__private::Strides::Order({
+                                let __order: ::buffer_runtime::Order = self.order;
+                                __order
+                            }),
+                            {
+                                let __readonly: ::core::primitive::bool = self.locked;
+                                __readonly
+                            },
+                        )
+                },
+            );
+            ::buffer_runtime::__private::explained(
+                __described,
+                __quick,
                 |__e| ::buffer_runtime::__private::explain(
                     __e,
                     &::buffer_runtime::__private::Annotation {
@@ -71,6 +76,11 @@ const _: () = {
                     },
                 ),
             )
+        }
+        #[inline(always)]
+        fn __type_cell() -> &'static ::buffer_runtime::__private::TypeCell {
+            static CELL: ::buffer_runtime::__private::TypeCell = ::buffer_runtime::__private::TypeCell::new();
+            &CELL
         }
     }
     #[automatically_derived]

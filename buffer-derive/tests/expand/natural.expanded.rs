@@ -1,7 +1,7 @@
 const _: () = {
     #[automatically_derived]
     impl ::buffer_runtime::PyBuffer for Readings {
-        #[inline]
+        #[inline(always)]
         fn __export<'__a>(
             &'__a self,
             __ex: ::buffer_runtime::__private::Exporter<'__a>,
@@ -20,6 +20,11 @@ const _: () = {
                     ),
                     false,
                 )
+        }
+        #[inline(always)]
+        fn __type_cell() -> &'static ::buffer_runtime::__private::TypeCell {
+            static CELL: ::buffer_runtime::__private::TypeCell = ::buffer_runtime::__private::TypeCell::new();
+            &CELL
         }
     }
     #[automatically_derived]

@@ -1,7 +1,7 @@
 const _: () = {
     #[automatically_derived]
     impl ::my_runtime::PyBuffer for Flipped {
-        #[inline]
+        #[inline(always)]
         fn __export<'__a>(
             &'__a self,
             __ex: ::my_runtime::__private::Exporter<'__a>,
@@ -11,46 +11,51 @@ const _: () = {
         > {
             #[allow(unused_imports)]
             use ::my_runtime::__private::{NotStorage as _, ViaStorage as _};
-            let __export = || -> ::core::result::Result<
-                ::my_runtime::__private::Exported,
-                ::my_runtime::ExportError,
-            > {
-                let __shape: [::core::primitive::usize; 2usize] = [
-                    {
-                        const __D: ::core::primitive::usize = 2;
-                        __D
-                    },
-                    {
-                        const __D: ::core::primitive::usize = 3;
-                        __D
-                    },
-                ];
-                let __strides: [::core::primitive::isize; 2usize] = [
-                    {
-                        const __S: ::core::primitive::isize = -24;
-                        __S
-                    },
-                    {
-                        const __S: ::core::primitive::isize = 8;
-                        __S
-                    },
-                ];
-                (&::my_runtime::__private::Probe(&self.cells))
-                    .__buffer_export(
-                        __ex,
-                        ::my_runtime::__private::Shape::Dims(&__shape),
-                        ::my_runtime::__private::Strides::Bytes {
-                            strides: &__strides,
-                            offset: {
-                                const __S: ::core::primitive::isize = 24;
-                                __S
-                            },
+            let __quick = __ex.quick();
+            let __described = ::my_runtime::__private::run(
+                #[inline(always)]
+                || -> ::core::result::Result<
+                    ::my_runtime::__private::Exported,
+                    ::my_runtime::ExportError,
+                > {
+                    let __shape: [::core::primitive::usize; 2usize] = [
+                        {
+                            const __D: ::core::primitive::usize = 2;
+                            __D
                         },
-                        true,
-                    )
-            };
-            ::core::result::Result::map_err(
-                __export(),
+                        {
+                            const __D: ::core::primitive::usize = 3;
+                            __D
+                        },
+                    ];
+                    let __strides: [::core::primitive::isize; 2usize] = [
+                        {
+                            const __S: ::core::primitive::isize = -24;
+                            __S
+                        },
+                        {
+                            const __S: ::core::primitive::isize = 8;
+                            __S
+                        },
+                    ];
+                    (&::my_runtime::__private::Probe(&self.cells))
+                        .__buffer_export(
+                            __ex,
+                            ::my_runtime::__private::Shape::Dims(&__shape),
+                            ::my_runtime::__private::Strides::Bytes {
+                                strides: &__strides,
+                                offset: {
+                                    const __S: ::core::primitive::isize = 24;
+                                    __S
+                                },
+                            },
+                            true,
+                        )
+                },
+            );
+            ::my_runtime::__private::explained(
+                __described,
+                __quick,
                 |__e| ::my_runtime::__private::explain(
                     __e,
                     &::my_runtime::__private::Annotation {
@@ -70,6 +75,11 @@ const _: () = {
                     },
                 ),
             )
+        }
+        #[inline(always)]
+        fn __type_cell() -> &'static ::my_runtime::__private::TypeCell {
+            static CELL: ::my_runtime::__private::TypeCell = ::my_runtime::__private::TypeCell::new();
+            &CELL
         }
     }
     #[automatically_derived]
