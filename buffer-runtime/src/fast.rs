@@ -225,20 +225,42 @@ where
         let any = unsafe { Bound::ref_from_ptr(py, &obj) };
         // SAFETY: `obj`'s type is `T`'s own type object.
         let slf = unsafe { any.cast_unchecked::<T>() };
-        // A panic (a bug) is caught; the general export then meets it again and raises.
         // SAFETY: `view` is non-null and valid for writes (contract).
-        let quick = panic::catch_unwind(AssertUnwindSafe(|| unsafe {
-            export_into(slf, view, flags, true)
-        }));
-        match quick {
-            Ok(Ok(())) => return 0,
-            Ok(Err(e)) => e.discard(),
-            Err(_) => {}
+        if unsafe { quick_try(slf, view, flags) } {
+            return 0;
         }
     }
     // SAFETY: forwarded contract; a failed quick try left nothing taken or set but `view`'s
     // fields, which the general export writes again.
     unsafe { getbuffer_general::<T>(obj, view, flags) }
+}
+
+/// The export with [`Exporter::quick`] set: `true` if it exported, `false` (with nothing
+/// taken and `view.obj` NULL) if the general export must run. Makes no call. (One caller: with
+/// two, `catch_unwind`'s inner call is no longer inlined.)
+///
+/// # Safety
+/// `view` is non-null and valid for writes; attached.
+#[cfg(not(Py_LIMITED_API))]
+#[inline(always)]
+unsafe fn quick_try<T>(slf: &Bound<'_, T>, view: *mut ffi::Py_buffer, flags: c_int) -> bool
+where
+    T: PyBuffer,
+    T::Frozen: FrozenFlag,
+{
+    // A panic (a bug) is caught; the general export then meets it again and raises.
+    // SAFETY: forwarded contract.
+    let quick = panic::catch_unwind(AssertUnwindSafe(|| unsafe {
+        export_into(slf, view, flags, true)
+    }));
+    match quick {
+        Ok(Ok(())) => true,
+        Ok(Err(e)) => {
+            e.discard();
+            false
+        }
+        Err(_) => false,
+    }
 }
 
 /// `bf_getbuffer` for `T` with every check and every error: the rest of [`slot_getbuffer`],

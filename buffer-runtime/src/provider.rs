@@ -65,7 +65,7 @@ fn check<T: PyBuffer>(obj: &T) -> PyResult<()> {
             keep_borrow: false,
             quick: false,
         };
-        obj.__export(exporter)
+        crate::slots::export_outlined(obj, exporter)
             .map(drop)
             .map_err(|e| PyBufferError::new_err(format!("{}: {e}", T::NAME)))
     })

@@ -32,7 +32,7 @@ where
     T: PyBuffer,
     T::Frozen: FrozenFlag,
 {
-    // One body for both kinds of slot: the plain one `add_class` installs ends in this same
+    // One body for both kinds of slot: the fast one `add_class` installs ends in this same
     // function when its quick try cannot finish.
     // SAFETY: `slf` is a live `T`; `view` as the contract says.
     let rc = unsafe { crate::fast::getbuffer_general::<T>(slf.as_ptr(), view, flags) };
@@ -83,7 +83,14 @@ where
         keep_borrow: !<T::Frozen as FrozenFlag>::FROZEN,
         quick,
     };
-    let exported = std::mem::ManuallyDrop::new(guard.__export(exporter)?);
+    // The quick try has its own copy of the export, inlined, where its constant `quick` folds
+    // away whatever it gives up on; every other export shares one copy per class.
+    let exported = if quick {
+        guard.__export(exporter)
+    } else {
+        export_outlined(&*guard, exporter)
+    };
+    let exported = std::mem::ManuallyDrop::new(exported?);
     let internal = exported.internal;
     if exported.needs_borrow {
         // Plain storage of a mutable class: no `&mut self` until this export is released.
@@ -103,6 +110,16 @@ where
         v.obj = slf.clone().into_ptr();
     }
     Ok(())
+}
+
+/// `T`'s generated export (`#[inline(always)]`) out of line: one copy per class, for the
+/// general export and [`PyBuffer::check_buffer`].
+#[inline(never)]
+pub(crate) fn export_outlined<'a, T: PyBuffer>(
+    this: &'a T,
+    ex: Exporter<'a>,
+) -> Result<crate::export::Exported, ExportError> {
+    this.__export(ex)
 }
 
 /// `bf_releasebuffer` for a [`PyBuffer`] class: gives back what the export held. Does not
