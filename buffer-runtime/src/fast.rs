@@ -236,14 +236,18 @@ where
 }
 
 /// The export with [`Exporter::quick`] set: `true` if it exported, `false` (with nothing
-/// taken and `view.obj` NULL) if the general export must run. Makes no call. (One caller: with
-/// two, `catch_unwind`'s inner call is no longer inlined.)
+/// taken and `view.obj` NULL) if the general export must run. Makes no call. One caller per
+/// build (the fast slot, or `getbuffer` under abi3): with two, `catch_unwind`'s inner call is
+/// no longer inlined.
 ///
 /// # Safety
 /// `view` is non-null and valid for writes; attached.
-#[cfg(not(Py_LIMITED_API))]
 #[inline(always)]
-unsafe fn quick_try<T>(slf: &Bound<'_, T>, view: *mut ffi::Py_buffer, flags: c_int) -> bool
+pub(crate) unsafe fn quick_try<T>(
+    slf: &Bound<'_, T>,
+    view: *mut ffi::Py_buffer,
+    flags: c_int,
+) -> bool
 where
     T: PyBuffer,
     T::Frozen: FrozenFlag,

@@ -32,8 +32,15 @@ where
     T: PyBuffer,
     T::Frozen: FrozenFlag,
 {
-    // One body for both kinds of slot: the fast one `add_class` installs ends in this same
-    // function when its quick try cannot finish.
+    // Under abi3 (PyO3's slots), the fast slot's two steps (`fast.rs`): the quick try, then
+    // the general export. Elsewhere the fast slot makes the quick try itself; this is
+    // reached only before it is installed, or from hand-written slots.
+    #[cfg(Py_LIMITED_API)]
+    // SAFETY: `view` is non-null and valid for writes (contract); attached (`slf`); `slf` is
+    // a `T` (pyo3's slot checked it).
+    if !view.is_null() && unsafe { crate::fast::quick_try(&slf, view, flags) } {
+        return Ok(());
+    }
     // SAFETY: `slf` is a live `T`; `view` as the contract says.
     let rc = unsafe { crate::fast::getbuffer_general::<T>(slf.as_ptr(), view, flags) };
     if rc == 0 {
