@@ -267,8 +267,9 @@ impl Direct {
 
     /// The head's tables for `layout`, if it can share them: it already holds them, or no
     /// Python export of the block is alive (so none reads them) and they are rewritten, with
-    /// the byte length `checked` gives. `None` for another layout while one is exported, or
-    /// more than [`ND_CACHED`] dims.
+    /// the byte length `checked` (a layout checked now) gives. `None` for another layout while
+    /// one is exported, for a hit of another head it does not hold, or for more than
+    /// [`ND_CACHED`] dims.
     ///
     /// The tables then stay as they are while any Python export of the block lives: they are
     /// written nowhere else, and here only when the block has none.
@@ -294,9 +295,9 @@ impl Direct {
             _ => Self::holds(unsafe { &*t }, layout),
         };
         if !same {
-            // A layout found held is this head's (not rewritten since): not reached. As
-            // `None`, it leaves a quick try (`export.rs`), whose layouts are all found held,
-            // no rewrite to compile.
+            // Only a layout checked now is written: a hit found here is this head's and held
+            // (`same`); one of another head is refused. So a quick try (`export.rs`), whose
+            // layouts are all hits, has no rewrite to compile.
             if matches!(checked, Checked::Held(_)) {
                 return None;
             }
@@ -587,13 +588,15 @@ mod tests {
             let hit = h.nd_checked(&pitched).unwrap();
             let t = h.nd_tables(&pitched, Checked::Held(hit)).unwrap();
             assert_eq!(read(t, 2), (vec![2, 3], vec![24, 8]));
-            // A hit of another head is not taken on trust: compared, refused while exported.
+            // A hit of another head is not taken on trust: compared, and never a reason to
+            // rewrite, exported or not (only a layout checked now is).
             let other = Direct::new::<()>(8);
             other.nd_tables(&c23, Checked::Now(48)).unwrap();
             let foreign = other.nd_checked(&c23).unwrap();
             assert!(h.nd_tables(&c23, Checked::Held(foreign)).is_none());
             h.py.set_live(0);
-            let t = h.nd_tables(&c23, Checked::Held(foreign)).unwrap();
+            assert!(h.nd_tables(&c23, Checked::Held(foreign)).is_none());
+            let t = h.nd_tables(&c23, Checked::Now(48)).unwrap();
             assert_eq!(read(t, 2), (vec![2, 3], vec![24, 8]));
             assert_eq!(
                 h.nd_checked(&c23).map(|hit| Checked::Held(hit).len()),

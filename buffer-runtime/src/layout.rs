@@ -146,24 +146,17 @@ impl<T: Copy> Table<T> {
 
 /// Number of elements of `shape` (1 for 0-d), or `None` on overflow of `Py_ssize_t`.
 pub fn element_count(shape: &[usize]) -> Option<usize> {
-    // One pass: a zero dim makes the count 0 even when the other dims overflow together.
-    let (mut n, mut zero, mut overflow) = (1usize, false, false);
+    // Saturating: a zero dim makes the count 0 even when the other dims overflow together
+    // (0 times anything, the saturated value included, is 0), and an overflow that no zero
+    // undoes stays above `isize::MAX`.
+    let mut n = 1usize;
     for &d in shape {
         if d > isize::MAX as usize {
             return None;
         }
-        zero |= d == 0;
-        match n.checked_mul(d) {
-            Some(m) if d != 0 => n = m,
-            Some(_) => {}
-            None => overflow = true,
-        }
+        n = n.saturating_mul(d);
     }
-    match (zero, overflow) {
-        (true, _) => Some(0),
-        (false, true) => None,
-        (false, false) => (n <= isize::MAX as usize).then_some(n),
-    }
+    (n <= isize::MAX as usize).then_some(n)
 }
 
 /// Writes the strides of a contiguous `shape` in `order` into `out[..shape.len()]`.
