@@ -295,9 +295,9 @@ impl Direct {
             _ => Self::holds(unsafe { &*t }, layout),
         };
         if !same {
-            // Only a layout checked now is written: a hit found here is this head's and held
-            // (`same`); one of another head is refused. So a quick try (`export.rs`), whose
-            // layouts are all hits, has no rewrite to compile.
+            // Only a layout checked now is written: a hit that this head does not hold is
+            // another head's, refused. (A quick try of a cached layout, `export.rs`, always
+            // passes a hit, so its copy of this function has no rewrite.)
             if matches!(checked, Checked::Held(_)) {
                 return None;
             }

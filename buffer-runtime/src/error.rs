@@ -57,10 +57,14 @@ impl ExportError {
     /// others go without a call to the drop glue (which a quick try, `fast.rs`, must not make).
     #[inline(always)]
     pub(crate) fn discard(self) {
-        if let ExportError::Annotated { .. } = self {
-            drop(self);
-        } else {
-            std::mem::forget(self);
+        match self {
+            // Every variant named: one added later must say whether it owns memory.
+            ExportError::Request { .. }
+            | ExportError::Layout(_)
+            | ExportError::BadField { .. }
+            | ExportError::Borrowed
+            | ExportError::Element { .. } => std::mem::forget(self),
+            ExportError::Annotated { .. } => drop(self),
         }
     }
 }

@@ -238,8 +238,8 @@ pub trait BufferSlots {
 /// the only error is `assert_py_buffer`'s.
 ///
 /// Compiled for every class, so only the class-specific part is generic: the export body
-/// (`fast::slot_getbuffer::<T>`, through `crate::getbuffer`); the error of a failed export is
-/// taken back by a function compiled once.
+/// (`crate::getbuffer`: under abi3 the quick try, then `fast::getbuffer_general::<T>`); the
+/// error of a failed export is taken back by a function compiled once.
 pub struct Slots<T>(core::marker::PhantomData<T>);
 impl<T: crate::PyBuffer> Slots<T>
 where
@@ -321,7 +321,7 @@ pub trait ViaStorage<'a> {
     ) -> Result<Exported, crate::ExportError>;
 }
 impl<'a, S: crate::Storage + ?Sized> ViaStorage<'a> for &Probe<'a, S> {
-    #[inline]
+    #[inline(always)] // into the quick try, which makes no call (`fast.rs`)
     fn __buffer_export(
         self,
         ex: Exporter<'a>,
