@@ -115,7 +115,8 @@ impl<'a> Exporter<'a> {
     ) -> Result<Exported, ExportError> {
         let quick = self.quick;
         let done = self.export_now(storage, shape, strides, readonly);
-        // One error value for a quick try, so that building the others folds away.
+        // One error value for a quick try, so that building the others folds away (without
+        // it, `Readings` takes 3 instructions more per export, `instr.py --flags FULL_RO`).
         if quick {
             done.map_err(|e| {
                 e.discard();

@@ -60,8 +60,8 @@
 //!    (a check kept out of line, a new record, building an error) gives up instead, with
 //!    nothing taken: it gives up before it takes a count or a record, and what else it took
 //!    goes back first (a borrow by its guard's drop; on the free-threaded build, the hold of
-//!    shared storage that found the record pool empty). Then [`getbuffer_general`] runs the whole export again
-//!    from the start, as a tail call. So the common export makes no call and needs no stack
+//!    shared storage that found the record pool empty). Then [`getbuffer_general`] runs the
+//!    whole export again from the start, as a tail call. So the common export makes no call and needs no stack
 //!    frame, and every answer (an export or an error) is the general export's, or one the
 //!    general export would give: both run the same generated `__export` and
 //!    [`Exporter::export`], which only stop earlier in a quick try.
@@ -223,10 +223,10 @@ impl TypeCell {
     }
 }
 
-/// `bf_getbuffer` for `T` (non-abi3): a quick try that makes no call when it exports, for an instance of `T`
-/// itself; anything it cannot finish (a subclass, an error, a check kept out of line, a new
-/// record), [`getbuffer_general`] does again from the start, as a tail call. So the common
-/// export needs no stack frame.
+/// `bf_getbuffer` for `T` (non-abi3): a quick try for an instance of `T` itself, which makes
+/// no call when it exports; anything else (a subclass, an error, a check kept out of line, a
+/// new record), [`getbuffer_general`] does from the start, as a tail call. So
+/// the common export needs no stack frame.
 ///
 /// # Safety
 /// Called by CPython as `bf_getbuffer`: attached, `obj` a live object, `view` null or valid for
@@ -264,9 +264,8 @@ where
 
 /// The export with [`Exporter::quick`] set: `true` if it exported, `false` (with nothing
 /// taken and `view.obj` NULL) if the general export must run. Makes no call on the way to an
-/// export. One caller per
-/// build (the fast slot, or `getbuffer` under abi3): with two, `catch_unwind`'s inner call is
-/// no longer inlined.
+/// export. One caller per build (the fast slot, or `getbuffer` under abi3): with two,
+/// `catch_unwind`'s inner call is no longer inlined.
 ///
 /// # Safety
 /// `view` is non-null and valid for writes; attached.
