@@ -285,11 +285,12 @@ unsafe impl Storage for SharedAnyVec {
     }
     unsafe fn direct_nd(
         &self,
-        layout: Option<&NdLayout<'_>>,
+        layout: &NdLayout<'_>,
         checked: Checked,
+        with_tables: bool,
     ) -> Option<DirectExport> {
         // SAFETY: forwarded contract (attached).
-        each!(self, v => unsafe { v.direct_nd(layout, checked) })
+        each!(self, v => unsafe { v.direct_nd(layout, checked, with_tables) })
     }
     unsafe fn nd_checked(&self, layout: &NdLayout<'_>) -> Option<NdHit> {
         // SAFETY: forwarded contract (attached).

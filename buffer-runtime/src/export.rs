@@ -12,7 +12,7 @@ use crate::direct::{Checked, NdLayout};
 use crate::element::Element;
 use crate::error::ExportError;
 use crate::export_state::StateBox;
-use crate::flags::Request;
+use crate::flags::{bits, Request};
 use crate::layout::{self, LayoutError, Order, Table, MAX_NDIM};
 use crate::request_checks::{check_contiguity, refuse, Placement, CONTIGUITY_BITS};
 use crate::slots::release_internal;
@@ -113,18 +113,30 @@ impl<'a> Exporter<'a> {
         strides: Strides<'_>,
         readonly: bool,
     ) -> Result<Exported, ExportError> {
-        let quick = self.quick;
-        let done = self.export_now(storage, shape, strides, readonly);
+        if !self.quick {
+            return self.export_now(storage, shape, strides, readonly);
+        }
+        // The two common requests each have their own copy of a quick try, in which what the
+        // view gets is known: a strided request without a contiguity bit (numpy's,
+        // memoryview's, `PyBUF_FULL_RO`'s) and `PyBUF_SIMPLE` (`bytes`', `hashlib`'s, file
+        // writes'). Bits that change no answer are dropped; a quick try's errors are
+        // discarded, so the request they would print does not matter.
+        let raw = self.request.raw;
+        let done = if raw & (bits::STRIDES | CONTIGUITY_BITS) == bits::STRIDES {
+            let request = Request::new(bits::STRIDES | raw & (bits::FORMAT | bits::WRITABLE));
+            Exporter { request, ..self }.export_now(storage, shape, strides, readonly)
+        } else if raw & (bits::INDIRECT | CONTIGUITY_BITS | bits::FORMAT) == 0 {
+            let request = Request::new(raw & bits::WRITABLE);
+            Exporter { request, ..self }.export_now(storage, shape, strides, readonly)
+        } else {
+            self.export_now(storage, shape, strides, readonly)
+        };
         // One error value for a quick try, so that building the others folds away (without
         // it, `Readings` takes 3 instructions more per export, `instr.py --flags FULL_RO`).
-        if quick {
-            done.map_err(|e| {
-                e.discard();
-                RETRY
-            })
-        } else {
-            done
-        }
+        done.map_err(|e| {
+            e.discard();
+            RETRY
+        })
     }
 
     #[inline(always)]
@@ -242,7 +254,7 @@ impl<'a> Exporter<'a> {
             match natural_1d.then(|| unsafe { storage.direct() }).flatten() {
                 Some(d) => Some(d),
                 // SAFETY: as above; `checked` is of `nd`.
-                None => unsafe { storage.direct_nd(with_shape.then_some(&nd), checked) },
+                None => unsafe { storage.direct_nd(&nd, checked, with_shape) },
             }
         } else {
             None

@@ -591,12 +591,14 @@ unsafe impl<S: Shaped> Storage for SharedBlock<S> {
     #[inline(always)]
     unsafe fn direct_nd(
         &self,
-        layout: Option<&NdLayout<'_>>,
+        layout: &NdLayout<'_>,
         checked: Checked,
+        with_tables: bool,
     ) -> Option<DirectExport> {
         // SAFETY: attached; `checked` is true of `layout` (contract).
-        unsafe { py_exports::direct(&self.block, layout, checked) }
+        unsafe { py_exports::direct(&self.block, layout, checked, with_tables) }
     }
+    #[inline(always)]
     unsafe fn nd_checked(&self, layout: &NdLayout<'_>) -> Option<NdHit> {
         // SAFETY: attached (contract).
         unsafe { py_exports::nd_checked(&self.block, layout) }

@@ -445,12 +445,14 @@ unsafe impl<S: Shaped> Storage for SharedVec<S> {
     #[inline(always)]
     unsafe fn direct_nd(
         &self,
-        layout: Option<&NdLayout<'_>>,
+        layout: &NdLayout<'_>,
         checked: Checked,
+        with_tables: bool,
     ) -> Option<DirectExport> {
         // SAFETY: attached; `checked` is true of `layout` (contract).
-        unsafe { py_exports::direct(&self.cells, layout, checked) }
+        unsafe { py_exports::direct(&self.cells, layout, checked, with_tables) }
     }
+    #[inline(always)]
     unsafe fn nd_checked(&self, layout: &NdLayout<'_>) -> Option<NdHit> {
         // SAFETY: attached (contract).
         unsafe { py_exports::nd_checked(&self.cells, layout) }
@@ -541,12 +543,14 @@ unsafe impl<S: Shaped> Storage for SharedArray<S> {
     #[inline(always)]
     unsafe fn direct_nd(
         &self,
-        layout: Option<&NdLayout<'_>>,
+        layout: &NdLayout<'_>,
         checked: Checked,
+        with_tables: bool,
     ) -> Option<DirectExport> {
         // SAFETY: attached; `checked` is true of `layout` (contract).
-        unsafe { py_exports::direct(&self.cell, layout, checked) }
+        unsafe { py_exports::direct(&self.cell, layout, checked, with_tables) }
     }
+    #[inline(always)]
     unsafe fn nd_checked(&self, layout: &NdLayout<'_>) -> Option<NdHit> {
         // SAFETY: attached (contract).
         unsafe { py_exports::nd_checked(&self.cell, layout) }
@@ -710,6 +714,55 @@ mod tests {
         assert_eq!(unsafe { last.read() }, 5);
         drop(hold);
         assert_eq!(v.to_vec(), [1]);
+    }
+
+    #[cfg(not(Py_GIL_DISABLED))]
+    #[allow(
+        clippy::multiple_unsafe_ops_per_block,
+        reason = "one contract, stated once, covers the sequence"
+    )]
+    #[test]
+    fn a_view_without_tables_leaves_its_layout_held_for_the_next_export() {
+        use crate::direct::Checked;
+        use crate::layout::Order;
+        use crate::request_checks::Placement;
+
+        let v = SharedVec::from(vec![0f64; 6]);
+        let c23 = NdLayout {
+            dims: &[2, 3],
+            placement: Placement::Contiguous(Order::C),
+            itemsize: 8,
+            offset: 0,
+            count: 6,
+        };
+        let c32 = NdLayout {
+            dims: &[3, 2],
+            ..c23
+        };
+        let none = (std::ptr::null_mut(), std::ptr::null_mut());
+        // SAFETY: one thread stands for the attached one (P1), for every call below; each
+        // export is ended (dropped) attached, before `v`.
+        unsafe {
+            assert!(v.nd_checked(&c23).is_none());
+            // `PyBUF_SIMPLE`'s export: no tables, but the head takes the layout it checked,
+            // so that the next export of it is a hit.
+            let simple = v.direct_nd(&c23, Checked::Now(48), false).unwrap();
+            assert_eq!(simple.tables(), none);
+            let hit = v
+                .nd_checked(&c23)
+                .expect("held after a view without tables");
+            assert_eq!(Checked::Held(hit).len(), 48);
+            // While it lives, another layout cannot have the head's tables, and is not held;
+            // a view of it without tables needs none, and is still exported directly.
+            assert!(v.direct_nd(&c32, Checked::Now(48), true).is_none());
+            let other = v.direct_nd(&c32, Checked::Now(48), false).unwrap();
+            assert_eq!(other.tables(), none);
+            assert!(v.nd_checked(&c32).is_none());
+            assert!(v.nd_checked(&c23).is_some());
+            assert_eq!(v.exports(), 2);
+            drop((simple, other));
+            assert_eq!(v.exports(), 0);
+        }
     }
 
     #[test]

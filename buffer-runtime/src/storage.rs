@@ -119,19 +119,20 @@ pub unsafe trait Storage {
     unsafe fn direct(&self) -> Option<DirectExport> {
         None
     }
-    /// Shared storage: a Python export that shares the tables of `layout` (`None`: the view has
-    /// none) with the storage's other exports of it, so the export needs no record; `None` when
-    /// it cannot.
+    /// Shared storage: a Python export that shares the tables of `layout` with the storage's
+    /// other exports of it (or, without `with_tables`, a view without tables), so the export
+    /// needs no record; `None` when it cannot.
     ///
     /// # Safety
     /// As for `export_hold`: attached, and released attached; `checked` is true of `layout`.
     #[doc(hidden)]
     unsafe fn direct_nd(
         &self,
-        layout: Option<&NdLayout<'_>>,
+        layout: &NdLayout<'_>,
         checked: Checked,
+        with_tables: bool,
     ) -> Option<DirectExport> {
-        let _ = (layout, checked);
+        let _ = (layout, checked, with_tables);
         None
     }
     /// Shared storage: the block holds the tables of `layout`, which an earlier export checked

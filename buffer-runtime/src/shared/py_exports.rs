@@ -225,28 +225,35 @@ pub(crate) unsafe trait Pinned: Send + Sync + Sized {
 }
 
 /// A Python export of `this`'s block that needs no record: the view gets the head's tables for
-/// `layout` (none for `None`, a view without tables). `None` when the head cannot share them
-/// ([`Direct::nd_tables`]; always, for a layout, on the free-threaded build, where no count
+/// `layout`, or none without `with_tables`. `None` when the view needs tables and the head
+/// cannot share them ([`Direct::nd_tables`]; always on the free-threaded build, where no count
 /// says when they may be rewritten): then the export makes a record.
 ///
 /// # Safety
-/// Attached, with `&` to the owner handle; the export is ended attached.
+/// Attached, with `&` to the owner handle; the export is ended attached; `checked` is true of
+/// `layout`.
 #[inline(always)]
 pub(crate) unsafe fn direct<T: Pinned>(
     this: &Arc<T>,
-    layout: Option<&NdLayout<'_>>,
+    layout: &NdLayout<'_>,
     checked: Checked,
+    with_tables: bool,
 ) -> Option<DirectExport> {
+    // A view without tables uses none of the head's, but the head still takes the layout if
+    // it can, so that the next export of it (`PyBUF_SIMPLE`'s, say) finds it checked.
+    // SAFETY: attached (contract), before the export is counted; `checked` is true of
+    // `layout` (contract).
+    #[cfg(not(Py_GIL_DISABLED))]
+    let held = unsafe { this.head().nd_tables(layout, checked) };
     #[cfg(Py_GIL_DISABLED)]
-    let _ = checked;
-    let tables = match layout {
-        None => Tables::NONE,
-        // SAFETY: attached (contract), before the export is counted; `checked` is true of
-        // `layout` (contract).
-        #[cfg(not(Py_GIL_DISABLED))]
-        Some(layout) => unsafe { this.head().nd_tables(layout, checked) }?,
-        #[cfg(Py_GIL_DISABLED)]
-        Some(_) => return None,
+    let held = {
+        let _ = (layout, checked);
+        None
+    };
+    let tables = match held {
+        _ if !with_tables => Tables::NONE,
+        Some(tables) => tables,
+        None => return None,
     };
     // SAFETY: attached, with `&` to the owner handle (contract).
     let block = unsafe { start(this) };
