@@ -50,16 +50,39 @@ struct NdTables {
 }
 
 /// What [`NdTables`] describes besides the shape: the first `ndim` entries are the layout's.
-/// With the shape and strides, everything the layout's checks read.
+/// With the shape, the strides and the item count, everything the layout's checks read. The
+/// count is not kept: it changes only through [`Direct::set_len`], which forgets the layout.
 #[cfg(not(Py_GIL_DISABLED))]
 #[derive(Clone, Copy, PartialEq, Eq)]
 struct NdKey {
-    ndim: usize,
-    /// `None`: the strides are explicit (compared entry by entry); `Some`: contiguous.
-    order: Option<Order>,
-    itemsize: usize,
+    /// `itemsize << 8 | placement << 4 | ndim` ([`NdKey::tag`]): one compare.
+    tag: usize,
+    /// The offset of element `(0, ..., 0)` of explicit strides (a contiguous layout's checks
+    /// do not read it).
     offset: isize,
-    count: usize,
+}
+
+#[cfg(not(Py_GIL_DISABLED))]
+impl NdKey {
+    /// Describes no layout: its `ndim` nibble is above [`ND_CACHED`].
+    const NONE: NdKey = NdKey {
+        tag: usize::MAX,
+        offset: 0,
+    };
+
+    /// The tag of `layout`; `None` for more than [`ND_CACHED`] dims or an itemsize too large to
+    /// shift (`>= 2^56` on 64 bits), which the head does not cache.
+    #[inline(always)]
+    fn tag(layout: &NdLayout<'_>) -> Option<usize> {
+        let ndim = layout.dims.len();
+        let placement = match layout.placement {
+            Placement::Strided(_) => 0,
+            Placement::Contiguous(Order::C) => 1,
+            Placement::Contiguous(Order::F) => 2,
+        };
+        (ndim <= ND_CACHED && layout.itemsize < 1 << (usize::BITS - 8))
+            .then_some(layout.itemsize << 8 | placement << 4 | ndim)
+    }
 }
 
 /// An N-d layout an export asks the head for: the shape, the placement, the itemsize, the
@@ -149,13 +172,7 @@ impl Direct {
             strides: [itemsize as Py_ssize_t],
             #[cfg(not(Py_GIL_DISABLED))]
             nd: UnsafeCell::new(NdTables {
-                key: NdKey {
-                    ndim: usize::MAX, // describes nothing
-                    order: None,
-                    itemsize: 0,
-                    offset: 0,
-                    count: 0,
-                },
+                key: NdKey::NONE,
                 shape: [0; ND_CACHED],
                 strides: [0; ND_CACHED],
                 len: 0,
@@ -163,9 +180,14 @@ impl Direct {
         }
     }
 
-    /// Records the block's item count (with exclusive access to the block).
+    /// Records the block's item count (with exclusive access to the block), and forgets the
+    /// N-d layout the head holds, which was checked against the count before ([`NdKey`]).
     pub fn set_len(&mut self, len: usize) {
         self.shape[0] = len as Py_ssize_t; // <= isize::MAX: a Vec's length
+        #[cfg(not(Py_GIL_DISABLED))]
+        {
+            self.nd.get_mut().key = NdKey::NONE;
+        }
     }
 
     /// The item count last recorded by `set_len`.
@@ -207,33 +229,31 @@ impl Direct {
     }
 
     /// The head holds the tables of `layout`: an earlier export checked this same layout
-    /// against the same item count and found its byte length. The checks read nothing else
-    /// ([`NdLayout`]), so they would pass again with the same length. `None` for any other
-    /// layout.
+    /// against the same item count (`set_len` forgets it) and found its byte length. The checks
+    /// read nothing else ([`NdLayout`]), so they would pass again with the same length. `None`
+    /// for any other layout.
     ///
     /// # Safety
     /// Attached (P1 of `shared/py_exports.rs`).
     #[cfg(not(Py_GIL_DISABLED))]
     #[inline(always)]
     pub unsafe fn nd_checked(&self, layout: &NdLayout<'_>) -> Option<NdHit> {
-        if layout.dims.len() > ND_CACHED {
-            return None;
-        }
+        let tag = NdKey::tag(layout)?;
         // SAFETY: only attached code reaches the tables, one thread at a time (contract), and
         // views only read them: a shared reference for the comparison.
         let r = unsafe { &*self.nd.get() };
-        Self::holds(r, layout).then_some(NdHit {
+        Self::holds(r, tag, layout).then_some(NdHit {
             head: self,
             len: r.len,
         })
     }
 
-    /// Whether `r` describes `layout` (which has at most [`ND_CACHED`] dims).
+    /// Whether `r` describes `layout`, whose [`NdKey::tag`] is `tag`.
     #[cfg(not(Py_GIL_DISABLED))]
     #[inline(always)]
-    fn holds(r: &NdTables, layout: &NdLayout<'_>) -> bool {
+    fn holds(r: &NdTables, tag: usize, layout: &NdLayout<'_>) -> bool {
         let ndim = layout.dims.len();
-        r.key == Self::key(layout)
+        r.key.tag == tag
             && r.shape[..ndim]
                 .iter()
                 .zip(layout.dims)
@@ -244,32 +264,19 @@ impl Direct {
                 // stores stalls (store-to-load forwarding fails). A count other than `ndim`
                 // is not held: `check_layout` reports it.
                 Placement::Strided(s) => {
-                    s.len() == ndim && r.strides[..ndim].iter().zip(s).all(|(&a, &b)| a == b)
+                    r.key.offset == layout.offset
+                        && s.len() == ndim
+                        && r.strides[..ndim].iter().zip(s).all(|(&a, &b)| a == b)
                 }
                 Placement::Contiguous(_) => true,
             }
     }
 
-    #[cfg(not(Py_GIL_DISABLED))]
-    #[inline(always)]
-    fn key(layout: &NdLayout<'_>) -> NdKey {
-        NdKey {
-            ndim: layout.dims.len(),
-            order: match layout.placement {
-                Placement::Contiguous(order) => Some(order),
-                Placement::Strided(_) => None,
-            },
-            itemsize: layout.itemsize,
-            offset: layout.offset,
-            count: layout.count,
-        }
-    }
-
     /// The head's tables for `layout`, if it can share them: it already holds them, or no
     /// Python export of the block is alive (so none reads them) and they are rewritten, with
     /// the byte length `checked` (a layout checked now) gives. `None` for another layout while
-    /// one is exported, for a hit of another head it does not hold, or for more than
-    /// [`ND_CACHED`] dims.
+    /// one is exported, for a hit of another head it does not hold, or for a layout no tag
+    /// describes ([`NdKey::tag`]).
     ///
     /// The tables then stay as they are while any Python export of the block lives: they are
     /// written nowhere else, and here only when the block has none.
@@ -282,9 +289,7 @@ impl Direct {
     #[inline(always)]
     pub unsafe fn nd_tables(&self, layout: &NdLayout<'_>, checked: Checked) -> Option<Tables> {
         let ndim = layout.dims.len();
-        if ndim > ND_CACHED {
-            return None;
-        }
+        let tag = NdKey::tag(layout)?;
         let t = self.nd.get();
         let same = match checked {
             // `nd_checked` of this head, in this same attached stretch: nothing rewrote the
@@ -292,7 +297,7 @@ impl Direct {
             Checked::Held(hit) if std::ptr::eq(hit.head, self) => true,
             // SAFETY: only attached code reaches the tables (here), one thread at a time
             // (contract), and views only read them: a shared reference for the comparison.
-            _ => Self::holds(unsafe { &*t }, layout),
+            _ => Self::holds(unsafe { &*t }, tag, layout),
         };
         if !same {
             // Only a layout checked now is written: a hit that this head does not hold is
@@ -319,7 +324,10 @@ impl Direct {
                     &mut w.strides[..ndim],
                 ),
             }
-            w.key = Self::key(layout);
+            w.key = NdKey {
+                tag,
+                offset: layout.offset,
+            };
             w.len = checked.len();
         }
         // SAFETY: field addresses of the live head's tables.
@@ -530,19 +538,18 @@ mod tests {
     fn a_layout_is_known_checked_only_while_the_head_holds_it_for_the_same_item_count() {
         // SAFETY: as in the test above.
         unsafe {
-            let h = Direct::new::<()>(8);
+            let mut h = Direct::new::<()>(8);
             let c23 = nd(&[2, 3], Placement::Contiguous(Order::C));
             assert!(h.nd_checked(&c23).is_none(), "nothing held yet");
             h.nd_tables(&c23, Checked::Now(48)).unwrap();
             let hit = h.nd_checked(&c23).expect("held");
             assert_eq!(Checked::Held(hit).len(), 48);
-            // Everything the checks read is part of the key: any change is a miss.
+            // Everything the checks read but the item count is part of the key: any change is
+            // a miss. (A contiguous layout's checks do not read the offset.)
             let strided = nd(&[2, 3], Placement::Strided(&[24, 8]));
+            assert!(h.nd_checked(&NdLayout { offset: 8, ..c23 }).is_some());
             for other in [
-                NdLayout { count: 7, ..c23 },
-                NdLayout { count: 5, ..c23 },
                 NdLayout { itemsize: 4, ..c23 },
-                NdLayout { offset: 8, ..c23 },
                 nd(&[3, 2], Placement::Contiguous(Order::C)),
                 nd(&[2, 3], Placement::Contiguous(Order::F)),
                 strided,
@@ -560,10 +567,6 @@ mod tests {
             for other in [
                 NdLayout {
                     offset: 8,
-                    ..pitched
-                },
-                NdLayout {
-                    count: 19,
                     ..pitched
                 },
                 NdLayout {
@@ -602,9 +605,21 @@ mod tests {
                 h.nd_checked(&c23).map(|hit| Checked::Held(hit).len()),
                 Some(48)
             );
-            // More dims than the head caches: never held.
+            // The item count changes only through `set_len`, which forgets the layout.
+            h.set_len(6);
+            assert!(h.nd_checked(&c23).is_none(), "forgotten with the old count");
+            h.nd_tables(&c23, Checked::Now(48)).unwrap();
+            assert!(h.nd_checked(&c23).is_some());
+            // More dims than the head caches, or an itemsize the tag cannot hold: never held.
             let wide = nd(&[1; ND_CACHED + 1], Placement::Contiguous(Order::C));
             assert!(h.nd_checked(&wide).is_none());
+            let huge = NdLayout {
+                itemsize: 1 << (usize::BITS - 8),
+                count: 0,
+                ..c23
+            };
+            assert!(h.nd_tables(&huge, Checked::Now(0)).is_none());
+            assert!(h.nd_checked(&huge).is_none());
         }
     }
 }
