@@ -459,21 +459,27 @@ fn check_layout(layout: &NdLayout<'_>) -> Result<usize, ExportError> {
         return Err(LayoutError::TooManyDims(ndim).into());
     }
     let count = layout::element_count(dims).ok_or(LayoutError::Overflow)?;
-    let len = count
-        .checked_mul(layout.itemsize)
-        .filter(|&n| n <= isize::MAX as usize);
-    let len = len.ok_or(LayoutError::Overflow)?;
+    let len_of = |count: usize| {
+        count
+            .checked_mul(layout.itemsize)
+            .filter(|&n| n <= isize::MAX as usize)
+            .ok_or(LayoutError::Overflow)
+    };
     match layout.placement {
         Placement::Contiguous(_) => {
             if count != layout.count {
+                len_of(count)?; // the same error as for explicit strides
                 return Err(LayoutError::CountMismatch {
                     shape_count: count,
                     storage_count: layout.count,
                 }
                 .into());
             }
+            // The storage's own byte length, so `<= isize::MAX` (`Storage`'s contract).
+            Ok(count * layout.itemsize)
         }
         Placement::Strided(s) => {
+            let len = len_of(count)?;
             if s.len() != ndim {
                 return Err(LayoutError::StridesRank {
                     shape: ndim,
@@ -483,9 +489,9 @@ fn check_layout(layout: &NdLayout<'_>) -> Result<usize, ExportError> {
             }
             let bytes = layout.count * layout.itemsize;
             layout::check_bounds(dims, s, layout.itemsize, layout.offset, bytes)?;
+            Ok(len)
         }
     }
-    Ok(len)
 }
 
 /// [`check_layout`], compiled once: for shared storage, whose block's head usually holds the

@@ -65,8 +65,9 @@ impl<S: Shaped> DimsOf<S> {
 ///   [`SharedVec`](crate::SharedVec) and [`SharedArray`](crate::SharedArray).
 ///
 /// # Safety
-/// `raw_parts` describes `count` consecutive, initialised items of `itemsize` bytes each,
-/// laid out as `format` says, that stay valid and do not
+/// `raw_parts` describes `count` consecutive, initialised items of `itemsize` bytes each
+/// (so `count * itemsize <= isize::MAX`, as for any allocation), laid out as `format` says,
+/// that stay valid and do not
 /// move while `&self` lives, and, for shared storage, for as long as the `Hold` returned by
 /// `keep_alive` lives (the `format` string too). Plain storage (`SHARED == false`) is never
 /// written through the pointer, and holds nothing: its `keep_alive` and `export_hold` are
