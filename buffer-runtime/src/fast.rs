@@ -263,7 +263,8 @@ where
 }
 
 /// The export with [`Exporter::quick`] set: `true` if it exported, `false` (with nothing
-/// taken and `view.obj` NULL) if the general export must run. Makes no call on the way to an
+/// taken, and `view`'s fields, `obj` included, left for it to write) if the general export
+/// must run, as it always does next. Makes no call on the way to an
 /// export. One caller per build (the fast slot, or `getbuffer` under abi3): with two,
 /// `catch_unwind`'s inner call is no longer inlined.
 ///

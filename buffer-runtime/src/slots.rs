@@ -74,9 +74,13 @@ where
     T: PyBuffer,
     T::Frozen: FrozenFlag,
 {
-    // SAFETY: `view` is valid for writes (contract). CPython releases a view whose `obj` is set
-    // even after a failed request, so it must be NULL until success.
-    unsafe { (*view).obj = ptr::null_mut() };
+    // CPython releases a view whose `obj` is set even after a failed request, so it must be
+    // NULL until success. A quick try that fails is always followed by the general export,
+    // which writes it first.
+    if !quick {
+        // SAFETY: `view` is valid for writes (contract).
+        unsafe { (*view).obj = ptr::null_mut() };
+    }
 
     // pyo3's own borrow flag (a no-op for a frozen class): no `&mut self` runs while the
     // fields are read. A `PyClassGuard` borrows without a new reference to the object.
