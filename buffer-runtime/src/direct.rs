@@ -51,9 +51,12 @@ struct NdTables {
 
 /// What [`NdTables`] describes besides the shape: the first `ndim` entries are the layout's.
 /// With the shape, the strides and the item count, everything the layout's checks read. The
-/// count is not kept: it changes only through [`Direct::set_len`], which forgets the layout.
+/// count is not kept: for a given itemsize, a head's count changes only through
+/// [`Direct::set_len`] (a `SharedVec`'s, with exclusive access), which forgets the layout; a
+/// `SharedArray` holds one value for good, and a foreign or adopted block's bytes never change
+/// (its count is its bytes over the itemsize).
 #[cfg(not(Py_GIL_DISABLED))]
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 struct NdKey {
     /// `itemsize << 8 | placement << 4 | ndim` ([`NdKey::tag`]): one compare.
     tag: usize,
