@@ -227,74 +227,16 @@ impl<'a> Exporter<'a> {
         // `PyBUF_FULL_RO`'s), has its own copy of the rest of a quick try, in which the view's
         // tables are known and no contiguity is checked (FULL_RO: 10 instructions fewer per
         // export). Bits that change no answer are dropped; a quick try's errors are discarded,
-        // so the request they would print does not matter. `PyBUF_SIMPLE` (`bytes`',
-        // `hashlib`'s, file writes') of C-order storage that keeps no borrow has a short tail
-        // of its own (a whole second copy of the rest cost 5 % more build time, `make
-        // bench-compile`).
+        // so the request they would print does not matter. (A second copy for `PyBUF_SIMPLE`
+        // saved 18 more there but cost 5 % more build time, `make bench-compile`.)
         if self.quick {
             let raw = req.raw;
             if raw & (bits::STRIDES | CONTIGUITY_BITS) == bits::STRIDES {
                 let strided = Request::new(bits::STRIDES | raw & (bits::FORMAT | bits::WRITABLE));
                 return self.finish(strided, found);
             }
-            if (S::SHARED || !self.keep_borrow)
-                && matches!(own_order, Some(Order::C))
-                && raw & (bits::INDIRECT | CONTIGUITY_BITS | bits::FORMAT) == 0
-            {
-                return self.simple(found);
-            }
         }
         self.finish(req, found)
-    }
-
-    /// A quick try's `PyBUF_SIMPLE` export of C-order storage that keeps no borrow: what
-    /// [`finish`](Self::finish) answers for it (C-contiguous data; no shape, strides or format;
-    /// `ndim` 1), with a shared block's export and no tables.
-    #[inline(always)]
-    fn simple<S: Storage + ?Sized>(self, found: Found<'a, '_, S>) -> Result<Exported, ExportError> {
-        let Found {
-            storage,
-            raw,
-            nd,
-            checked,
-            natural_1d,
-            readonly,
-            ..
-        } = found;
-        let internal = if S::SHARED {
-            // SAFETY: exports run attached (`getbuffer`), and so do their releases.
-            let direct = match natural_1d.then(|| unsafe { storage.direct() }).flatten() {
-                Some(d) => d,
-                // SAFETY: as above; `checked` is of `nd`.
-                None => match unsafe { storage.direct_nd(&nd, checked, false) } {
-                    Some(d) => d,
-                    None => return Err(RETRY),
-                },
-            };
-            direct.into_internal()
-        } else {
-            // Plain storage holds nothing (`Storage`'s contract) and this one keeps no borrow:
-            // `view.obj` alone keeps the export.
-            ptr::null_mut()
-        };
-        // SAFETY: `view` is valid for writes (the `Exporter`'s invariant); `buf` is kept alive by
-        // `obj` (and by the block's export, which `internal` owns, for shared storage).
-        unsafe {
-            let v = &mut *self.view.as_ptr();
-            v.buf = raw.ptr.cast();
-            v.len = checked.len() as ffi::Py_ssize_t;
-            v.itemsize = nd.itemsize as ffi::Py_ssize_t;
-            v.readonly = c_int::from(readonly);
-            v.ndim = 1;
-            v.format = ptr::null_mut();
-            v.shape = ptr::null_mut();
-            v.strides = ptr::null_mut();
-            v.suboffsets = ptr::null_mut();
-        }
-        Ok(Exported {
-            internal,
-            needs_borrow: false,
-        })
     }
 
     /// The rest of [`export_now`](Self::export_now), once the layout is checked: what the
