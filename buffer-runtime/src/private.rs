@@ -249,20 +249,19 @@ where
     /// As [`crate::getbuffer`].
     #[inline]
     pub unsafe fn getbuffer(
-        slf: pyo3::Bound<'_, T>,
+        slf: &pyo3::Bound<'_, T>,
         view: *mut pyo3::ffi::Py_buffer,
         flags: core::ffi::c_int,
     ) -> pyo3::PyResult<()> {
         // SAFETY: forwarded contract.
-        unsafe { crate::getbuffer(slf, view, flags) }
+        unsafe { crate::slots::getbuffer_borrowed(slf, view, flags) }
     }
     /// # Safety
     /// As [`crate::releasebuffer`].
     #[inline]
-    pub unsafe fn releasebuffer(slf: pyo3::Bound<'_, T>, view: *mut pyo3::ffi::Py_buffer) {
+    pub unsafe fn releasebuffer(_slf: &pyo3::Bound<'_, T>, view: *mut pyo3::ffi::Py_buffer) {
         // SAFETY: forwarded contract (`crate::releasebuffer`'s body).
         unsafe { crate::slots::release_view(view) };
-        drop(slf);
     }
     /// Writes the plain buffer slots into `T`'s type while PyO3 creates it (non-abi3; see
     /// `fast.rs`).
@@ -277,7 +276,7 @@ pub trait NotSlots<T> {
     /// # Safety
     /// Never called (see the trait).
     unsafe fn getbuffer(
-        _: pyo3::Bound<'_, T>,
+        _: &pyo3::Bound<'_, T>,
         _: *mut pyo3::ffi::Py_buffer,
         _: core::ffi::c_int,
     ) -> pyo3::PyResult<()> {
@@ -287,7 +286,7 @@ pub trait NotSlots<T> {
     }
     /// # Safety
     /// Never called (see the trait).
-    unsafe fn releasebuffer(_: pyo3::Bound<'_, T>, _: *mut pyo3::ffi::Py_buffer) {
+    unsafe fn releasebuffer(_: &pyo3::Bound<'_, T>, _: *mut pyo3::ffi::Py_buffer) {
         unreachable!(
             "#[buffer_methods] rejects a class without #[derive(PyBuffer)] at compile time"
         )

@@ -32,13 +32,32 @@ where
     T: PyBuffer,
     T::Frozen: FrozenFlag,
 {
+    // SAFETY: forwarded contract.
+    unsafe { getbuffer_borrowed(&slf, view, flags) }
+}
+
+/// [`getbuffer`] with the receiver borrowed, as `#[buffer_methods]`'s `__getbuffer__` takes it
+/// (no reference counted in and out of the slot).
+///
+/// # Safety
+/// As [`getbuffer`].
+#[inline]
+pub(crate) unsafe fn getbuffer_borrowed<T>(
+    slf: &Bound<'_, T>,
+    view: *mut ffi::Py_buffer,
+    flags: c_int,
+) -> PyResult<()>
+where
+    T: PyBuffer,
+    T::Frozen: FrozenFlag,
+{
     // Under abi3 (PyO3's slots), the fast slot's two steps (`fast.rs`): the quick try, then
     // the general export. Elsewhere the fast slot makes the quick try itself; this is
     // reached only before it is installed, or from hand-written slots.
     #[cfg(Py_LIMITED_API)]
     // SAFETY: `view` is non-null and valid for writes (contract); attached (`slf`); `slf` is
     // a `T` (pyo3's slot checked it).
-    if !view.is_null() && unsafe { crate::fast::quick_try(&slf, view, flags) } {
+    if !view.is_null() && unsafe { crate::fast::quick_try(slf, view, flags) } {
         return Ok(());
     }
     // SAFETY: `slf` is a live `T`; `view` as the contract says.
