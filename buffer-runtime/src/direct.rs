@@ -440,7 +440,9 @@ impl DirectExport {
     /// The tagged pointer for `view.internal`, which now owns the count.
     pub fn into_internal(self) -> *mut c_void {
         let p = std::mem::ManuallyDrop::new(self).head.as_ptr();
-        p.map_addr(|a| a | DIRECT_TAG).cast::<c_void>()
+        // Bit 0 of the aligned head's address is clear, so adding the tag sets it: one `lea`
+        // with the head's offset in its block, where `|` took two instructions.
+        p.wrapping_byte_add(DIRECT_TAG).cast::<c_void>()
     }
 }
 

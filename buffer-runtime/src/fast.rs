@@ -94,7 +94,7 @@ use crate::export_state::StateBox;
 use crate::provider::{FrozenFlag, PyBuffer};
 use crate::slots::export_into;
 #[cfg(not(Py_LIMITED_API))]
-use crate::slots::{release_internal, take_internal};
+use crate::slots::release_internal;
 
 /// `m.add_class::<T>()`, then the fast buffer slots on `T`'s type (non-abi3 builds). A class
 /// with `#[buffer_methods]` has them from the moment its type is created, so plain
@@ -244,8 +244,9 @@ where
     // Relaxed: the pointer is only compared, never followed. It is `T`'s type object (recorded
     // by `install`, never freed: pyo3's lazy type object keeps it) or matches nothing.
     let tp = T::__type_cell().0.load(Ordering::Relaxed);
-    // SAFETY: `obj` is a live object when non-null (contract).
-    if !view.is_null() && !obj.is_null() && unsafe { ffi::Py_TYPE(obj) } == tp {
+    // SAFETY: `obj` is a live object (contract: CPython read its type to find this slot). A
+    // NULL `view` (obsolete, refused) is the general export's.
+    if !view.is_null() && unsafe { ffi::Py_TYPE(obj) } == tp {
         // SAFETY: CPython calls buffer slots attached to the interpreter.
         let py = unsafe { Python::assume_attached() };
         // SAFETY: `obj` is live and borrowed for the call (contract).
@@ -403,14 +404,17 @@ fn raise_cold(make: impl FnOnce() -> PyErr) -> c_int {
 ///
 /// # Safety
 /// Called by CPython as `bf_releasebuffer` with a view (or a copy of one) filled by
-/// `slot_getbuffer` and not yet released.
+/// `slot_getbuffer` and not yet released (never NULL).
 #[cfg(not(Py_LIMITED_API))]
 unsafe extern "C" fn slot_releasebuffer(_obj: *mut ffi::PyObject, view: *mut ffi::Py_buffer) {
-    // SAFETY: the view being released, once (contract).
-    let internal = unsafe { take_internal(view) };
+    // SAFETY: the view being released, once (contract): non-null, as `PyBuffer_Release`, the
+    // one caller, read its `obj` before it called this slot.
+    let internal = unsafe { (*view).internal };
     if internal.is_null() {
         return;
     }
+    // SAFETY: as above; taken back once.
+    unsafe { (*view).internal = std::ptr::null_mut() };
     // The common cases without a call to the general release: a direct export whose end hands
     // nothing back, a record of plain storage (holding nothing, or a mutable class's borrow).
     let quick = if Direct::is_direct(internal) {

@@ -91,6 +91,8 @@ impl PyExports {
         // Relaxed: only attached code writes these (P1).
         let pin = !self.pinned.load(Ordering::Relaxed);
         if pin {
+            // Once per block and owner: the pin stays until the owner is gone.
+            std::hint::cold_path();
             self.pinned.store(true, Ordering::Relaxed);
         }
         let n = self.count.load(Ordering::Relaxed);
