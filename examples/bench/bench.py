@@ -230,7 +230,8 @@ ABI3_CASES = ["growable", "intarray", "intmatrix", "image", "frozen", "readings"
 
 def abi3_worker(cfg: dict) -> dict:
     """The example classes from the abi3 build (PyO3's slots) against the hand-written PyO3
-    peers, interleaved in this process (the abi3 module shadows the venv's)."""
+    peers built the same way, interleaved in this process (the abi3 modules shadow the
+    venv's)."""
     sys.path.insert(0, str(build.ABI3_SITE))
     import buffer_examples
 
@@ -460,6 +461,9 @@ def main() -> int:
         log("abi3 build of the examples (PyO3's slots) vs the PyO3 peers (worker)")
         site = build.ensure_abi3()
         abi3 = run_worker("abi3", cfg) if site else {"error": "abi3 build failed"}
+        if site:
+            abi3["instructions"] = instr.count(
+                cfg["instr_n"], ("FULL_RO",), ["c", "pyo3_bound", "pyo3_ref", *ABI3_CASES], site)
 
     command = os.environ.get("BENCH_COMMAND") or " ".join(
         [Path(sys.executable).name, "examples/bench/bench.py", *sys.argv[1:]])

@@ -244,29 +244,33 @@ def abi3_inputs() -> list[Path]:
     files = [root / "Cargo.toml", root / "Cargo.lock", EXAMPLES_DIR / "Cargo.toml"]
     for d in (root / "buffer-runtime", root / "buffer-derive", EXAMPLES_DIR):
         files += sorted(d.glob("src/**/*.rs"))
-    return files
+    return files + pyo3_inputs()
 
 
 def ensure_abi3() -> Path | None:
-    """`buffer_examples` built with `--features abi3` into build/abi3/site (its own import path,
-    never the venv's); returns the directory, or None if the build failed."""
+    """`buffer_examples` and the hand-written PyO3 peer (`bench_pyo3`), both built with
+    `--features abi3` into build/abi3/site (its own import path, never the venv's: there the
+    abi3 peer shadows the venv's, so the abi3 comparison is of one build against the same);
+    returns the directory, or None if a build failed."""
     maturin = Path(sys.executable).parent / "maturin"
     dist = BUILD / "abi3" / "dist"
-    cmd = [str(maturin), "build", "--release", "--quiet", "--features", "abi3",
-           "-m", str(EXAMPLES_DIR / "Cargo.toml"), "-o", str(dist)]
-    key = digest(abi3_inputs(), cmd)
-    if fresh("abi3", [ABI3_SITE / "buffer_examples"], key):
+    builds = [("buffer_examples", EXAMPLES_DIR, {}),
+              ("bench_pyo3_peer", PYO3_DIR, {"CARGO_TARGET_DIR": str(CARGO_TARGET)})]
+    cmds = [[str(maturin), "build", "--release", "--quiet", "--features", "abi3",
+             "-m", str(d / "Cargo.toml"), "-o", str(dist)] for _, d, _ in builds]
+    key = digest(abi3_inputs(), [a for c in cmds for a in c])
+    if fresh("abi3", [ABI3_SITE / "buffer_examples", ABI3_SITE / "bench_pyo3"], key):
         return ABI3_SITE
     for old in dist.glob("*.whl") if dist.exists() else []:
         old.unlink()
-    env = dict(os.environ, PYO3_PYTHON=sys.executable)
     try:
-        run(cmd, env=env, cwd=EXAMPLES_DIR)
-        wheels = sorted(dist.glob("buffer_examples-*abi3*.whl"))
-        if not wheels:
-            return None
-        run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--upgrade",
-             "--target", str(ABI3_SITE), str(wheels[-1])])
+        for (wheel, crate_dir, extra), cmd in zip(builds, cmds):
+            run(cmd, env=dict(os.environ, PYO3_PYTHON=sys.executable, **extra), cwd=crate_dir)
+            wheels = sorted(dist.glob(f"{wheel}-*abi3*.whl"))
+            if not wheels:
+                return None
+            run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--upgrade",
+                 "--target", str(ABI3_SITE), str(wheels[-1])])
     except subprocess.CalledProcessError:
         return None
     mark("abi3", key)

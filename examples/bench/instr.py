@@ -64,8 +64,9 @@ def worker(n: int, flag_names: list[str], only: list[str] | None) -> None:
         bench_helper.counted_call(lambda: loop(n), f"consumer:{key}")
 
 
-def count(n: int = 2000, flag_names=("FULL_RO",), only=None) -> dict:
-    """{key: {flags: Ir per pair}}, or {"error": ...} without valgrind."""
+def count(n: int = 2000, flag_names=("FULL_RO",), only=None, site=None) -> dict:
+    """{key: {flags: Ir per pair}}, or {"error": ...} without valgrind. `site`: a directory
+    put first on the worker's import path (the abi3 builds, `build.ensure_abi3`)."""
     valgrind = shutil.which("valgrind")
     if valgrind is None:
         return {"error": "valgrind not installed (apt-get install valgrind)"}
@@ -84,6 +85,9 @@ def count(n: int = 2000, flag_names=("FULL_RO",), only=None) -> dict:
         if only:
             cmd += ["--only", ",".join(only)]
         env = dict(os.environ, PYTHONMALLOC="malloc")
+        if site:
+            env["PYTHONPATH"] = os.pathsep.join(
+                [str(site), *filter(None, [os.environ.get("PYTHONPATH")])])
         p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1800)
         if p.returncode != 0:
             return {"error": f"valgrind exited {p.returncode}: {p.stderr[-1500:]}"}

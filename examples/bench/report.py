@@ -258,6 +258,7 @@ def abi3_table(results: dict) -> str:
     if "timing" not in a:
         return f"abi3 build: {a.get('error', 'not measured')}"
     t = a["timing"]
+    ir = a.get("instructions") or {}
     names = {c["key"]: c["label"] for c in results.get("classes", [])}
     names.update({"c": "C hand-written", "pyo3_bound": "PyO3 hand (Bound)",
                   "pyo3_ref": "PyO3 hand (PyRef)"})
@@ -265,14 +266,23 @@ def abi3_table(results: dict) -> str:
     def med(key, metric):
         return ((t.get(key) or {}).get(metric) or {}).get("median")
 
-    lines = ["| provider (abi3 build: PyO3's slots) | raw ns | vs PyO3 hand | memoryview ns "
-             "| vs PyO3 hand | np.asarray ns | vs PyO3 hand |", "|---|---:|---:|---:|---:|---:|---:|"]
+    def count(key):
+        return (ir.get(key) or {}).get("FULL_RO")
+
+    lines = ["| provider (abi3 builds: PyO3's slots) | raw ns | vs PyO3 hand | Ir / export "
+             "| vs PyO3 hand | memoryview ns | vs PyO3 hand | np.asarray ns | vs PyO3 hand |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for key in t:
         cells = [names.get(key, key)]
-        for metric in ("raw", "mv", "np"):
+        v, h = med(key, "raw"), med("pyo3_bound", "raw")
+        cells += [_num(v), _ratio(v, h)]
+        cells += [_num(count(key), "{:.0f}"), _ratio(count(key), count("pyo3_bound"))]
+        for metric in ("mv", "np"):
             v, h = med(key, metric), med("pyo3_bound", metric)
             cells += [_num(v), _ratio(v, h)]
         lines.append("| " + " | ".join(cells) + " |")
+    if "error" in ir:
+        lines.append(f"\nabi3 instructions: {ir['error']}")
     return "\n".join(lines)
 
 
@@ -404,8 +414,9 @@ def markdown(results: dict) -> str:
               "## abi3 build", "",
               "The example module built with `--features abi3` (`pyo3/abi3-py311`), where the "
               "type object is opaque and the classes keep PyO3's slot trampolines around the same "
-              "export body; measured in a worker process against the hand-written PyO3 peers "
-              "(interleaved rounds; ratios to `PyO3 hand (Bound)`).", "",
+              "export body; measured in a worker process against the hand-written PyO3 peers, "
+              "built with `--features abi3` too (interleaved rounds; Ir from callgrind, "
+              "`PyBUF_FULL_RO`; ratios to `PyO3 hand (Bound)`, a 1-D class).", "",
               abi3_table(results), "",
               f"## Zero-copy check ({results['config']['big_elements'] * 8 >> 20} MiB)", "",
               bigmem_text(results), "", "## Flag probe details", "",

@@ -31,6 +31,7 @@ use std::sync::Arc;
 use pyo3::exceptions::{PyBufferError, PyValueError};
 use pyo3::ffi;
 use pyo3::prelude::*;
+#[cfg(not(feature = "abi3"))]
 use pyo3::PyTypeInfo;
 
 /// The shared block: elements plus the shape/strides tables views point to.
@@ -268,6 +269,7 @@ unsafe extern "C" fn raw_getbuffer(
 }
 
 /// `bf_releasebuffer` of `Pyo3Raw`: cannot fail, cannot panic.
+#[cfg(not(feature = "abi3"))]
 unsafe extern "C" fn raw_releasebuffer(_obj: *mut ffi::PyObject, view: *mut ffi::Py_buffer) {
     if !view.is_null() {
         unsafe { release(view) }
@@ -279,6 +281,15 @@ fn bench_pyo3(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Pyo3Bound>()?;
     m.add_class::<Pyo3Ref>()?;
     m.add_class::<Pyo3Raw>()?;
+    // Under the limited API (feature `abi3`) the type is opaque: `Pyo3Raw` keeps PyO3's slots.
+    #[cfg(not(feature = "abi3"))]
+    raw_slots(m)?;
+    Ok(())
+}
+
+/// Writes `raw_getbuffer` / `raw_releasebuffer` into `Pyo3Raw`'s type.
+#[cfg(not(feature = "abi3"))]
+fn raw_slots(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let tp = Pyo3Raw::type_object(m.py()).as_type_ptr();
     // SAFETY: a heap type's `tp_as_buffer` is its own writable `PyHeapTypeObject::as_buffer`
     // (filled by PyO3 from `__getbuffer__`); no instance exists yet. Then the slot cache is
