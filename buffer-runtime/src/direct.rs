@@ -381,7 +381,6 @@ impl Direct {
     ///
     /// # Safety
     /// As [`release`](Self::release).
-    #[cfg(not(Py_LIMITED_API))]
     #[inline(always)]
     pub unsafe fn release_quick(internal: *mut c_void) -> bool {
         #[cfg(not(Py_GIL_DISABLED))]
@@ -403,7 +402,6 @@ impl Direct {
     }
 
     /// Whether a view's `internal` is a direct export (tagged), not a record or null.
-    #[cfg(not(Py_LIMITED_API))]
     #[inline(always)]
     pub(crate) fn is_direct(internal: *mut c_void) -> bool {
         internal.addr() & DIRECT_TAG != 0

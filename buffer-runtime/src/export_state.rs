@@ -99,7 +99,6 @@ impl StateBox {
     ///
     /// # Safety
     /// As [`from_raw`](Self::from_raw); attached (module docs).
-    #[cfg_attr(Py_LIMITED_API, allow(dead_code))] // the fast release slot's
     #[inline(always)]
     pub unsafe fn release_quick(p: NonNull<c_void>) -> bool {
         let rec = p.cast::<ExportState>().as_ptr();

@@ -86,15 +86,11 @@ use pyo3::types::PyTypeMethods;
 use pyo3::types::{PyModule, PyModuleMethods};
 use pyo3::{Bound, CastError, PyErr, PyResult, PyTypeInfo, Python};
 
-#[cfg(not(Py_LIMITED_API))]
-use crate::direct::Direct;
 use crate::error::{buffer_error_of, ExportError};
-#[cfg(not(Py_LIMITED_API))]
-use crate::export_state::StateBox;
 use crate::provider::{FrozenFlag, PyBuffer};
 use crate::slots::export_into;
 #[cfg(not(Py_LIMITED_API))]
-use crate::slots::release_internal;
+use crate::slots::{release_internal, release_quick};
 
 /// `m.add_class::<T>()`, then the fast buffer slots on `T`'s type (non-abi3 builds). A class
 /// with `#[buffer_methods]` has them from the moment its type is created, so plain
@@ -415,20 +411,12 @@ unsafe extern "C" fn slot_releasebuffer(_obj: *mut ffi::PyObject, view: *mut ffi
     }
     // SAFETY: as above; taken back once.
     unsafe { (*view).internal = std::ptr::null_mut() };
-    // The common cases without a call to the general release: a direct export whose end hands
-    // nothing back, a record of plain storage (holding nothing, or a mutable class's borrow).
-    let quick = if Direct::is_direct(internal) {
-        // SAFETY: the view's `internal`, given up here, once, attached (contract).
-        unsafe { Direct::release_quick(internal) }
-    } else {
-        // SAFETY: tested non-null above.
-        let rec = unsafe { NonNull::new_unchecked(internal) };
-        // SAFETY: as above: an untagged non-null `internal` is a record from `into_raw`. (The
-        // borrow it may give back cannot unwind, so no unwind reaches this C frame.)
-        unsafe { StateBox::release_quick(rec) }
-    };
-    if !quick {
-        // SAFETY: as above; the quick paths released nothing.
+    // SAFETY: tested non-null above.
+    let taken = unsafe { NonNull::new_unchecked(internal) };
+    // SAFETY: the view's `internal`, given up here, once, attached (contract); the quick
+    // release changed nothing when it answers `false`.
+    if !unsafe { release_quick(taken) } {
+        // SAFETY: as above.
         unsafe { release_general(internal) }
     }
 }

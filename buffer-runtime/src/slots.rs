@@ -171,8 +171,32 @@ pub unsafe fn releasebuffer<T: PyBuffer>(_slf: Bound<'_, T>, view: *mut ffi::Py_
 pub(crate) unsafe fn release_view(view: *mut ffi::Py_buffer) {
     // SAFETY: forwarded contract.
     let internal = unsafe { take_internal(view) };
-    // SAFETY: what `take_internal` handed over, given up here, once, attached (contract).
-    unsafe { release_internal(internal) };
+    if let Some(p) = NonNull::new(internal) {
+        // SAFETY: what `take_internal` handed over, given up here, once, attached (contract);
+        // the quick release changed nothing when it answers `false`.
+        if !unsafe { release_quick(p) } {
+            // SAFETY: as above.
+            unsafe { release_internal(internal) };
+        }
+    }
+}
+
+/// The common releases, with no call: a direct export whose end hands nothing back, a record
+/// of plain storage (holding nothing, or a mutable class's borrow). `true` once released,
+/// `false` with nothing changed (then [`release_internal`] must run).
+///
+/// # Safety
+/// As [`release_internal`], for a non-null `internal`.
+#[inline(always)]
+pub(crate) unsafe fn release_quick(internal: NonNull<c_void>) -> bool {
+    if Direct::is_direct(internal.as_ptr()) {
+        // SAFETY: forwarded contract.
+        unsafe { Direct::release_quick(internal.as_ptr()) }
+    } else {
+        // SAFETY: an untagged non-null `internal` is a record from `into_raw` (contract). The
+        // borrow it may give back cannot unwind.
+        unsafe { StateBox::release_quick(internal) }
+    }
 }
 
 /// Takes what a view's `internal` owns out of the view (null if the view is null or held

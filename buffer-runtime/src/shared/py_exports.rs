@@ -128,7 +128,6 @@ impl PyExports {
     ///
     /// # Safety
     /// As [`end`](Self::end).
-    #[cfg(not(Py_LIMITED_API))]
     #[inline(always)]
     pub(crate) unsafe fn end_quick(&self) -> bool {
         if QUEUED.load(Ordering::Relaxed) || self.orphaned.load(Ordering::Relaxed) {
