@@ -15,6 +15,20 @@ pub trait Dim: Copy {
     fn to_stride(self) -> Option<isize>;
     #[doc(hidden)]
     fn to_i128(self) -> i128;
+    /// The value as a dimension, once [`to_dim`](Self::to_dim) has accepted it: the generated
+    /// export tests every field entry first, in one test, then converts them with this.
+    #[doc(hidden)]
+    #[inline(always)]
+    fn to_dim_tested(self) -> usize {
+        self.to_dim().unwrap_or(0)
+    }
+    /// The value as a byte stride, once [`to_stride`](Self::to_stride) has accepted it (as
+    /// [`to_dim_tested`](Self::to_dim_tested)).
+    #[doc(hidden)]
+    #[inline(always)]
+    fn to_stride_tested(self) -> isize {
+        self.to_stride().unwrap_or(0)
+    }
 }
 
 macro_rules! int_dims {
@@ -30,6 +44,14 @@ macro_rules! int_dims {
             }
             fn to_i128(self) -> i128 {
                 self as i128
+            }
+            #[inline(always)]
+            fn to_dim_tested(self) -> usize {
+                self as usize // in range (`to_dim` accepted it): exact
+            }
+            #[inline(always)]
+            fn to_stride_tested(self) -> isize {
+                self as isize // in range (`to_stride` accepted it): exact
             }
         }
     )*};

@@ -26,6 +26,9 @@ struct Parts {
     checks: TokenStream,
     /// Items of the `const _` block: compile-time assertions.
     consts: TokenStream,
+    /// Every field entry's range is tested up front ([`field_ranges`]): the entries then
+    /// convert without a test of their own.
+    tested: bool,
 }
 
 pub fn expand(m: &Input<'_>) -> TokenStream {
@@ -35,8 +38,10 @@ pub fn expand(m: &Input<'_>) -> TokenStream {
         stmts: TokenStream::new(),
         checks: TokenStream::new(),
         consts: TokenStream::new(),
+        tested: false,
     };
     storage(m, &mut parts);
+    field_ranges(m, &mut parts);
     let shape = shape(m, &mut parts);
     let strides = strides(m, &mut parts);
     let readonly = readonly(m, &mut parts);
@@ -47,6 +52,7 @@ pub fn expand(m: &Input<'_>) -> TokenStream {
         stmts,
         checks,
         consts,
+        ..
     } = &parts;
     let ident = m.ident;
     let (field, ty) = (m.buffer.ident, m.buffer.ty);
@@ -169,7 +175,11 @@ fn storage(m: &Input<'_>, parts: &mut Parts) {
 fn shape(m: &Input<'_>, parts: &mut Parts) -> TokenStream {
     let krate = &m.top.krate;
     let Parts {
-        p, stmts, consts, ..
+        p,
+        stmts,
+        consts,
+        tested,
+        ..
     } = parts;
     let ty = m.buffer.ty;
     match m.buffer.shape() {
@@ -180,7 +190,7 @@ fn shape(m: &Input<'_>, parts: &mut Parts) -> TokenStream {
         }
         Some(List::Entries { entries, span }) => {
             let n = entries.len();
-            let dims = entries.iter().map(|e| entry(p, e, Kind::Dim));
+            let dims = entries.iter().map(|e| entry_in(p, e, Kind::Dim, *tested));
             stmts.extend(quote! {
                 let __shape: [::core::primitive::usize; #n] = [#(#dims),*];
             });
@@ -239,7 +249,9 @@ fn strides(m: &Input<'_>, parts: &mut Parts) -> TokenStream {
                 }
                 List::Entries { entries, .. } => {
                     let n = entries.len();
-                    let s = entries.iter().map(|e| entry(p, e, Kind::Stride));
+                    let s = entries
+                        .iter()
+                        .map(|e| entry_in(p, e, Kind::Stride, parts.tested));
                     parts.stmts.extend(quote! {
                         let __strides: [::core::primitive::isize; #n] = [#(#s),*];
                     });
@@ -247,7 +259,7 @@ fn strides(m: &Input<'_>, parts: &mut Parts) -> TokenStream {
                 }
             };
             let offset_expr = match offset {
-                Some(o) => entry(p, o, Kind::Stride),
+                Some(o) => entry_in(p, o, Kind::Stride, parts.tested),
                 None => quote!(0),
             };
             let check = strided_check(m, p, strides, &offset_expr, offset);
@@ -376,10 +388,74 @@ fn strided_check(
     }
 }
 
+/// The field entries of a listed shape, listed strides and the offset, in that order.
+fn field_entries<'a>(m: &'a Input<'_>) -> Vec<(&'a syn::Ident, Kind)> {
+    let listed = |l: Option<&'a List>| match l {
+        Some(List::Entries { entries, .. }) => entries.iter().collect(),
+        _ => Vec::new(),
+    };
+    let (strides, offset) = match m.buffer.layout() {
+        Layout::Strides { strides, offset } => {
+            (listed(Some(strides)), offset.into_iter().collect())
+        }
+        Layout::Order(_) => (Vec::new(), Vec::new()),
+    };
+    let dims = listed(m.buffer.shape()).into_iter().map(|e| (e, Kind::Dim));
+    let steps = strides.into_iter().chain(offset).map(|e| (e, Kind::Stride));
+    dims.chain(steps)
+        .filter_map(|(e, kind)| match e {
+            Entry::Field(f) => Some((f, kind)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// With two field entries or more, their ranges in one test before the entries are read
+/// (for `usize` fields a sign test each, which the compiler merges into one): only when one
+/// is out of range do the checked conversions run, to name it. The entries then convert
+/// without a test of their own ([`Parts::tested`]).
+fn field_ranges(m: &Input<'_>, parts: &mut Parts) {
+    let fields = field_entries(m);
+    if fields.len() < 2 {
+        return;
+    }
+    let p = &parts.p;
+    let out = fields.iter().map(|&(f, kind)| {
+        let krate = krate_of(&respan(p, f.span()));
+        match kind {
+            Kind::Dim => quote_spanned!(f.span()=> #krate::Dim::to_dim(self.#f).is_none()),
+            Kind::Stride => quote_spanned!(f.span()=> #krate::Dim::to_stride(self.#f).is_none()),
+        }
+    });
+    let checked = fields
+        .iter()
+        .map(|&(f, kind)| entry_in(p, &Entry::Field(f.clone()), kind, false));
+    parts.stmts.extend(quote! {
+        if #(#out)|* {
+            #(let _ = #checked;)*
+        }
+    });
+    parts.tested = true;
+}
+
 /// One shape or stride entry as an expression of type `usize` / `isize`, `?`-propagating a
 /// field that holds an invalid value.
 pub(super) fn entry(p: &TokenStream, e: &Entry, kind: Kind) -> TokenStream {
+    entry_in(p, e, kind, false)
+}
+
+/// [`entry`]; a field entry whose range `field_ranges` tested (`tested`) converts without
+/// a test.
+fn entry_in(p: &TokenStream, e: &Entry, kind: Kind, tested: bool) -> TokenStream {
     match (e, kind) {
+        (Entry::Field(f), Kind::Dim) if tested => {
+            let krate = krate_of(&respan(p, f.span()));
+            quote_spanned!(f.span()=> #krate::Dim::to_dim_tested(self.#f))
+        }
+        (Entry::Field(f), Kind::Stride) if tested => {
+            let krate = krate_of(&respan(p, f.span()));
+            quote_spanned!(f.span()=> #krate::Dim::to_stride_tested(self.#f))
+        }
         // `Dim::to_dim(..)`: a field that is not an integer is reported on the field, by the
         // trait's own message (the two calls give one identical error).
         (Entry::Field(f), Kind::Dim) => {

@@ -18,17 +18,23 @@ const _: () = {
                     ::buffer_runtime::__private::Exported,
                     ::buffer_runtime::ExportError,
                 > {
-                    let __shape: [::core::primitive::usize; 3usize] = [
-                        ::buffer_runtime::__private::dim_of(
+                    if ::buffer_runtime::Dim::to_dim(self.height).is_none()
+                        | ::buffer_runtime::Dim::to_dim(self.width).is_none()
+                    {
+                        let _ = ::buffer_runtime::__private::dim_of(
                             ::buffer_runtime::Dim::to_dim(self.height),
                             ::buffer_runtime::Dim::to_i128(self.height),
                             "height",
-                        )?,
-                        ::buffer_runtime::__private::dim_of(
+                        )?;
+                        let _ = ::buffer_runtime::__private::dim_of(
                             ::buffer_runtime::Dim::to_dim(self.width),
                             ::buffer_runtime::Dim::to_i128(self.width),
                             "width",
-                        )?,
+                        )?;
+                    }
+                    let __shape: [::core::primitive::usize; 3usize] = [
+                        ::buffer_runtime::Dim::to_dim_tested(self.height),
+                        ::buffer_runtime::Dim::to_dim_tested(self.width),
                         {
                             #[allow(unused_braces)]
                             const __D: ::core::primitive::usize = { CHANNELS };
