@@ -91,7 +91,7 @@ impl PyExports {
         // Relaxed: only attached code writes these (P1).
         let pin = !self.pinned.load(Ordering::Relaxed);
         if pin {
-            // Once per block and owner: the pin stays until the owner is gone.
+            // Rare: the pin stays until the owner needs the block to itself or is gone.
             std::hint::cold_path();
             self.pinned.store(true, Ordering::Relaxed);
         }
