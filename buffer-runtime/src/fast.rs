@@ -90,7 +90,7 @@ use crate::error::{buffer_error_of, ExportError};
 use crate::provider::{FrozenFlag, PyBuffer};
 use crate::slots::export_into;
 #[cfg(not(Py_LIMITED_API))]
-use crate::slots::{release_internal, release_quick};
+use crate::slots::{release_internal, release_quick, take_internal};
 
 /// `m.add_class::<T>()`, then the fast buffer slots on `T`'s type (non-abi3 builds). A class
 /// with `#[buffer_methods]` has them from the moment its type is created, so plain
@@ -403,21 +403,18 @@ fn raise_cold(make: impl FnOnce() -> PyErr) -> c_int {
 /// `slot_getbuffer` and not yet released (never NULL).
 #[cfg(not(Py_LIMITED_API))]
 unsafe extern "C" fn slot_releasebuffer(_obj: *mut ffi::PyObject, view: *mut ffi::Py_buffer) {
-    // SAFETY: the view being released, once (contract): non-null, as `PyBuffer_Release`, the
-    // one caller, read its `obj` before it called this slot.
-    let internal = unsafe { (*view).internal };
-    if internal.is_null() {
+    // SAFETY: the view being released (contract): non-null, as `PyBuffer_Release`, the one
+    // caller, read its `obj` before it called this slot.
+    let view = unsafe { NonNull::new_unchecked(view) };
+    // SAFETY: as above, released once.
+    let Some(taken) = (unsafe { take_internal(view) }) else {
         return;
-    }
-    // SAFETY: as above; taken back once.
-    unsafe { (*view).internal = std::ptr::null_mut() };
-    // SAFETY: tested non-null above.
-    let taken = unsafe { NonNull::new_unchecked(internal) };
+    };
     // SAFETY: the view's `internal`, given up here, once, attached (contract); the quick
     // release changed nothing when it answers `false`.
     if !unsafe { release_quick(taken) } {
         // SAFETY: as above.
-        unsafe { release_general(internal) }
+        unsafe { release_general(taken.as_ptr()) }
     }
 }
 

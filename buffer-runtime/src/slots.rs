@@ -169,14 +169,16 @@ pub unsafe fn releasebuffer<T: PyBuffer>(_slf: Bound<'_, T>, view: *mut ffi::Py_
 /// `export_state.rs`).
 #[inline]
 pub(crate) unsafe fn release_view(view: *mut ffi::Py_buffer) {
+    let Some(view) = NonNull::new(view) else {
+        return; // CPython never passes NULL
+    };
     // SAFETY: forwarded contract.
-    let internal = unsafe { take_internal(view) };
-    if let Some(p) = NonNull::new(internal) {
+    if let Some(p) = unsafe { take_internal(view) } {
         // SAFETY: what `take_internal` handed over, given up here, once, attached (contract);
         // the quick release changed nothing when it answers `false`.
         if !unsafe { release_quick(p) } {
             // SAFETY: as above.
-            unsafe { release_internal(internal) };
+            unsafe { release_internal(p.as_ptr()) };
         }
     }
 }
@@ -199,23 +201,19 @@ pub(crate) unsafe fn release_quick(internal: NonNull<c_void>) -> bool {
     }
 }
 
-/// Takes what a view's `internal` owns out of the view (null if the view is null or held
-/// nothing, as plain storage kept alive by `view.obj` does); the caller then gives it up.
+/// Takes what a view's `internal` owns out of the view (`None` if it held nothing, as plain
+/// storage kept alive by `view.obj` does); the caller then gives it up.
 ///
 /// # Safety
-/// `view` is null or a view filled by [`getbuffer`], being released (once).
+/// `view` is a view filled by [`getbuffer`], being released (once).
 #[inline(always)]
-pub(crate) unsafe fn take_internal(view: *mut ffi::Py_buffer) -> *mut c_void {
-    if view.is_null() {
-        return ptr::null_mut(); // CPython never passes NULL
-    }
+pub(crate) unsafe fn take_internal(view: NonNull<ffi::Py_buffer>) -> Option<NonNull<c_void>> {
+    let view = view.as_ptr();
     // SAFETY: `view` is valid (contract).
-    let internal = unsafe { (*view).internal };
-    if !internal.is_null() {
-        // SAFETY: as above; `internal` is taken back once because a view is released once.
-        unsafe { (*view).internal = ptr::null_mut() };
-    }
-    internal
+    let internal = NonNull::new(unsafe { (*view).internal })?;
+    // SAFETY: as above; `internal` is taken back once because a view is released once.
+    unsafe { (*view).internal = ptr::null_mut() };
+    Some(internal)
 }
 
 /// Gives back what an export's `internal` owns.

@@ -263,23 +263,19 @@ def abi3_table(results: dict) -> str:
     names.update({"c": "C hand-written", "pyo3_bound": "PyO3 hand (Bound)",
                   "pyo3_ref": "PyO3 hand (PyRef)"})
 
-    def med(key, metric):
+    def value(key, metric):
+        if metric == "ir":
+            return (ir.get(key) or {}).get("FULL_RO")
         return ((t.get(key) or {}).get(metric) or {}).get("median")
-
-    def count(key):
-        return (ir.get(key) or {}).get("FULL_RO")
 
     lines = ["| provider (abi3 builds: PyO3's slots) | raw ns | vs PyO3 hand | Ir / export "
              "| vs PyO3 hand | memoryview ns | vs PyO3 hand | np.asarray ns | vs PyO3 hand |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for key in t:
         cells = [names.get(key, key)]
-        v, h = med(key, "raw"), med("pyo3_bound", "raw")
-        cells += [_num(v), _ratio(v, h)]
-        cells += [_num(count(key), "{:.0f}"), _ratio(count(key), count("pyo3_bound"))]
-        for metric in ("mv", "np"):
-            v, h = med(key, metric), med("pyo3_bound", metric)
-            cells += [_num(v), _ratio(v, h)]
+        for metric in ("raw", "ir", "mv", "np"):
+            v, h = value(key, metric), value("pyo3_bound", metric)
+            cells += [_num(v, "{:.0f}" if metric == "ir" else "{:.1f}"), _ratio(v, h)]
         lines.append("| " + " | ".join(cells) + " |")
     if "error" in ir:
         lines.append(f"\nabi3 instructions: {ir['error']}")

@@ -429,7 +429,7 @@ fn field_ranges(m: &Input<'_>, parts: &mut Parts) {
     });
     let checked = fields
         .iter()
-        .map(|&(f, kind)| entry_in(p, &Entry::Field(f.clone()), kind, false));
+        .map(|&(f, kind)| entry(p, &Entry::Field(f.clone()), kind));
     parts.stmts.extend(quote! {
         if #(#out)|* {
             #(let _ = #checked;)*
